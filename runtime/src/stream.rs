@@ -1,0 +1,1 @@
+//! Async iteration: `Stream` and a small `StreamExt`. Being built under issue 6.
