@@ -303,3 +303,32 @@ fn worker(shared: &Shared) {
         }
     }
 }
+
+/// A future polled by hand that may be polled again after it finished
+/// (those polls do nothing), for tests that poll a set of futures in rounds.
+pub struct Tracked<'a, T> {
+    future: Option<Pin<Box<dyn Future<Output = T> + 'a>>>,
+    /// The output, once finished.
+    pub output: Option<T>,
+}
+
+impl<'a, T> Tracked<'a, T> {
+    /// Wraps `future`.
+    pub fn new(future: impl Future<Output = T> + 'a) -> Self {
+        Tracked {
+            future: Some(Box::pin(future)),
+            output: None,
+        }
+    }
+
+    /// Polls once unless finished; true once finished.
+    pub fn poll(&mut self) -> bool {
+        if let Some(future) = self.future.as_mut() {
+            if let Poll::Ready(output) = poll_once(future.as_mut()) {
+                self.output = Some(output);
+                self.future = None;
+            }
+        }
+        self.future.is_none()
+    }
+}
