@@ -135,6 +135,7 @@ pub struct Sim<'a> {
     pub rng: XorShift,
     /// How many tasks were dropped while pending.
     pub cancelled: usize,
+    was_cancelled: Vec<bool>,
 }
 
 impl<'a> Sim<'a> {
@@ -144,6 +145,7 @@ impl<'a> Sim<'a> {
             tasks: Vec::new(),
             rng: XorShift::new(seed),
             cancelled: 0,
+            was_cancelled: Vec::new(),
         }
     }
 
@@ -156,6 +158,7 @@ impl<'a> Sim<'a> {
             waker,
             polled: 0,
         }));
+        self.was_cancelled.push(false);
         self.tasks.len() - 1
     }
 
@@ -186,6 +189,7 @@ impl<'a> Sim<'a> {
     pub fn cancel(&mut self, index: usize) {
         if self.tasks[index].take().is_some() {
             self.cancelled += 1;
+            self.was_cancelled[index] = true;
         }
     }
 
@@ -209,7 +213,22 @@ impl<'a> Sim<'a> {
 
     /// Tasks still alive (pending and not cancelled).
     pub fn live(&self) -> usize {
-        self.tasks.iter().filter(|task| task.is_some()).count()
+        self.live_of(0..self.tasks.len())
+    }
+
+    /// Tasks with an index in `range` still alive.
+    pub fn live_of(&self, range: std::ops::Range<usize>) -> usize {
+        range.filter(|&i| self.is_alive(i)).count()
+    }
+
+    /// Tasks with an index in `range` that were cancelled.
+    pub fn cancelled_of(&self, range: std::ops::Range<usize>) -> usize {
+        range.filter(|&i| self.was_cancelled[i]).count()
+    }
+
+    /// True if task `index` is neither finished nor cancelled.
+    pub fn is_alive(&self, index: usize) -> bool {
+        self.tasks[index].is_some()
     }
 }
 
