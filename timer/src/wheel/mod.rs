@@ -3,10 +3,10 @@
 //!
 //! # Summary
 //!
-//! Six [`Level`]s of 64 slots. Level 0 has one slot per tick, level 1 one slot
+//! Six levels (`level.rs`) of 64 slots. Level 0 has one slot per tick, level 1 one slot
 //! per 64 ticks, ... level 5 one slot per `64^5` ticks, so the wheel reaches
 //! `64^6` ticks (about 2.2 years at 1 ms). An entry goes to the lowest level
-//! whose span around `elapsed` contains its deadline ([`level::level_for`]).
+//! whose span around `elapsed` contains its deadline (`level::level_for`).
 //! When a slot of level `n > 0` comes due, its entries *cascade*: each is
 //! re-inserted relative to the slot's start tick and so lands on a level below
 //! `n`. Entries of a level-0 slot (and entries whose deadline equals the slot
@@ -27,7 +27,7 @@
 //!
 //! # Design
 //!
-//! Entries live in an [`Arena`](arena) (a slab with generation-checked
+//! Entries live in an arena (`arena.rs`) (a slab with generation-checked
 //! [`Key`]s) and every slot is an intrusive doubly linked list threaded
 //! through the arena by index. That gives O(1) insert, cancel and reschedule
 //! without `unsafe` and without an allocation per timer beyond the arena's
