@@ -321,6 +321,11 @@ impl Driver {
     /// How long the parking thread may block: `None` when no timer is
     /// pending, `Some(Duration::ZERO)` when one is already due.
     ///
+    /// For a deadline far ahead the answer may be earlier than the deadline
+    /// (the start of the wheel slot holding it): the thread then wakes,
+    /// `process` cascades the slot, and the next park is closer; at most one
+    /// such early wake per wheel level.
+    ///
     /// Call it right before every park: it also records the deadline the
     /// thread sleeps towards, so that registering an earlier one calls
     /// `unpark`. With a paused clock the duration is measured on the paused
