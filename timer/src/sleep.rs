@@ -1,0 +1,219 @@
+//! [`Sleep`]: the future that completes at a deadline, and its constructors
+//! [`sleep`] and [`sleep_until`].
+//!
+//! # Summary
+//!
+//! A `Sleep` is a deadline plus a registration in the driver's wheel. It
+//! registers lazily, on its first poll, and deregisters when dropped, so a
+//! `Sleep` that is never polled pending (say, the one inside a `timeout`
+//! around a future that is immediately ready) never touches the wheel.
+//!
+//! # State machine
+//!
+//! ```text
+//!                 poll, deadline not reached
+//! Unregistered ----------------------------------> Registered(key)
+//!   |   ^  ^                                          |   |
+//!   |   |  +------ reset (entry already fired) -------+   | poll finds the
+//!   |   +---------- reset --------- Elapsed <-------------+ entry fired
+//!   | poll, deadline reached           ^
+//!   +----------------------------------+
+//! ```
+//!
+//! `reset` while `Registered` with the entry still in the wheel moves the
+//! entry in place (same key, same waker). Dropping a `Registered` sleep
+//! cancels its entry.
+//!
+//! # Design
+//!
+//! The entry lives in the driver's arena, not inside the future, so `Sleep` is
+//! `Unpin`, has no `unsafe`, and can be moved or dropped from any thread. The
+//! price is one arena slot per pending sleep (reused, no allocation per sleep
+//! once the arena has grown) and one lock acquisition per register, re-poll
+//! and cancel. See `wheel/arena.rs` for the intrusive alternative.
+//!
+//! # Invariants
+//!
+//! - INV-1: `Registered(key)` means the driver was given an entry for the
+//!   current `deadline`; the entry is either still in the wheel or has fired
+//!   exactly once (driver INV-3). `Elapsed` means `deadline` has passed.
+//!
+//! # Concurrency
+//!
+//! A `Sleep` is polled, reset and dropped through `&mut`/ownership, so its
+//! own fields need no synchronisation; every shared access goes through the
+//! driver's lock.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::driver::EntryPoll;
+use crate::handle::Handle;
+use crate::instant::{saturating_add, Instant};
+use crate::wheel::Key;
+
+/// Where a [`Sleep`] stands with the driver (INV-1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Registration {
+    Unregistered,
+    Registered(Key),
+    Elapsed,
+}
+
+/// A future that completes at a deadline. Created by [`sleep`] and
+/// [`sleep_until`].
+///
+/// The timer has 1 ms resolution and never completes early: the deadline is
+/// rounded up to the next whole millisecond of the runtime's clock.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Sleep {
+    handle: Handle,
+    deadline: Instant,
+    registration: Registration,
+}
+
+/// Waits until `duration` has passed. `Duration::MAX` (or any duration that
+/// overflows the clock) waits until a far-future instant; it never panics.
+///
+/// The equivalent of Python's `asyncio.sleep`.
+///
+/// # Panics
+///
+/// Panics if called outside a weft runtime (from a thread that has not
+/// entered a timer [`Handle`]).
+///
+/// # Examples
+///
+/// ```ignore
+/// weft::time::sleep(Duration::from_millis(10)).await;
+/// ```
+#[track_caller]
+pub fn sleep(duration: Duration) -> Sleep {
+    let handle = Handle::current_for("weft::time::sleep");
+    let now = handle.shared().clock.now();
+    let deadline = Instant::from_std(saturating_add(now, duration));
+    Sleep::new(handle, deadline)
+}
+
+/// Waits until `deadline`; a deadline in the past completes on the first poll.
+///
+/// # Panics
+///
+/// Panics if called outside a weft runtime.
+#[track_caller]
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep::new(Handle::current_for("weft::time::sleep_until"), deadline)
+}
+
+impl Sleep {
+    /// A sleep on `handle`'s driver; it registers on first poll.
+    pub(crate) fn new(handle: Handle, deadline: Instant) -> Sleep {
+        Sleep {
+            handle,
+            deadline,
+            registration: Registration::Unregistered,
+        }
+    }
+
+    /// The instant at which this sleep completes.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// True once the deadline has passed (by the runtime's clock) or the
+    /// sleep has completed.
+    pub fn is_elapsed(&self) -> bool {
+        match self.registration {
+            Registration::Elapsed => true,
+            Registration::Registered(key) => !self.handle.shared().is_pending(key),
+            Registration::Unregistered => {
+                self.deadline.into_std() <= self.handle.shared().clock.now()
+            }
+        }
+    }
+
+    /// Changes the deadline, whether or not the sleep has completed; a
+    /// completed sleep becomes pending again if `deadline` is in the future.
+    ///
+    /// A registered sleep keeps its wheel entry and waker (an O(1) move), so
+    /// the task waiting on it is woken at the new deadline without polling
+    /// again first.
+    pub fn reset(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+        self.registration = match self.registration {
+            Registration::Registered(key) => {
+                let tick = self.tick();
+                if self.handle.shared().reschedule(key, tick) {
+                    Registration::Registered(key)
+                } else {
+                    Registration::Unregistered
+                }
+            }
+            Registration::Elapsed | Registration::Unregistered => Registration::Unregistered,
+        };
+    }
+
+    /// The current reading of this sleep's runtime clock.
+    pub(crate) fn clock_now(&self) -> Instant {
+        Instant::from_std(self.handle.shared().clock.now())
+    }
+
+    /// The wheel tick of the deadline, rounded up (never early).
+    fn tick(&self) -> u64 {
+        self.handle
+            .shared()
+            .clock
+            .tick_at_or_after(self.deadline.into_std())
+    }
+
+    /// Moves to `Elapsed` and reports `Ready`.
+    fn transition_to_elapsed(&mut self) -> Poll<()> {
+        self.registration = Registration::Elapsed;
+        Poll::Ready(())
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        match this.registration {
+            Registration::Elapsed => Poll::Ready(()),
+            Registration::Unregistered => {
+                let shared = this.handle.shared();
+                if this.deadline.into_std() <= shared.clock.now() {
+                    return this.transition_to_elapsed();
+                }
+                let key = shared.register(this.tick(), cx.waker().clone());
+                this.registration = Registration::Registered(key);
+                Poll::Pending
+            }
+            Registration::Registered(key) => match this.handle.shared().poll_entry(key, cx.waker())
+            {
+                EntryPoll::Pending => Poll::Pending,
+                EntryPoll::Fired => this.transition_to_elapsed(),
+            },
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Registration::Registered(key) = self.registration {
+            self.handle.shared().cancel(key);
+        }
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .field("registration", &self.registration)
+            .finish()
+    }
+}
