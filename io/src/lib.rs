@@ -1,2 +1,9 @@
 //! weft-io: the reactor on mio, network types and async I/O helpers.
-//! Being built under issue 4; see `docs/architecture.md` for the driver seam.
+
+mod blocking;
+pub mod io;
+mod loom;
+pub mod net;
+mod reactor;
+
+pub use reactor::{BlockingHook, Driver, EnterGuard, Handle, Unparker};
