@@ -15,9 +15,57 @@
 
 mod addr;
 mod tcp;
+mod udp;
+mod unix;
+
+use std::io::{self, IoSlice, Read, Write};
+use std::task::{Context, Poll};
+
+use crate::reactor::Source;
 
 pub use addr::ToSocketAddrs;
 pub use tcp::{
     OwnedReadHalf, OwnedWriteHalf, ReuniteError, TcpListener, TcpStream, ACCEPT_BACKOFF,
     LISTEN_BACKLOG,
 };
+pub use udp::UdpSocket;
+pub use unix::{UnixDatagram, UnixListener, UnixStream};
+
+/// `read(2)` on a stream socket under the readiness protocol.
+fn poll_read_source<T>(
+    source: &Source<T>,
+    cx: &mut Context<'_>,
+    buf: &mut [u8],
+) -> Poll<io::Result<usize>>
+where
+    T: mio::event::Source,
+    for<'a> &'a T: Read,
+{
+    source.poll_read(cx, |mut socket| socket.read(buf))
+}
+
+/// `write(2)` on a stream socket under the readiness protocol.
+fn poll_write_source<T>(
+    source: &Source<T>,
+    cx: &mut Context<'_>,
+    buf: &[u8],
+) -> Poll<io::Result<usize>>
+where
+    T: mio::event::Source,
+    for<'a> &'a T: Write,
+{
+    source.poll_write(cx, |mut socket| socket.write(buf))
+}
+
+/// `writev(2)` on a stream socket under the readiness protocol.
+fn poll_write_vectored_source<T>(
+    source: &Source<T>,
+    cx: &mut Context<'_>,
+    bufs: &[IoSlice<'_>],
+) -> Poll<io::Result<usize>>
+where
+    T: mio::event::Source,
+    for<'a> &'a T: Write,
+{
+    source.poll_write(cx, |mut socket| socket.write_vectored(bufs))
+}

@@ -29,7 +29,7 @@
 
 use std::fmt;
 use std::future::poll_fn;
-use std::io::{self, IoSlice, Read, Write};
+use std::io::{self, IoSlice};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
@@ -41,6 +41,7 @@ use futures_io::{AsyncRead, AsyncWrite};
 use mio::Interest;
 
 use super::addr::{no_addresses, resolve, ToSocketAddrs};
+use super::{poll_read_source, poll_write_source, poll_write_vectored_source};
 use crate::blocking::run_blocking;
 use crate::reactor::{sys, Source};
 
@@ -309,31 +310,6 @@ impl TcpStream {
         };
         (read, write)
     }
-}
-
-/// `read(2)` under the readiness protocol, shared by the stream types.
-fn poll_read_source(
-    source: &Source<mio::net::TcpStream>,
-    cx: &mut Context<'_>,
-    buf: &mut [u8],
-) -> Poll<io::Result<usize>> {
-    source.poll_read(cx, |mut socket| socket.read(buf))
-}
-
-fn poll_write_source(
-    source: &Source<mio::net::TcpStream>,
-    cx: &mut Context<'_>,
-    buf: &[u8],
-) -> Poll<io::Result<usize>> {
-    source.poll_write(cx, |mut socket| socket.write(buf))
-}
-
-fn poll_write_vectored_source(
-    source: &Source<mio::net::TcpStream>,
-    cx: &mut Context<'_>,
-    bufs: &[IoSlice<'_>],
-) -> Poll<io::Result<usize>> {
-    source.poll_write(cx, |mut socket| socket.write_vectored(bufs))
 }
 
 /// Closing the write direction of a TCP stream: `shutdown(Write)`, where a

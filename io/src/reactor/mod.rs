@@ -48,7 +48,7 @@
 
 mod handle;
 pub(crate) mod readiness;
-// signal_pipe: pending
+pub(crate) mod signal_pipe;
 mod source;
 pub(crate) mod sys;
 
