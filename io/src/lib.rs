@@ -30,19 +30,20 @@
 //!
 //! let socket = weft_io::net::UdpSocket::from_std(std::net::UdpSocket::bind("127.0.0.1:0")?)?;
 //! let me = socket.local_addr()?;
-//! let mut buf = [0u8; 16];
 //! let mut task = std::pin::pin!(async {
 //!     socket.send_to(b"hello", me).await?;
-//!     socket.recv_from(&mut buf).await
+//!     let mut buf = [0u8; 16];
+//!     let (len, from) = socket.recv_from(&mut buf).await?;
+//!     Ok::<_, std::io::Error>((buf[..len].to_vec(), from))
 //! });
 //! let waker = Waker::from(Arc::new(Noop));
-//! let (len, from) = loop {
+//! let (received, from) = loop {
 //!     if let Poll::Ready(result) = task.as_mut().poll(&mut Context::from_waker(&waker)) {
 //!         break result?;
 //!     }
 //!     driver.poll(Some(Duration::from_millis(10)))?; // park until the socket is ready
 //! };
-//! assert_eq!((&buf[..len], from), (&b"hello"[..], me));
+//! assert_eq!((&received[..], from), (&b"hello"[..], me));
 //! # Ok::<(), std::io::Error>(())
 //! ```
 //!
