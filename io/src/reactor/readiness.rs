@@ -1,0 +1,267 @@
+//! Summary: the per-source readiness word and the wakers waiting on it, and
+//! the clear-readiness-then-retry protocol that ties them together.
+//!
+//! Role: the driver (`reactor::Driver::poll`) calls
+//! [`Registration::set_readiness`] for each mio event; the I/O types call
+//! [`Registration::poll_io`] (through `reactor::Source`) around every
+//! non-blocking system call.
+//!
+//! Design: readiness is *edge-triggered* (mio registers with `EPOLLET`): the
+//! kernel reports a transition to ready once, not the level. So the reactor
+//! remembers it in a word, and the I/O operation is the source of truth: a
+//! `WouldBlock` proves the remembered readiness stale. Rejected alternatives:
+//! level-triggered polling (one `epoll_wait` result per ready socket per
+//! poll, even for sockets nobody is reading) and tokio's tick-stamped
+//! readiness (saves the retry below but needs a counter in the word and a
+//! compare-and-swap to clear; the retry is one cheap system call on a path
+//! that is about to park anyway).
+//!
+//! The protocol, as mirrored steps (the mutex on the waker list is the fence):
+//!
+//! ```text
+//! operation (poll_io, one direction)         driver (set_readiness)
+//!  O1. if readiness lacks the direction:      D1. fetch_or the event's bits
+//!      register the waker (lock), then            into the readiness word
+//!      re-load readiness; still not ready     D2. lock the waker list, take
+//!      -> Pending                                 the wakers of the ready
+//!  O2. try the system call; not WouldBlock        directions, unlock
+//!      -> Ready(result)                       D3. wake them, no lock held
+//!  O3. WouldBlock: clear the direction's
+//!      readiness, register the waker (lock)
+//!  O4. retry the system call ONCE:
+//!      WouldBlock -> Pending, else Ready
+//! ```
+//!
+//! Why O4 is needed: an edge that lands between O2's `WouldBlock` and O3's
+//! clear is erased by the clear, and edge-triggered epoll will not report it
+//! again. O4 runs after the clear and after the waker is registered, so either
+//! it sees the data that edge announced, or the data arrives later, with a new
+//! edge whose D2 finds the waker from O3 (INV-2).
+//!
+//! Invariants:
+//! - INV-1: readiness bits are only ever *added* by the driver (D1) and only
+//!   *cleared* by an operation that has just observed `WouldBlock` for that
+//!   direction (O3). `SHUTDOWN` is never cleared.
+//! - INV-2: a task that returns `Pending` from `poll_io` has its waker in the
+//!   direction's list, registered *before* its last readiness check or
+//!   system call. Because D1 precedes D2 and both sides take the list's
+//!   mutex, either D2 sees that waker or the operation's check/call (after its
+//!   own lock) sees the data: no wakeup is lost.
+//! - INV-3: wakers are taken out of the list before being woken, and woken
+//!   with the lock released, so a waker that re-polls inline cannot deadlock.
+//!
+//! Concurrency: `readiness` is touched by the driver thread and by any task
+//! thread; the waker lists only under their mutex. A direction normally has
+//! one waiting task; the list exists so that two tasks sharing a socket (two
+//! `accept` calls on one listener, two `recv` on one `UdpSocket`) both get
+//! woken instead of one silently replacing the other.
+//!
+//! References: `epoll(7)`, "edge-triggered"; tokio `io/scheduled_io.rs`.
+
+use std::io;
+use std::task::{Context, Poll, Waker};
+
+use crate::loom::{AtomicUsize, Mutex, Ordering};
+
+/// Readable: the kernel reported data (or a pending connection) to read.
+/// Set by D1; cleared by a read-direction `WouldBlock` (O3).
+pub(crate) const READABLE: usize = 1 << 0;
+/// Writable: the kernel reported room in the send buffer (or a finished
+/// connect). Set by D1; cleared by a write-direction `WouldBlock` (O3).
+pub(crate) const WRITABLE: usize = 1 << 1;
+/// The peer closed its writing half: reads will return 0. Counts as
+/// readable; cleared with `READABLE`.
+pub(crate) const READ_CLOSED: usize = 1 << 2;
+/// Our writing half is closed or the connection failed: writes will fail.
+/// Counts as writable; cleared with `WRITABLE`.
+pub(crate) const WRITE_CLOSED: usize = 1 << 3;
+/// The driver that owns this source was dropped: every operation fails from
+/// now on. Set once by the driver's drop; never cleared (INV-1).
+pub(crate) const SHUTDOWN: usize = 1 << 4;
+
+/// One direction of a source: read-like (`read`, `accept`, `recv`) or
+/// write-like (`write`, `connect`, `send`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// Operations that wait for `READABLE`.
+    Read,
+    /// Operations that wait for `WRITABLE`.
+    Write,
+}
+
+impl Direction {
+    /// The readiness bits that make this direction ready (and that a
+    /// `WouldBlock` in this direction clears).
+    fn mask(self) -> usize {
+        match self {
+            Direction::Read => READABLE | READ_CLOSED,
+            Direction::Write => WRITABLE | WRITE_CLOSED,
+        }
+    }
+
+    fn index(self) -> usize {
+        match self {
+            Direction::Read => 0,
+            Direction::Write => 1,
+        }
+    }
+}
+
+/// A copy of the readiness word at one instant.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Snapshot(usize);
+
+impl Snapshot {
+    /// Whether `direction` may make progress without blocking.
+    pub(crate) fn is_ready(self, direction: Direction) -> bool {
+        self.0 & direction.mask() != 0
+    }
+
+    /// Whether the driver has shut down.
+    pub(crate) fn is_shutdown(self) -> bool {
+        self.0 & SHUTDOWN != 0
+    }
+}
+
+/// The readiness word of one source (see the module doc, INV-1).
+#[derive(Debug)]
+pub(crate) struct Readiness(AtomicUsize);
+
+impl Readiness {
+    /// Starts empty: mio reports the initial state of a freshly registered
+    /// socket as its first event, so nothing is assumed.
+    fn new() -> Readiness {
+        Readiness(AtomicUsize::new(0))
+    }
+
+    /// Acquire: pairs with the AcqRel of `set`/`clear`, so what the kernel
+    /// had done before the driver saw the event is visible to the reader.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot(self.0.load(Ordering::Acquire))
+    }
+
+    /// D1: add `bits` (INV-1).
+    fn set(&self, bits: usize) {
+        self.0.fetch_or(bits, Ordering::AcqRel);
+    }
+
+    /// O3: forget `direction`'s readiness after a `WouldBlock` (INV-1).
+    fn clear(&self, direction: Direction) {
+        self.0.fetch_and(!direction.mask(), Ordering::AcqRel);
+    }
+}
+
+/// The reactor's state for one registered source: its readiness word and
+/// the wakers waiting for each direction.
+#[derive(Debug)]
+pub(crate) struct Registration {
+    readiness: Readiness,
+    /// `[read wakers, write wakers]`, only touched under the mutex (INV-2,
+    /// INV-3).
+    wakers: Mutex<[Vec<Waker>; 2]>,
+}
+
+impl Registration {
+    /// A registration with no readiness and no waiters.
+    pub(crate) fn new() -> Registration {
+        Registration {
+            readiness: Readiness::new(),
+            wakers: Mutex::new([Vec::new(), Vec::new()]),
+        }
+    }
+
+    /// D1–D3: record `bits` and wake every waiter of a direction they make
+    /// ready. Returns how many wakers were woken.
+    pub(crate) fn set_readiness(&self, bits: usize) -> usize {
+        self.readiness.set(bits);
+        let snapshot = Snapshot(bits);
+        let mut woken = Vec::new();
+        {
+            let mut wakers = self.wakers.lock();
+            for direction in [Direction::Read, Direction::Write] {
+                if snapshot.is_ready(direction) || snapshot.is_shutdown() {
+                    woken.append(&mut wakers[direction.index()]);
+                }
+            }
+        }
+        let count = woken.len();
+        // INV-3: the lock is released before any waker runs.
+        woken.into_iter().for_each(Waker::wake);
+        count
+    }
+
+    /// Adds `waker` to `direction`'s list unless it would wake the same task
+    /// as a waker already there.
+    fn register(&self, direction: Direction, waker: &Waker) {
+        let mut wakers = self.wakers.lock();
+        let list = &mut wakers[direction.index()];
+        if !list.iter().any(|w| w.will_wake(waker)) {
+            list.push(waker.clone());
+        }
+    }
+
+    /// Polls readiness for `direction` without an operation: `Ready(Ok)` if
+    /// the direction is ready, else registers the waker (O1).
+    pub(crate) fn poll_ready(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+    ) -> Poll<io::Result<()>> {
+        let snapshot = self.readiness.snapshot();
+        if snapshot.is_shutdown() {
+            return Poll::Ready(Err(shutdown_error()));
+        }
+        if snapshot.is_ready(direction) {
+            return Poll::Ready(Ok(()));
+        }
+        self.register(direction, cx.waker());
+        let snapshot = self.readiness.snapshot();
+        if snapshot.is_shutdown() {
+            return Poll::Ready(Err(shutdown_error()));
+        }
+        if snapshot.is_ready(direction) {
+            return Poll::Ready(Ok(()));
+        }
+        Poll::Pending
+    }
+
+    /// Runs the non-blocking operation `op` under the protocol O1–O4 of the
+    /// module doc. `op` returning `WouldBlock` never reaches the caller.
+    pub(crate) fn poll_io<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        mut op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        loop {
+            // O1
+            match self.poll_ready(cx, direction) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+            // O2
+            match op() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                result => return Poll::Ready(result),
+            }
+            // O3
+            self.readiness.clear(direction);
+            self.register(direction, cx.waker());
+            // O4
+            loop {
+                match op() {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Poll::Pending,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    result => return Poll::Ready(result),
+                }
+            }
+        }
+    }
+}
+
+/// The error every operation returns once the driver is gone.
+pub(crate) fn shutdown_error() -> io::Error {
+    io::Error::other("the weft I/O driver has shut down; the socket can no longer be used")
+}
