@@ -237,8 +237,7 @@ pub fn resume() {
 /// weft::time::advance(Duration::from_secs(60)).await;
 /// assert_eq!(start.elapsed(), Duration::from_secs(60));
 /// ```
-#[track_caller]
-pub fn advance(duration: Duration) -> impl Future<Output = ()> {
+pub async fn advance(duration: Duration) {
     let handle = Handle::current_for("weft::time::advance");
     assert!(
         handle.shared().clock.advance(duration),
@@ -246,7 +245,7 @@ pub fn advance(duration: Duration) -> impl Future<Output = ()> {
          or build the runtime with start_paused(true)"
     );
     handle.shared().process();
-    YieldNow { yielded: false }
+    YieldNow { yielded: false }.await;
 }
 
 /// Returns `Pending` once (after waking itself), then `Ready`.
