@@ -199,6 +199,20 @@ impl Clock {
 /// # Panics
 ///
 /// Panics if called outside a weft runtime.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_timer::{pause, sleep, Instant};
+///
+/// # weft_timer::doc_support::block_on(async {
+/// pause();
+/// let start = Instant::now();
+/// sleep(Duration::from_secs(86_400)).await; // a day, in no real time
+/// assert_eq!(start.elapsed(), Duration::from_secs(86_400));
+/// # });
+/// ```
 #[track_caller]
 pub fn pause() {
     let handle = Handle::current_for("weft::time::pause");
@@ -212,6 +226,20 @@ pub fn pause() {
 /// # Panics
 ///
 /// Panics if called outside a weft runtime.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_timer::{advance, resume, Instant};
+///
+/// # weft_timer::doc_support::block_on_paused(async {
+/// let start = Instant::now();
+/// advance(Duration::from_secs(5)).await;
+/// resume();
+/// assert!(start.elapsed() >= Duration::from_secs(5)); // never goes back
+/// # });
+/// ```
 #[track_caller]
 pub fn resume() {
     let handle = Handle::current_for("weft::time::resume");
@@ -229,13 +257,16 @@ pub fn resume() {
 ///
 /// # Examples
 ///
-/// A sketch (it needs a runtime to run in):
+/// ```
+/// use std::time::Duration;
+/// use weft_timer::{advance, pause, Instant};
 ///
-/// ```ignore
-/// weft::time::pause();
-/// let start = weft::time::Instant::now();
-/// weft::time::advance(Duration::from_secs(60)).await;
+/// # weft_timer::doc_support::block_on(async {
+/// pause();
+/// let start = Instant::now();
+/// advance(Duration::from_secs(60)).await;
 /// assert_eq!(start.elapsed(), Duration::from_secs(60));
+/// # });
 /// ```
 pub async fn advance(duration: Duration) {
     let handle = Handle::current_for("weft::time::advance");

@@ -87,8 +87,15 @@ pub struct Sleep {
 ///
 /// # Examples
 ///
-/// ```ignore
-/// weft::time::sleep(Duration::from_millis(10)).await;
+/// ```
+/// use std::time::Duration;
+/// use weft_timer::{sleep, Instant};
+///
+/// # weft_timer::doc_support::block_on(async {
+/// let start = Instant::now();
+/// sleep(Duration::from_millis(10)).await;
+/// assert!(start.elapsed() >= Duration::from_millis(10));
+/// # });
 /// ```
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
@@ -103,6 +110,19 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// # Panics
 ///
 /// Panics if called outside a weft runtime.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_timer::{sleep_until, Instant};
+///
+/// # weft_timer::doc_support::block_on_paused(async {
+/// let deadline = Instant::now() + Duration::from_secs(30);
+/// sleep_until(deadline).await;
+/// assert_eq!(Instant::now(), deadline);
+/// # });
+/// ```
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(Handle::current_for("weft::time::sleep_until"), deadline)
@@ -141,6 +161,23 @@ impl Sleep {
     /// A registered sleep keeps its wheel entry and waker (an O(1) move), so
     /// the task waiting on it is woken at the new deadline without polling
     /// again first.
+    ///
+    /// # Examples
+    ///
+    /// A watchdog that is pushed back:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft_timer::{sleep, Instant};
+    ///
+    /// # weft_timer::doc_support::block_on_paused(async {
+    /// let start = Instant::now();
+    /// let mut watchdog = sleep(Duration::from_secs(1));
+    /// watchdog.reset(start + Duration::from_secs(5));
+    /// watchdog.await;
+    /// assert_eq!(start.elapsed(), Duration::from_secs(5));
+    /// # });
+    /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
         self.registration = match self.registration {
