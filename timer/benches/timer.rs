@@ -21,6 +21,16 @@ fn thread_cpu_time() -> Option<Duration> {
     Some(Duration::from_nanos(nanos))
 }
 
+struct NoopWake;
+
+impl Wake for NoopWake {
+    fn wake(self: Arc<Self>) {}
+}
+
+fn noop_waker() -> Waker {
+    Waker::from(Arc::new(NoopWake))
+}
+
 fn report(name: &str, count: usize, elapsed: Duration) {
     let per_op = elapsed.as_nanos() as f64 / count as f64;
     println!("{name:<52} {count:>9} ops {elapsed:>12.3?} {per_op:>9.1} ns/op");
@@ -42,7 +52,8 @@ impl Future for PendingOnce {
 fn timeout_around_ready(driver: &Driver) {
     const COUNT: usize = 1_000_000;
     let _enter = driver.handle().enter();
-    let mut cx = Context::from_waker(Waker::noop());
+    let waker = noop_waker();
+    let mut cx = Context::from_waker(&waker);
     let start = StdInstant::now();
     for i in 0..COUNT {
         let mut fut = timeout(Duration::from_secs(1), ready(i));
@@ -58,7 +69,8 @@ fn timeout_around_ready(driver: &Driver) {
 fn timeout_around_pending_once(driver: &Driver) {
     const COUNT: usize = 1_000_000;
     let _enter = driver.handle().enter();
-    let mut cx = Context::from_waker(Waker::noop());
+    let waker = noop_waker();
+    let mut cx = Context::from_waker(&waker);
     let start = StdInstant::now();
     for _ in 0..COUNT {
         let mut fut = Box::pin(timeout(Duration::from_secs(1), PendingOnce(false)));
@@ -165,7 +177,8 @@ fn contended_insert_cancel(threads: usize) {
             let (handle, barrier) = (driver.handle(), barrier.clone());
             std::thread::spawn(move || {
                 let _enter = handle.enter();
-                let mut cx = Context::from_waker(Waker::noop());
+                let waker = noop_waker();
+                let mut cx = Context::from_waker(&waker);
                 barrier.wait();
                 for _ in 0..PER_THREAD {
                     let mut s = sleep(Duration::from_secs(1));

@@ -316,7 +316,10 @@ impl Shared {
 /// let driver = Driver::new(true, Arc::new(|| {}));
 /// let _guard = driver.handle().enter();
 /// let mut sleep = std::pin::pin!(weft_timer::sleep(Duration::from_secs(3600)));
-/// let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// # struct Noop;
+/// # impl std::task::Wake for Noop { fn wake(self: Arc<Self>) {} }
+/// let waker = std::task::Waker::from(Arc::new(Noop));
+/// let mut cx = std::task::Context::from_waker(&waker);
 /// assert!(sleep.as_mut().poll(&mut cx).is_pending());
 /// assert!(driver.park_timeout().is_some());
 /// assert!(driver.auto_advance()); // the paused clock jumps an hour ahead

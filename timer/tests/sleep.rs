@@ -91,7 +91,7 @@ fn random_sleeps_fire_in_deadline_order() {
         deadlines.windows(2).all(|w| w[0] <= w[1]),
         "woken out of deadline order"
     );
-    let waker = Waker::noop();
+    let waker = &common::noop_waker();
     assert!(sleeps.iter_mut().all(|s| poll_once(s, waker).is_ready()));
 }
 
@@ -101,7 +101,10 @@ fn sleep_until_a_past_instant_is_ready_on_first_poll() {
     let rt = TestRuntime::new();
     let _enter = rt.handle().enter();
     let mut sleep = sleep_until(Instant::now() - Duration::from_secs(1));
-    assert_eq!(poll_once(&mut sleep, Waker::noop()), Poll::Ready(()));
+    assert_eq!(
+        poll_once(&mut sleep, &common::noop_waker()),
+        Poll::Ready(())
+    );
     assert!(sleep.is_elapsed());
     assert_eq!(
         rt.driver.park_timeout(),
@@ -118,7 +121,7 @@ fn sleep_for_duration_max_saturates_instead_of_panicking() {
     let now = Instant::now();
     let mut forever = sleep(Duration::MAX);
     assert!(forever.deadline() > now + Duration::from_secs(100 * 365 * 86_400));
-    assert!(poll_once(&mut forever, Waker::noop()).is_pending());
+    assert!(poll_once(&mut forever, &common::noop_waker()).is_pending());
     assert_eq!(rt.driver.process(), 0);
     assert!(!forever.is_elapsed());
     let _ = now + Duration::MAX;
@@ -182,7 +185,7 @@ fn an_earlier_deadline_unparks_the_parked_thread_and_a_later_one_does_not() {
     let rt = TestRuntime::new();
     let _enter = rt.handle().enter();
     let mut far = sleep(Duration::from_secs(3600));
-    assert!(poll_once(&mut far, Waker::noop()).is_pending());
+    assert!(poll_once(&mut far, &common::noop_waker()).is_pending());
     let timeout = rt.driver.park_timeout().expect("a timer is pending");
     // A lower bound: the start of the wheel slot that holds the deadline.
     assert!(
@@ -195,7 +198,7 @@ fn an_earlier_deadline_unparks_the_parked_thread_and_a_later_one_does_not() {
         .load(std::sync::atomic::Ordering::SeqCst);
 
     let mut later = sleep(Duration::from_secs(7200));
-    assert!(poll_once(&mut later, Waker::noop()).is_pending());
+    assert!(poll_once(&mut later, &common::noop_waker()).is_pending());
     let after_later = rt
         .signal
         .notifications
@@ -206,7 +209,7 @@ fn an_earlier_deadline_unparks_the_parked_thread_and_a_later_one_does_not() {
     std::thread::spawn(move || {
         let _enter = handle.enter();
         let mut soon = sleep(Duration::from_millis(50));
-        assert!(poll_once(&mut soon, Waker::noop()).is_pending());
+        assert!(poll_once(&mut soon, &common::noop_waker()).is_pending());
         std::mem::forget(soon); // keep it registered past this thread
     })
     .join()

@@ -5,7 +5,6 @@ mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::Waker;
 use std::time::Duration;
 
 use common::{poll_once, TestRuntime};
@@ -98,24 +97,24 @@ fn registrations_unpark_only_while_the_driver_is_parked() {
     let _enter = rt.handle().enter();
     let notifications = || rt.signal.notifications.load(Ordering::SeqCst);
     let mut first = sleep(Duration::from_secs(10));
-    assert!(poll_once(&mut first, Waker::noop()).is_pending());
+    assert!(poll_once(&mut first, &common::noop_waker()).is_pending());
     assert_eq!(notifications(), 0, "nobody is parked yet");
 
     assert!(rt.driver.park_timeout().is_some());
     rt.driver.process();
     let mut awake = sleep(Duration::from_millis(5));
-    assert!(poll_once(&mut awake, Waker::noop()).is_pending());
+    assert!(poll_once(&mut awake, &common::noop_waker()).is_pending());
     assert_eq!(notifications(), 0, "the parker is awake and will see it");
 
     assert!(rt.driver.park_timeout().is_some());
     let mut earlier = sleep(Duration::from_millis(2));
-    assert!(poll_once(&mut earlier, Waker::noop()).is_pending());
+    assert!(poll_once(&mut earlier, &common::noop_waker()).is_pending());
     assert_eq!(
         notifications(),
         1,
         "an earlier deadline while parked unparks"
     );
     let mut again = sleep(Duration::from_millis(2));
-    assert!(poll_once(&mut again, Waker::noop()).is_pending());
+    assert!(poll_once(&mut again, &common::noop_waker()).is_pending());
     assert_eq!(notifications(), 1, "one unpark per park window");
 }
