@@ -50,6 +50,14 @@ use crate::loom::{AtomicBool, Mutex, Ordering};
 /// Nanoseconds per wheel tick: the wheel's resolution is 1 ms.
 const TICK_NANOS: u128 = 1_000_000;
 
+/// Deadlines at or beyond this tick (2^62 ms, about 146 million years after
+/// the driver started) are treated as "never": such a `Sleep` stays pending
+/// without entering the wheel. Without this cut-off, `sleep(Duration::MAX)`
+/// would be clamped to the last representable tick, which lies *before* its
+/// deadline, and a paused clock's auto-advance would jump there and fire it
+/// early.
+pub(crate) const NEVER_TICK: u64 = 1 << 62;
+
 enum Mode {
     /// The clock reads `clock_base + (system now - real_base)`.
     Running {

@@ -37,6 +37,10 @@
 //! - INV-1: `Registered(key)` means the driver was given an entry for the
 //!   current `deadline`; the entry is either still in the wheel or has fired
 //!   exactly once (driver INV-3). `Elapsed` means `deadline` has passed.
+//! - INV-2: a deadline at or beyond `NEVER_TICK` (about 146 million years
+//!   away, e.g. `sleep(Duration::MAX)`) is never registered: the sleep stays
+//!   `Unregistered` and pending, so it takes no wheel slot and a paused
+//!   clock never jumps towards it.
 //!
 //! # Concurrency
 //!
@@ -50,6 +54,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::clock::NEVER_TICK;
 use crate::driver::EntryPoll;
 use crate::handle::Handle;
 use crate::instant::{saturating_add, Instant};
@@ -76,7 +81,9 @@ pub struct Sleep {
 }
 
 /// Waits until `duration` has passed. `Duration::MAX` (or any duration that
-/// overflows the clock) waits until a far-future instant; it never panics.
+/// overflows the clock) saturates to a far-future deadline and never panics;
+/// a deadline that far away never fires and takes no timer slot, so
+/// `sleep(Duration::MAX)` is a cheap "forever".
 ///
 /// The equivalent of Python's `asyncio.sleep`.
 ///
@@ -183,7 +190,11 @@ impl Sleep {
         self.registration = match self.registration {
             Registration::Registered(key) => {
                 let tick = self.tick();
-                if self.handle.shared().reschedule(key, tick) {
+                if tick >= NEVER_TICK {
+                    // INV-2: a deadline that can never fire leaves the wheel.
+                    self.handle.shared().cancel(key);
+                    Registration::Unregistered
+                } else if self.handle.shared().reschedule(key, tick) {
                     Registration::Registered(key)
                 } else {
                     Registration::Unregistered
@@ -225,7 +236,12 @@ impl Future for Sleep {
                 if this.deadline.into_std() <= shared.clock.now() {
                     return this.transition_to_elapsed();
                 }
-                let key = shared.register(this.tick(), cx.waker().clone());
+                let tick = this.tick();
+                if tick >= NEVER_TICK {
+                    // INV-2: can never fire, so nothing to register.
+                    return Poll::Pending;
+                }
+                let key = shared.register(tick, cx.waker().clone());
                 this.registration = Registration::Registered(key);
                 Poll::Pending
             }

@@ -124,6 +124,21 @@ fn sleep_for_duration_max_saturates_instead_of_panicking() {
     assert!(poll_once(&mut forever, &common::noop_waker()).is_pending());
     assert_eq!(rt.driver.process(), 0);
     assert!(!forever.is_elapsed());
+    assert_eq!(
+        rt.driver.park_timeout(),
+        None,
+        "\"forever\" takes no wheel slot"
+    );
+    assert!(
+        !rt.driver.auto_advance(),
+        "a paused clock never jumps towards \"forever\""
+    );
+    // Reset into reach, then back to forever: the entry leaves the wheel.
+    forever.reset(now + Duration::from_secs(1));
+    assert!(poll_once(&mut forever, &common::noop_waker()).is_pending());
+    assert!(rt.driver.park_timeout().is_some());
+    forever.reset(now + Duration::MAX);
+    assert_eq!(rt.driver.park_timeout(), None);
     let _ = now + Duration::MAX;
     let _ = now - Duration::MAX;
     drop(sleep_until(now + Duration::MAX));

@@ -88,6 +88,15 @@ pub struct Wheel<T> {
     elapsed: u64,
 }
 
+impl<T> std::fmt::Debug for Wheel<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wheel")
+            .field("elapsed", &self.elapsed)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<T> Default for Wheel<T> {
     fn default() -> Self {
         Self::new()
