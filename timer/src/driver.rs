@@ -58,6 +58,23 @@
 //! `state` (wheel + park state) is touched by any thread, always under its
 //! lock; lock order is `state`, then the clock's lock. `unpark` is called
 //! with no lock held.
+//!
+//! The no-lost-unpark protocol (INV-2), both sides:
+//!
+//! ```text
+//! parker                                     registering thread
+//! P1. lock; until = earliest deadline;       R1. lock; insert the entry (due at t)
+//!     park = Parked{until}; unlock           R2. if park is Parked{until} and t < until:
+//! P2. block until `until` or a token             park = Awake, note the duty; unlock
+//! P3. woke: Driver::process sets Awake,      R3. duty noted: call unpark (the token)
+//!     fires what is due
+//! ```
+//!
+//! The lock orders P1 against R1-R2: if R1 comes first, P1's `until` already
+//! accounts for `t`; if P1 comes first, R2 sees `until` and R3 unparks. R3
+//! may run before P2 blocks, so the runtime's unpark must leave a token that
+//! a later block consumes at once (a `mio::Waker`, `Thread::unpark`, or a
+//! flag under a condvar's mutex), never a bare `Condvar::notify`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -336,6 +353,10 @@ impl Driver {
     /// `unpark` is called, from any thread and with no lock held, when a
     /// deadline earlier than the one the parked thread sleeps towards is
     /// registered.
+    ///
+    /// `unpark` may be called after [`park_timeout`](Driver::park_timeout)
+    /// but before the thread actually blocks, so it must leave a token the
+    /// next block consumes (as `mio::Waker` and `Thread::unpark` do).
     pub fn new(start_paused: bool, unpark: Arc<dyn Fn() + Send + Sync>) -> Driver {
         let state = State {
             wheel: Wheel::new(),
