@@ -222,11 +222,11 @@ impl Shared {
         moved
     }
 
-    /// Removes a registered entry (a no-op if it already fired).
-    pub(crate) fn cancel(&self, key: Key) {
-        let removed = self.state.lock().wheel.remove(key);
-        // INV-1: dropped after the lock is released.
-        drop(removed);
+    /// Removes a registered entry and hands back its waker; `None` (and no
+    /// change) if it already fired. The caller drops the waker, with the lock
+    /// released (INV-1).
+    pub(crate) fn cancel(&self, key: Key) -> Option<Waker> {
+        self.state.lock().wheel.remove(key)
     }
 
     /// True while the entry `key` names is still waiting to fire.

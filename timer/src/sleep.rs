@@ -18,11 +18,17 @@
 //!   |   +---------- reset --------- Elapsed <-------------+ entry fired
 //!   | poll, deadline reached           ^
 //!   +----------------------------------+
+//!
+//! Unregistered --poll, deadline "never" (INV-2)--> Never(waker)
+//! Never --reset into reach: register with the kept waker--> Registered(key)
+//! Registered --reset to "never": cancel, keep the waker--> Never(waker)
 //! ```
 //!
 //! `reset` while `Registered` with the entry still in the wheel moves the
 //! entry in place (same key, same waker). Dropping a `Registered` sleep
-//! cancels its entry.
+//! cancels its entry. In every state that has seen a poll, the last waker is
+//! kept (in the wheel or in `Never`), so a `reset` wakes the waiting task at
+//! the new deadline without it polling again first.
 //!
 //! # Design
 //!
@@ -38,9 +44,9 @@
 //!   current `deadline`; the entry is either still in the wheel or has fired
 //!   exactly once (driver INV-3). `Elapsed` means `deadline` has passed.
 //! - INV-2: a deadline at or beyond `NEVER_TICK` (about 146 million years
-//!   away, e.g. `sleep(Duration::MAX)`) is never registered: the sleep stays
-//!   `Unregistered` and pending, so it takes no wheel slot and a paused
-//!   clock never jumps towards it.
+//!   away, e.g. `sleep(Duration::MAX)`) is never registered: the sleep waits
+//!   in `Never`, holding its waker itself, so it takes no wheel slot and a
+//!   paused clock never jumps towards it.
 //!
 //! # Concurrency
 //!
@@ -51,7 +57,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use crate::clock::NEVER_TICK;
@@ -60,11 +66,13 @@ use crate::handle::Handle;
 use crate::instant::{saturating_add, Instant};
 use crate::wheel::Key;
 
-/// Where a [`Sleep`] stands with the driver (INV-1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where a [`Sleep`] stands with the driver (INV-1, INV-2).
+#[derive(Debug)]
 enum Registration {
     Unregistered,
     Registered(Key),
+    /// Polled, with a deadline too far away to ever fire (INV-2).
+    Never(Waker),
     Elapsed,
 }
 
@@ -155,6 +163,7 @@ impl Sleep {
     pub fn is_elapsed(&self) -> bool {
         match self.registration {
             Registration::Elapsed => true,
+            Registration::Never(_) => false,
             Registration::Registered(key) => !self.handle.shared().is_pending(key),
             Registration::Unregistered => {
                 self.deadline.into_std() <= self.handle.shared().clock.now()
@@ -187,20 +196,23 @@ impl Sleep {
     /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
-        self.registration = match self.registration {
-            Registration::Registered(key) => {
-                let tick = self.tick();
-                if tick >= NEVER_TICK {
-                    // INV-2: a deadline that can never fire leaves the wheel.
-                    self.handle.shared().cancel(key);
-                    Registration::Unregistered
-                } else if self.handle.shared().reschedule(key, tick) {
-                    Registration::Registered(key)
-                } else {
-                    Registration::Unregistered
-                }
+        let tick = self.tick();
+        let shared = self.handle.shared();
+        let previous = std::mem::replace(&mut self.registration, Registration::Unregistered);
+        self.registration = match previous {
+            Registration::Registered(key) if tick >= NEVER_TICK => match shared.cancel(key) {
+                // INV-2: out of the wheel, keeping the waker.
+                Some(waker) => Registration::Never(waker),
+                None => Registration::Unregistered,
+            },
+            Registration::Registered(key) if shared.reschedule(key, tick) => {
+                Registration::Registered(key)
             }
-            Registration::Elapsed | Registration::Unregistered => Registration::Unregistered,
+            Registration::Never(waker) if tick >= NEVER_TICK => Registration::Never(waker),
+            Registration::Never(waker) => Registration::Registered(shared.register(tick, waker)),
+            Registration::Registered(_) | Registration::Elapsed | Registration::Unregistered => {
+                Registration::Unregistered
+            }
         };
     }
 
@@ -229,7 +241,7 @@ impl Future for Sleep {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
-        match this.registration {
+        match &mut this.registration {
             Registration::Elapsed => Poll::Ready(()),
             Registration::Unregistered => {
                 let shared = this.handle.shared();
@@ -237,19 +249,26 @@ impl Future for Sleep {
                     return this.transition_to_elapsed();
                 }
                 let tick = this.tick();
-                if tick >= NEVER_TICK {
+                this.registration = if tick >= NEVER_TICK {
                     // INV-2: can never fire, so nothing to register.
-                    return Poll::Pending;
-                }
-                let key = shared.register(tick, cx.waker().clone());
-                this.registration = Registration::Registered(key);
+                    Registration::Never(cx.waker().clone())
+                } else {
+                    Registration::Registered(shared.register(tick, cx.waker().clone()))
+                };
                 Poll::Pending
             }
-            Registration::Registered(key) => match this.handle.shared().poll_entry(key, cx.waker())
-            {
-                EntryPoll::Pending => Poll::Pending,
-                EntryPoll::Fired => this.transition_to_elapsed(),
-            },
+            Registration::Never(waker) => {
+                if !waker.will_wake(cx.waker()) {
+                    waker.clone_from(cx.waker());
+                }
+                Poll::Pending
+            }
+            Registration::Registered(key) => {
+                match this.handle.shared().poll_entry(*key, cx.waker()) {
+                    EntryPoll::Pending => Poll::Pending,
+                    EntryPoll::Fired => this.transition_to_elapsed(),
+                }
+            }
         }
     }
 }
@@ -257,7 +276,8 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if let Registration::Registered(key) = self.registration {
-            self.handle.shared().cancel(key);
+            // The waker is dropped here, after the lock is released (driver INV-1).
+            drop(self.handle.shared().cancel(key));
         }
     }
 }

@@ -282,3 +282,41 @@ fn instant_follows_the_paused_clock() {
         Duration::from_millis(3)
     );
 }
+
+/// A "forever" sleep keeps its task's waker: resetting it into reach wakes
+/// the task at the new deadline without another poll first, and so does a
+/// round trip registered -> forever -> registered.
+#[test]
+fn reset_of_a_forever_sleep_wakes_the_waiting_task_at_the_new_deadline() {
+    let rt = TestRuntime::paused();
+    let _enter = rt.handle().enter();
+    let counter = CountingWaker::new();
+    let waker = Waker::from(counter.clone());
+    let start = Instant::now();
+    let mut sleep = sleep(Duration::MAX);
+    assert!(poll_once(&mut sleep, &waker).is_pending());
+    sleep.reset(start + Duration::from_secs(2));
+    assert!(rt.driver.auto_advance());
+    assert_eq!(rt.driver.process(), 1);
+    assert_eq!(
+        counter.count(),
+        1,
+        "woken through the waker kept while \"forever\""
+    );
+    assert_eq!(start.elapsed(), Duration::from_secs(2));
+    assert!(poll_once(&mut sleep, &waker).is_ready());
+
+    sleep.reset(start + Duration::from_secs(10));
+    assert!(poll_once(&mut sleep, &waker).is_pending());
+    sleep.reset(start + Duration::MAX);
+    assert_eq!(
+        rt.driver.park_timeout(),
+        None,
+        "back to forever: out of the wheel"
+    );
+    sleep.reset(start + Duration::from_secs(4));
+    assert!(rt.driver.auto_advance());
+    assert_eq!(rt.driver.process(), 1);
+    assert_eq!(counter.count(), 2);
+    assert_eq!(start.elapsed(), Duration::from_secs(4));
+}
