@@ -64,6 +64,14 @@ impl Handle {
 
     /// The handle of the runtime running on this thread, or `None` outside
     /// any runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_timer::Handle;
+    ///
+    /// assert!(Handle::try_current().is_none()); // not inside a runtime
+    /// ```
     pub fn try_current() -> Option<Handle> {
         Self::with_current(Handle::clone)
     }

@@ -184,6 +184,24 @@ impl Interval {
     }
 
     /// Restarts the schedule: the next tick is one period from now.
+    ///
+    /// # Examples
+    ///
+    /// A heartbeat that is postponed whenever other traffic happens:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft_timer::{advance, interval, Instant};
+    ///
+    /// # weft_timer::doc_support::block_on_paused(async {
+    /// let start = Instant::now();
+    /// let mut heartbeat = interval(Duration::from_secs(10));
+    /// heartbeat.tick().await; // immediate
+    /// advance(Duration::from_secs(4)).await;
+    /// heartbeat.reset(); // traffic at 4 s: next heartbeat at 14 s
+    /// assert_eq!(heartbeat.tick().await - start, Duration::from_secs(14));
+    /// # });
+    /// ```
     pub fn reset(&mut self) {
         let now = self.delay.clock_now();
         self.delay.reset(now + self.period);

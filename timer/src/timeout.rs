@@ -144,6 +144,19 @@ impl<F> Timeout<F> {
     }
 
     /// Gives the inner future back, cancelling the deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft_timer::timeout;
+    ///
+    /// # weft_timer::doc_support::block_on_paused(async {
+    /// let limited = timeout(Duration::from_secs(1), async { 5 });
+    /// let unlimited = limited.into_inner(); // no deadline any more
+    /// assert_eq!(unlimited.await, 5);
+    /// # });
+    /// ```
     pub fn into_inner(self) -> F {
         self.value
     }
