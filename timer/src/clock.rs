@@ -50,6 +50,14 @@ use crate::loom::{AtomicBool, Mutex, Ordering};
 /// Nanoseconds per wheel tick: the wheel's resolution is 1 ms.
 const TICK_NANOS: u128 = 1_000_000;
 
+/// Deadlines at or beyond this tick (2^62 ms, about 146 million years after
+/// the driver started) are treated as "never": such a `Sleep` stays pending
+/// without entering the wheel. Without this cut-off, `sleep(Duration::MAX)`
+/// would be clamped to the last representable tick, which lies *before* its
+/// deadline, and a paused clock's auto-advance would jump there and fire it
+/// early.
+pub(crate) const NEVER_TICK: u64 = 1 << 62;
+
 enum Mode {
     /// The clock reads `clock_base + (system now - real_base)`.
     Running {
@@ -199,6 +207,20 @@ impl Clock {
 /// # Panics
 ///
 /// Panics if called outside a weft runtime.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_timer::{pause, sleep, Instant};
+///
+/// # weft_timer::doc_support::block_on(async {
+/// pause();
+/// let start = Instant::now();
+/// sleep(Duration::from_secs(86_400)).await; // a day, in no real time
+/// assert_eq!(start.elapsed(), Duration::from_secs(86_400));
+/// # });
+/// ```
 #[track_caller]
 pub fn pause() {
     let handle = Handle::current_for("weft::time::pause");
@@ -212,6 +234,20 @@ pub fn pause() {
 /// # Panics
 ///
 /// Panics if called outside a weft runtime.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_timer::{advance, resume, Instant};
+///
+/// # weft_timer::doc_support::block_on_paused(async {
+/// let start = Instant::now();
+/// advance(Duration::from_secs(5)).await;
+/// resume();
+/// assert!(start.elapsed() >= Duration::from_secs(5)); // never goes back
+/// # });
+/// ```
 #[track_caller]
 pub fn resume() {
     let handle = Handle::current_for("weft::time::resume");
@@ -229,16 +265,18 @@ pub fn resume() {
 ///
 /// # Examples
 ///
-/// A sketch (it needs a runtime to run in):
-///
-/// ```ignore
-/// weft::time::pause();
-/// let start = weft::time::Instant::now();
-/// weft::time::advance(Duration::from_secs(60)).await;
-/// assert_eq!(start.elapsed(), Duration::from_secs(60));
 /// ```
-#[track_caller]
-pub fn advance(duration: Duration) -> impl Future<Output = ()> {
+/// use std::time::Duration;
+/// use weft_timer::{advance, pause, Instant};
+///
+/// # weft_timer::doc_support::block_on(async {
+/// pause();
+/// let start = Instant::now();
+/// advance(Duration::from_secs(60)).await;
+/// assert_eq!(start.elapsed(), Duration::from_secs(60));
+/// # });
+/// ```
+pub async fn advance(duration: Duration) {
     let handle = Handle::current_for("weft::time::advance");
     assert!(
         handle.shared().clock.advance(duration),
@@ -246,7 +284,7 @@ pub fn advance(duration: Duration) -> impl Future<Output = ()> {
          or build the runtime with start_paused(true)"
     );
     handle.shared().process();
-    YieldNow { yielded: false }
+    YieldNow { yielded: false }.await;
 }
 
 /// Returns `Pending` once (after waking itself), then `Ready`.

@@ -34,25 +34,47 @@
 //! - INV-2 (no lost unpark): whenever `park` is `Parked { until }`, a newly
 //!   registered or rescheduled entry due before `until` (or any entry, if
 //!   `until` is `None`) makes the registering thread call `unpark` and set
-//!   `park` to `Notified`. `park_timeout` computes `until` and stores it under
+//!   `park` to `Awake`. `park_timeout` computes `until` and stores it under
 //!   the same lock as registrations, so every registration is either seen by
-//!   the parker's computation or sees the parker's `until`.
+//!   the parker's computation or sees the parker's `until`. Only the parker
+//!   itself sets `Awake` otherwise (`Driver::process`, after it woke).
 //! - INV-3: an entry fires (is taken out of the wheel and its waker woken)
 //!   at most once; a `Sleep` that finds its key gone knows it fired.
 //!
 //! # State machine of `park`
 //!
 //! ```text
-//! Notified --park_timeout--> Parked{until} --register(due < until)/unpark--> Notified
-//!    ^                          |
-//!    +------- park_timeout -----+   (each park recomputes `until`)
+//!          transition_to_parked (park_timeout)
+//! Awake ----------------------------------------> Parked{until}
+//!   ^                                                  |
+//!   +-- transition_on_deadline (due < until): unpark --+
+//!   +-- transition_to_awake (Driver::process; pause/resume: unpark)
 //! ```
+//!
+//! `Parked -> Parked` also happens: each `park_timeout` recomputes `until`.
 //!
 //! # Concurrency
 //!
 //! `state` (wheel + park state) is touched by any thread, always under its
 //! lock; lock order is `state`, then the clock's lock. `unpark` is called
 //! with no lock held.
+//!
+//! The no-lost-unpark protocol (INV-2), both sides:
+//!
+//! ```text
+//! parker                                     registering thread
+//! P1. lock; until = earliest deadline;       R1. lock; insert the entry (due at t)
+//!     park = Parked{until}; unlock           R2. if park is Parked{until} and t < until:
+//! P2. block until `until` or a token             park = Awake, note the duty; unlock
+//! P3. woke: Driver::process sets Awake,      R3. duty noted: call unpark (the token)
+//!     fires what is due
+//! ```
+//!
+//! The lock orders P1 against R1-R2: if R1 comes first, P1's `until` already
+//! accounts for `t`; if P1 comes first, R2 sees `until` and R3 unparks. R3
+//! may run before P2 blocks, so the runtime's unpark must leave a token that
+//! a later block consumes at once (a `mio::Waker`, `Thread::unpark`, or a
+//! flag under a condvar's mutex), never a bare `Condvar::notify`.
 
 use std::fmt;
 use std::sync::Arc;
@@ -73,18 +95,48 @@ const WAKE_BATCH: usize = 32;
 enum ParkState {
     /// No thread is parked, or an unpark is already on its way: registrations
     /// need not unpark (the next `park_timeout` will see them).
-    Notified,
+    Awake,
     /// A thread is blocked until tick `until` (`None`: until unparked).
     Parked { until: Option<u64> },
 }
 
+/// What the caller of a [`ParkState`] transition must do next.
+#[must_use = "a lost unpark leaves the parked thread asleep past a deadline"]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum UnparkDuty {
+    /// Call `unpark` (after releasing the lock).
+    Unpark,
+    /// Nothing: no thread is parked, or it was already unparked.
+    Nothing,
+}
+
 impl ParkState {
-    /// INV-2: does an entry due at `tick` need the parked thread woken?
-    fn must_unpark_for(self, tick: u64) -> bool {
-        match self {
-            ParkState::Notified => false,
+    /// `park_timeout`: the parker is about to block until `until`.
+    fn transition_to_parked(&mut self, until: Option<u64>) {
+        *self = ParkState::Parked { until };
+    }
+
+    /// INV-2: an entry due at `tick` was added; the parker must be woken if
+    /// it sleeps past `tick`.
+    fn transition_on_deadline(&mut self, tick: u64) -> UnparkDuty {
+        let sleeps_past = match *self {
+            ParkState::Awake => false,
             ParkState::Parked { until: None } => true,
             ParkState::Parked { until: Some(until) } => tick < until,
+        };
+        if sleeps_past {
+            *self = ParkState::Awake;
+            UnparkDuty::Unpark
+        } else {
+            UnparkDuty::Nothing
+        }
+    }
+
+    /// The parker is (being made) awake: wake it if it is parked.
+    fn transition_to_awake(&mut self) -> UnparkDuty {
+        match std::mem::replace(self, ParkState::Awake) {
+            ParkState::Parked { .. } => UnparkDuty::Unpark,
+            ParkState::Awake => UnparkDuty::Nothing,
         }
     }
 }
@@ -124,15 +176,13 @@ impl Shared {
     ///
     /// Panics if the driver has shut down.
     pub(crate) fn register(&self, tick: u64, waker: Waker) -> Key {
-        let (key, must_unpark) = {
+        let (key, duty) = {
             let mut state = self.state.lock();
             assert!(!state.is_shutdown, "{SHUTDOWN_MESSAGE}");
             let key = state.wheel.insert(tick, waker);
-            (key, Self::note_new_deadline(&mut state, tick))
+            (key, state.park.transition_on_deadline(tick))
         };
-        if must_unpark {
-            (self.unpark)();
-        }
+        self.perform(duty);
         key
     }
 
@@ -158,22 +208,25 @@ impl Shared {
 
     /// Moves a registered entry to `tick`; false if it already fired.
     pub(crate) fn reschedule(&self, key: Key, tick: u64) -> bool {
-        let (moved, must_unpark) = {
+        let (moved, duty) = {
             let mut state = self.state.lock();
             let moved = state.wheel.reschedule(key, tick);
-            (moved, moved && Self::note_new_deadline(&mut state, tick))
+            let duty = if moved {
+                state.park.transition_on_deadline(tick)
+            } else {
+                UnparkDuty::Nothing
+            };
+            (moved, duty)
         };
-        if must_unpark {
-            (self.unpark)();
-        }
+        self.perform(duty);
         moved
     }
 
-    /// Removes a registered entry (a no-op if it already fired).
-    pub(crate) fn cancel(&self, key: Key) {
-        let removed = self.state.lock().wheel.remove(key);
-        // INV-1: dropped after the lock is released.
-        drop(removed);
+    /// Removes a registered entry and hands back its waker; `None` (and no
+    /// change) if it already fired. The caller drops the waker, with the lock
+    /// released (INV-1).
+    pub(crate) fn cancel(&self, key: Key) -> Option<Waker> {
+        self.state.lock().wheel.remove(key)
     }
 
     /// True while the entry `key` names is still waiting to fire.
@@ -181,25 +234,25 @@ impl Shared {
         self.state.lock().wheel.get_mut(key).is_some()
     }
 
-    /// INV-2: after adding an entry due at `tick`, decide whether to unpark.
-    fn note_new_deadline(state: &mut State, tick: u64) -> bool {
-        let must_unpark = state.park.must_unpark_for(tick);
-        if must_unpark {
-            state.park = ParkState::Notified;
+    /// Carries out an [`UnparkDuty`]; called with no lock held.
+    fn perform(&self, duty: UnparkDuty) {
+        if duty == UnparkDuty::Unpark {
+            (self.unpark)();
         }
-        must_unpark
     }
 
     /// Wakes the parked thread so it recomputes its timeout (used when the
     /// clock is paused or resumed).
     pub(crate) fn unpark_parker(&self) {
-        let was_parked = {
-            let mut state = self.state.lock();
-            std::mem::replace(&mut state.park, ParkState::Notified) != ParkState::Notified
-        };
-        if was_parked {
-            (self.unpark)();
-        }
+        let duty = self.state.lock().park.transition_to_awake();
+        self.perform(duty);
+    }
+
+    /// The parker calls this when it wakes: registrations from now on need
+    /// no unpark until its next `park_timeout`.
+    fn end_park(&self) {
+        // The caller is the parker itself, awake: nothing to unpark.
+        let _awake_already = self.state.lock().park.transition_to_awake();
     }
 
     /// Fires every entry due at the clock's current tick; see [`Driver::process`].
@@ -238,7 +291,7 @@ impl Shared {
         let mut state = self.state.lock();
         let earliest = state.wheel.next_expiration();
         // INV-2: recorded under the same lock registrations take.
-        state.park = ParkState::Parked { until: earliest };
+        state.park.transition_to_parked(earliest);
         let deadline = self.clock.instant_of(earliest?);
         Some(deadline.saturating_duration_since(self.clock.now()))
     }
@@ -280,7 +333,10 @@ impl Shared {
 /// let driver = Driver::new(true, Arc::new(|| {}));
 /// let _guard = driver.handle().enter();
 /// let mut sleep = std::pin::pin!(weft_timer::sleep(Duration::from_secs(3600)));
-/// let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// # struct Noop;
+/// # impl std::task::Wake for Noop { fn wake(self: Arc<Self>) {} }
+/// let waker = std::task::Waker::from(Arc::new(Noop));
+/// let mut cx = std::task::Context::from_waker(&waker);
 /// assert!(sleep.as_mut().poll(&mut cx).is_pending());
 /// assert!(driver.park_timeout().is_some());
 /// assert!(driver.auto_advance()); // the paused clock jumps an hour ahead
@@ -297,10 +353,14 @@ impl Driver {
     /// `unpark` is called, from any thread and with no lock held, when a
     /// deadline earlier than the one the parked thread sleeps towards is
     /// registered.
+    ///
+    /// `unpark` may be called after [`park_timeout`](Driver::park_timeout)
+    /// but before the thread actually blocks, so it must leave a token the
+    /// next block consumes (as `mio::Waker` and `Thread::unpark` do).
     pub fn new(start_paused: bool, unpark: Arc<dyn Fn() + Send + Sync>) -> Driver {
         let state = State {
             wheel: Wheel::new(),
-            park: ParkState::Notified,
+            park: ParkState::Awake,
             is_shutdown: false,
         };
         let shared = Shared {
@@ -337,7 +397,12 @@ impl Driver {
 
     /// Fires (wakes) every timer whose deadline is at or before the clock's
     /// now, with no lock held while wakers run. Returns how many fired.
+    ///
+    /// Call it from the parking thread after every park: it also ends the
+    /// park window opened by [`park_timeout`](Driver::park_timeout), so timers
+    /// registered while this thread is awake do not call `unpark`.
     pub fn process(&self) -> usize {
+        self.shared.end_park();
         self.shared.process()
     }
 

@@ -64,6 +64,14 @@ impl Handle {
 
     /// The handle of the runtime running on this thread, or `None` outside
     /// any runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_timer::Handle;
+    ///
+    /// assert!(Handle::try_current().is_none()); // not inside a runtime
+    /// ```
     pub fn try_current() -> Option<Handle> {
         Self::with_current(Handle::clone)
     }
@@ -122,6 +130,13 @@ impl fmt::Debug for Handle {
 
 /// Keeps a timer [`Handle`] current on this thread; dropping it restores the
 /// previous one. Returned by [`Handle::enter`].
+///
+/// The guard belongs to the thread that entered, so it is not `Send`:
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<weft_timer::EnterGuard>();
+/// ```
 #[must_use = "the handle is current only until the guard is dropped"]
 pub struct EnterGuard {
     previous: Option<Handle>,
@@ -142,5 +157,36 @@ impl Drop for EnterGuard {
 impl fmt::Debug for EnterGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EnterGuard").finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::Driver;
+
+    fn same(a: &Handle, b: &Handle) -> bool {
+        Arc::ptr_eq(&a.shared, &b.shared)
+    }
+
+    #[test]
+    fn nested_guards_restore_the_previous_handle_like_a_stack() {
+        let outer = Driver::new(false, Arc::new(|| {}));
+        let inner = Driver::new(false, Arc::new(|| {}));
+        assert!(Handle::try_current().is_none());
+        let outer_guard = outer.handle().enter();
+        {
+            let _inner_guard = inner.handle().enter();
+            assert!(same(&Handle::current(), &inner.handle()));
+        }
+        assert!(same(&Handle::current(), &outer.handle()));
+        drop(outer_guard);
+        assert!(Handle::try_current().is_none());
+    }
+
+    #[test]
+    #[should_panic(expected = "weft_timer::Handle::current called outside a weft runtime")]
+    fn current_outside_a_runtime_panics_with_a_message() {
+        let _ = Handle::current();
     }
 }

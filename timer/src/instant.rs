@@ -48,6 +48,19 @@ impl Instant {
     }
 
     /// Time passed since `self`, by [`Instant::now`]; zero if `self` is later.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft_timer::{sleep, Instant};
+    ///
+    /// # weft_timer::doc_support::block_on_paused(async {
+    /// let start = Instant::now();
+    /// sleep(Duration::from_millis(250)).await;
+    /// assert_eq!(start.elapsed(), Duration::from_millis(250)); // exact: paused clock
+    /// # });
+    /// ```
     pub fn elapsed(&self) -> Duration {
         Instant::now().duration_since(*self)
     }

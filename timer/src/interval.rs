@@ -44,6 +44,23 @@ use crate::sleep::Sleep;
 pub const MISSED_TICK_TOLERANCE: Duration = Duration::from_millis(5);
 
 /// What an [`Interval`] does after it missed one or more ticks.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_timer::{advance, interval, Instant, MissedTickBehavior};
+///
+/// # weft_timer::doc_support::block_on_paused(async {
+/// let start = Instant::now();
+/// let mut ticks = interval(Duration::from_millis(10));
+/// ticks.set_missed_tick_behavior(MissedTickBehavior::Skip);
+/// ticks.tick().await; // at 0
+/// advance(Duration::from_millis(35)).await; // busy: 10, 20, 30 are missed
+/// ticks.tick().await; // the late tick for 10 fires once, at 35
+/// assert_eq!(ticks.tick().await - start, Duration::from_millis(40)); // back on the grid
+/// # });
+/// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum MissedTickBehavior {
     /// Fire the missed ticks back to back until caught up, then continue on
@@ -96,12 +113,18 @@ pub struct Interval {
 ///
 /// # Examples
 ///
-/// ```ignore
-/// let mut every_second = weft::time::interval(Duration::from_secs(1));
-/// loop {
-///     every_second.tick().await; // the first tick is immediate
-///     report();
+/// ```
+/// use std::time::Duration;
+/// use weft_timer::{interval, Instant};
+///
+/// # weft_timer::doc_support::block_on_paused(async {
+/// let start = Instant::now();
+/// let mut every_second = interval(Duration::from_secs(1));
+/// for n in 0..3 {
+///     let scheduled = every_second.tick().await; // the first tick is immediate
+///     assert_eq!(scheduled - start, Duration::from_secs(n));
 /// }
+/// # });
 /// ```
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
@@ -161,6 +184,24 @@ impl Interval {
     }
 
     /// Restarts the schedule: the next tick is one period from now.
+    ///
+    /// # Examples
+    ///
+    /// A heartbeat that is postponed whenever other traffic happens:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft_timer::{advance, interval, Instant};
+    ///
+    /// # weft_timer::doc_support::block_on_paused(async {
+    /// let start = Instant::now();
+    /// let mut heartbeat = interval(Duration::from_secs(10));
+    /// heartbeat.tick().await; // immediate
+    /// advance(Duration::from_secs(4)).await;
+    /// heartbeat.reset(); // traffic at 4 s: next heartbeat at 14 s
+    /// assert_eq!(heartbeat.tick().await - start, Duration::from_secs(14));
+    /// # });
+    /// ```
     pub fn reset(&mut self) {
         let now = self.delay.clock_now();
         self.delay.reset(now + self.period);

@@ -18,11 +18,17 @@
 //!   |   +---------- reset --------- Elapsed <-------------+ entry fired
 //!   | poll, deadline reached           ^
 //!   +----------------------------------+
+//!
+//! Unregistered --poll, deadline "never" (INV-2)--> Never(waker)
+//! Never --reset into reach: register with the kept waker--> Registered(key)
+//! Registered --reset to "never": cancel, keep the waker--> Never(waker)
 //! ```
 //!
 //! `reset` while `Registered` with the entry still in the wheel moves the
 //! entry in place (same key, same waker). Dropping a `Registered` sleep
-//! cancels its entry.
+//! cancels its entry. In every state that has seen a poll, the last waker is
+//! kept (in the wheel or in `Never`), so a `reset` wakes the waiting task at
+//! the new deadline without it polling again first.
 //!
 //! # Design
 //!
@@ -37,6 +43,10 @@
 //! - INV-1: `Registered(key)` means the driver was given an entry for the
 //!   current `deadline`; the entry is either still in the wheel or has fired
 //!   exactly once (driver INV-3). `Elapsed` means `deadline` has passed.
+//! - INV-2: a deadline at or beyond `NEVER_TICK` (about 146 million years
+//!   away, e.g. `sleep(Duration::MAX)`) is never registered: the sleep waits
+//!   in `Never`, holding its waker itself, so it takes no wheel slot and a
+//!   paused clock never jumps towards it.
 //!
 //! # Concurrency
 //!
@@ -47,19 +57,22 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use crate::clock::NEVER_TICK;
 use crate::driver::EntryPoll;
 use crate::handle::Handle;
 use crate::instant::{saturating_add, Instant};
 use crate::wheel::Key;
 
-/// Where a [`Sleep`] stands with the driver (INV-1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where a [`Sleep`] stands with the driver (INV-1, INV-2).
+#[derive(Debug)]
 enum Registration {
     Unregistered,
     Registered(Key),
+    /// Polled, with a deadline too far away to ever fire (INV-2).
+    Never(Waker),
     Elapsed,
 }
 
@@ -76,7 +89,9 @@ pub struct Sleep {
 }
 
 /// Waits until `duration` has passed. `Duration::MAX` (or any duration that
-/// overflows the clock) waits until a far-future instant; it never panics.
+/// overflows the clock) saturates to a far-future deadline and never panics;
+/// a deadline that far away never fires and takes no timer slot, so
+/// `sleep(Duration::MAX)` is a cheap "forever".
 ///
 /// The equivalent of Python's `asyncio.sleep`.
 ///
@@ -87,8 +102,15 @@ pub struct Sleep {
 ///
 /// # Examples
 ///
-/// ```ignore
-/// weft::time::sleep(Duration::from_millis(10)).await;
+/// ```
+/// use std::time::Duration;
+/// use weft_timer::{sleep, Instant};
+///
+/// # weft_timer::doc_support::block_on(async {
+/// let start = Instant::now();
+/// sleep(Duration::from_millis(10)).await;
+/// assert!(start.elapsed() >= Duration::from_millis(10));
+/// # });
 /// ```
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
@@ -103,6 +125,19 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// # Panics
 ///
 /// Panics if called outside a weft runtime.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_timer::{sleep_until, Instant};
+///
+/// # weft_timer::doc_support::block_on_paused(async {
+/// let deadline = Instant::now() + Duration::from_secs(30);
+/// sleep_until(deadline).await;
+/// assert_eq!(Instant::now(), deadline);
+/// # });
+/// ```
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep::new(Handle::current_for("weft::time::sleep_until"), deadline)
@@ -128,6 +163,7 @@ impl Sleep {
     pub fn is_elapsed(&self) -> bool {
         match self.registration {
             Registration::Elapsed => true,
+            Registration::Never(_) => false,
             Registration::Registered(key) => !self.handle.shared().is_pending(key),
             Registration::Unregistered => {
                 self.deadline.into_std() <= self.handle.shared().clock.now()
@@ -141,18 +177,42 @@ impl Sleep {
     /// A registered sleep keeps its wheel entry and waker (an O(1) move), so
     /// the task waiting on it is woken at the new deadline without polling
     /// again first.
+    ///
+    /// # Examples
+    ///
+    /// A watchdog that is pushed back:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft_timer::{sleep, Instant};
+    ///
+    /// # weft_timer::doc_support::block_on_paused(async {
+    /// let start = Instant::now();
+    /// let mut watchdog = sleep(Duration::from_secs(1));
+    /// watchdog.reset(start + Duration::from_secs(5));
+    /// watchdog.await;
+    /// assert_eq!(start.elapsed(), Duration::from_secs(5));
+    /// # });
+    /// ```
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
-        self.registration = match self.registration {
-            Registration::Registered(key) => {
-                let tick = self.tick();
-                if self.handle.shared().reschedule(key, tick) {
-                    Registration::Registered(key)
-                } else {
-                    Registration::Unregistered
-                }
+        let tick = self.tick();
+        let shared = self.handle.shared();
+        let previous = std::mem::replace(&mut self.registration, Registration::Unregistered);
+        self.registration = match previous {
+            Registration::Registered(key) if tick >= NEVER_TICK => match shared.cancel(key) {
+                // INV-2: out of the wheel, keeping the waker.
+                Some(waker) => Registration::Never(waker),
+                None => Registration::Unregistered,
+            },
+            Registration::Registered(key) if shared.reschedule(key, tick) => {
+                Registration::Registered(key)
             }
-            Registration::Elapsed | Registration::Unregistered => Registration::Unregistered,
+            Registration::Never(waker) if tick >= NEVER_TICK => Registration::Never(waker),
+            Registration::Never(waker) => Registration::Registered(shared.register(tick, waker)),
+            Registration::Registered(_) | Registration::Elapsed | Registration::Unregistered => {
+                Registration::Unregistered
+            }
         };
     }
 
@@ -181,22 +241,34 @@ impl Future for Sleep {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let this = &mut *self;
-        match this.registration {
+        match &mut this.registration {
             Registration::Elapsed => Poll::Ready(()),
             Registration::Unregistered => {
                 let shared = this.handle.shared();
                 if this.deadline.into_std() <= shared.clock.now() {
                     return this.transition_to_elapsed();
                 }
-                let key = shared.register(this.tick(), cx.waker().clone());
-                this.registration = Registration::Registered(key);
+                let tick = this.tick();
+                this.registration = if tick >= NEVER_TICK {
+                    // INV-2: can never fire, so nothing to register.
+                    Registration::Never(cx.waker().clone())
+                } else {
+                    Registration::Registered(shared.register(tick, cx.waker().clone()))
+                };
                 Poll::Pending
             }
-            Registration::Registered(key) => match this.handle.shared().poll_entry(key, cx.waker())
-            {
-                EntryPoll::Pending => Poll::Pending,
-                EntryPoll::Fired => this.transition_to_elapsed(),
-            },
+            Registration::Never(waker) => {
+                if !waker.will_wake(cx.waker()) {
+                    waker.clone_from(cx.waker());
+                }
+                Poll::Pending
+            }
+            Registration::Registered(key) => {
+                match this.handle.shared().poll_entry(*key, cx.waker()) {
+                    EntryPoll::Pending => Poll::Pending,
+                    EntryPoll::Fired => this.transition_to_elapsed(),
+                }
+            }
         }
     }
 }
@@ -204,7 +276,8 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if let Registration::Registered(key) = self.registration {
-            self.handle.shared().cancel(key);
+            // The waker is dropped here, after the lock is released (driver INV-1).
+            drop(self.handle.shared().cancel(key));
         }
     }
 }

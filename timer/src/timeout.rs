@@ -78,11 +78,20 @@ pub struct Timeout<F> {
 ///
 /// # Examples
 ///
-/// ```ignore
-/// match weft::time::timeout(Duration::from_secs(1), fetch()).await {
+/// ```
+/// use std::time::Duration;
+/// use weft_timer::{sleep, timeout};
+///
+/// # weft_timer::doc_support::block_on_paused(async {
+/// let fetch = async {
+///     sleep(Duration::from_secs(3)).await; // a slow server
+///     "body"
+/// };
+/// match timeout(Duration::from_secs(1), fetch).await {
 ///     Ok(body) => println!("{body}"),
-///     Err(_elapsed) => println!("gave up after 1 s"),
+///     Err(elapsed) => println!("gave up: {elapsed}"), // this one
 /// }
+/// # });
 /// ```
 #[track_caller]
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
@@ -97,6 +106,22 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// # Panics
 ///
 /// Panics if called outside a weft runtime.
+///
+/// # Examples
+///
+/// One deadline shared by several steps:
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_timer::{sleep, timeout_at, Instant};
+///
+/// # weft_timer::doc_support::block_on_paused(async {
+/// let deadline = Instant::now() + Duration::from_secs(2);
+/// assert!(timeout_at(deadline, sleep(Duration::from_secs(1))).await.is_ok());
+/// assert!(timeout_at(deadline, sleep(Duration::from_secs(1))).await.is_ok());
+/// assert!(timeout_at(deadline, sleep(Duration::from_secs(1))).await.is_err());
+/// # });
+/// ```
 #[track_caller]
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     let handle = Handle::current_for("weft::time::timeout_at");
@@ -119,6 +144,19 @@ impl<F> Timeout<F> {
     }
 
     /// Gives the inner future back, cancelling the deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft_timer::timeout;
+    ///
+    /// # weft_timer::doc_support::block_on_paused(async {
+    /// let limited = timeout(Duration::from_secs(1), async { 5 });
+    /// let unlimited = limited.into_inner(); // no deadline any more
+    /// assert_eq!(unlimited.await, 5);
+    /// # });
+    /// ```
     pub fn into_inner(self) -> F {
         self.value
     }

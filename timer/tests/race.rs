@@ -121,7 +121,7 @@ fn destructors_dropping_timeouts_while_the_driver_fires() {
             counters[count / 2..].iter().all(|c| c.count() == 1),
             "round {round}"
         );
-        let waker = Waker::noop();
+        let waker = &common::noop_waker();
         for mut t in kept {
             assert!(
                 matches!(poll_once(&mut t, waker), std::task::Poll::Ready(Err(_))),

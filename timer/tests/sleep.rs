@@ -91,7 +91,7 @@ fn random_sleeps_fire_in_deadline_order() {
         deadlines.windows(2).all(|w| w[0] <= w[1]),
         "woken out of deadline order"
     );
-    let waker = Waker::noop();
+    let waker = &common::noop_waker();
     assert!(sleeps.iter_mut().all(|s| poll_once(s, waker).is_ready()));
 }
 
@@ -101,7 +101,10 @@ fn sleep_until_a_past_instant_is_ready_on_first_poll() {
     let rt = TestRuntime::new();
     let _enter = rt.handle().enter();
     let mut sleep = sleep_until(Instant::now() - Duration::from_secs(1));
-    assert_eq!(poll_once(&mut sleep, Waker::noop()), Poll::Ready(()));
+    assert_eq!(
+        poll_once(&mut sleep, &common::noop_waker()),
+        Poll::Ready(())
+    );
     assert!(sleep.is_elapsed());
     assert_eq!(
         rt.driver.park_timeout(),
@@ -118,9 +121,24 @@ fn sleep_for_duration_max_saturates_instead_of_panicking() {
     let now = Instant::now();
     let mut forever = sleep(Duration::MAX);
     assert!(forever.deadline() > now + Duration::from_secs(100 * 365 * 86_400));
-    assert!(poll_once(&mut forever, Waker::noop()).is_pending());
+    assert!(poll_once(&mut forever, &common::noop_waker()).is_pending());
     assert_eq!(rt.driver.process(), 0);
     assert!(!forever.is_elapsed());
+    assert_eq!(
+        rt.driver.park_timeout(),
+        None,
+        "\"forever\" takes no wheel slot"
+    );
+    assert!(
+        !rt.driver.auto_advance(),
+        "a paused clock never jumps towards \"forever\""
+    );
+    // Reset into reach, then back to forever: the entry leaves the wheel.
+    forever.reset(now + Duration::from_secs(1));
+    assert!(poll_once(&mut forever, &common::noop_waker()).is_pending());
+    assert!(rt.driver.park_timeout().is_some());
+    forever.reset(now + Duration::MAX);
+    assert_eq!(rt.driver.park_timeout(), None);
     let _ = now + Duration::MAX;
     let _ = now - Duration::MAX;
     drop(sleep_until(now + Duration::MAX));
@@ -182,7 +200,7 @@ fn an_earlier_deadline_unparks_the_parked_thread_and_a_later_one_does_not() {
     let rt = TestRuntime::new();
     let _enter = rt.handle().enter();
     let mut far = sleep(Duration::from_secs(3600));
-    assert!(poll_once(&mut far, Waker::noop()).is_pending());
+    assert!(poll_once(&mut far, &common::noop_waker()).is_pending());
     let timeout = rt.driver.park_timeout().expect("a timer is pending");
     // A lower bound: the start of the wheel slot that holds the deadline.
     assert!(
@@ -195,7 +213,7 @@ fn an_earlier_deadline_unparks_the_parked_thread_and_a_later_one_does_not() {
         .load(std::sync::atomic::Ordering::SeqCst);
 
     let mut later = sleep(Duration::from_secs(7200));
-    assert!(poll_once(&mut later, Waker::noop()).is_pending());
+    assert!(poll_once(&mut later, &common::noop_waker()).is_pending());
     let after_later = rt
         .signal
         .notifications
@@ -206,7 +224,7 @@ fn an_earlier_deadline_unparks_the_parked_thread_and_a_later_one_does_not() {
     std::thread::spawn(move || {
         let _enter = handle.enter();
         let mut soon = sleep(Duration::from_millis(50));
-        assert!(poll_once(&mut soon, Waker::noop()).is_pending());
+        assert!(poll_once(&mut soon, &common::noop_waker()).is_pending());
         std::mem::forget(soon); // keep it registered past this thread
     })
     .join()
@@ -263,4 +281,42 @@ fn instant_follows_the_paused_clock() {
         (start + Duration::from_millis(3)) - start,
         Duration::from_millis(3)
     );
+}
+
+/// A "forever" sleep keeps its task's waker: resetting it into reach wakes
+/// the task at the new deadline without another poll first, and so does a
+/// round trip registered -> forever -> registered.
+#[test]
+fn reset_of_a_forever_sleep_wakes_the_waiting_task_at_the_new_deadline() {
+    let rt = TestRuntime::paused();
+    let _enter = rt.handle().enter();
+    let counter = CountingWaker::new();
+    let waker = Waker::from(counter.clone());
+    let start = Instant::now();
+    let mut sleep = sleep(Duration::MAX);
+    assert!(poll_once(&mut sleep, &waker).is_pending());
+    sleep.reset(start + Duration::from_secs(2));
+    assert!(rt.driver.auto_advance());
+    assert_eq!(rt.driver.process(), 1);
+    assert_eq!(
+        counter.count(),
+        1,
+        "woken through the waker kept while \"forever\""
+    );
+    assert_eq!(start.elapsed(), Duration::from_secs(2));
+    assert!(poll_once(&mut sleep, &waker).is_ready());
+
+    sleep.reset(start + Duration::from_secs(10));
+    assert!(poll_once(&mut sleep, &waker).is_pending());
+    sleep.reset(start + Duration::MAX);
+    assert_eq!(
+        rt.driver.park_timeout(),
+        None,
+        "back to forever: out of the wheel"
+    );
+    sleep.reset(start + Duration::from_secs(4));
+    assert!(rt.driver.auto_advance());
+    assert_eq!(rt.driver.process(), 1);
+    assert_eq!(counter.count(), 2);
+    assert_eq!(start.elapsed(), Duration::from_secs(4));
 }

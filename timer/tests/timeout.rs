@@ -58,7 +58,7 @@ fn timeout_around_a_ready_future_registers_no_timer() {
     let _enter = rt.handle().enter();
     let mut fut = Box::pin(timeout(Duration::from_secs(1), ready(1)));
     assert_eq!(
-        poll_once(&mut fut, std::task::Waker::noop()),
+        poll_once(&mut fut, &common::noop_waker()),
         Poll::Ready(Ok(1))
     );
     assert_eq!(rt.driver.park_timeout(), None, "nothing entered the wheel");
@@ -81,13 +81,13 @@ fn timeout_around_a_pending_once_future_inserts_once_and_cancels_on_drop() {
     let rt = TestRuntime::paused();
     let _enter = rt.handle().enter();
     let mut fut = Box::pin(timeout(Duration::from_secs(1), PendingOnce(false)));
-    assert!(poll_once(&mut fut, std::task::Waker::noop()).is_pending());
+    assert!(poll_once(&mut fut, &common::noop_waker()).is_pending());
     assert!(
         rt.driver.park_timeout().is_some(),
         "registered on the pending poll"
     );
     assert_eq!(
-        poll_once(&mut fut, std::task::Waker::noop()),
+        poll_once(&mut fut, &common::noop_waker()),
         Poll::Ready(Ok(()))
     );
     drop(fut);

@@ -77,6 +77,25 @@ enum Expiration {
 }
 
 /// A hierarchical timer wheel holding values of type `T` keyed by deadline tick.
+///
+/// # Examples
+///
+/// ```
+/// use weft_timer::wheel::Wheel;
+///
+/// let mut wheel = Wheel::new();
+/// wheel.insert(5_000, "five seconds");
+/// let cancelled = wheel.insert(20, "cancelled");
+/// wheel.insert(70, "seventy ms");
+/// assert_eq!(wheel.remove(cancelled), Some("cancelled"));
+///
+/// assert_eq!(wheel.poll(69), None); // nothing due yet
+/// assert_eq!(wheel.poll(100), Some("seventy ms"));
+/// assert_eq!(wheel.poll(100), None);
+/// assert_eq!(wheel.next_expiration(), Some(4_096)); // a lower bound: a level-2 slot
+/// assert_eq!(wheel.poll(5_000), Some("five seconds"));
+/// assert!(wheel.is_empty());
+/// ```
 pub struct Wheel<T> {
     arena: Arena<T>,
     levels: [Level; NUM_LEVELS],
@@ -86,6 +105,15 @@ pub struct Wheel<T> {
     overflow: List,
     /// The tick up to which the wheel has been polled (INV-4).
     elapsed: u64,
+}
+
+impl<T> std::fmt::Debug for Wheel<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Wheel")
+            .field("elapsed", &self.elapsed)
+            .field("len", &self.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl<T> Default for Wheel<T> {

@@ -235,6 +235,17 @@ impl CountingWaker {
     }
 }
 
+struct NoopWake;
+
+impl Wake for NoopWake {
+    fn wake(self: Arc<Self>) {}
+}
+
+/// A waker that does nothing (`Waker::noop` needs a newer Rust than the MSRV).
+pub fn noop_waker() -> Waker {
+    Waker::from(Arc::new(NoopWake))
+}
+
 /// Polls `future` once with `waker`.
 pub fn poll_once<F: Future + Unpin>(future: &mut F, waker: &Waker) -> Poll<F::Output> {
     Pin::new(future).poll(&mut Context::from_waker(waker))
