@@ -83,6 +83,11 @@ impl fmt::Debug for Handle {
 
 /// Returned by [`Handle::enter`]; restores the previously entered handle
 /// when dropped. Not `Send`: it must be dropped on the thread that entered.
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<weft_io::EnterGuard>();
+/// ```
 #[must_use = "the handle is only entered until the guard is dropped"]
 pub struct EnterGuard {
     previous: Option<Handle>,

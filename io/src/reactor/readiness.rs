@@ -265,3 +265,130 @@ impl Registration {
 pub(crate) fn shutdown_error() -> io::Error {
     io::Error::other("the weft I/O driver has shut down; the socket can no longer be used")
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    use super::*;
+
+    /// Counts wake-ups.
+    #[derive(Default)]
+    struct Counter(StdAtomicUsize);
+
+    impl Wake for Counter {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, StdOrdering::SeqCst);
+        }
+    }
+
+    fn counting_waker() -> (Arc<Counter>, Waker) {
+        let counter = Arc::new(Counter::default());
+        (counter.clone(), Waker::from(counter))
+    }
+
+    /// The race O4 exists for: the edge arrives after the operation saw
+    /// `WouldBlock` but before the clear, so the clear erases it. The retry
+    /// finds the data, so the task does not sleep through it.
+    #[test]
+    fn edge_between_would_block_and_clear_is_not_lost() {
+        let registration = Registration::new();
+        registration.set_readiness(READABLE); // stale: from an earlier edge
+        let (_, waker) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        let has_data = AtomicBool::new(false);
+        let mut calls = 0;
+        let result = registration.poll_io(&mut cx, Direction::Read, || {
+            calls += 1;
+            if has_data.load(StdOrdering::SeqCst) {
+                return Ok(42);
+            }
+            // Data and its edge land right after this WouldBlock.
+            has_data.store(true, StdOrdering::SeqCst);
+            registration.set_readiness(READABLE);
+            Err(io::ErrorKind::WouldBlock.into())
+        });
+        assert!(matches!(result, Poll::Ready(Ok(42))), "{result:?}");
+        assert_eq!(calls, 2, "one attempt and one retry");
+    }
+
+    /// A `Pending` operation leaves its waker registered; the next edge
+    /// wakes it exactly once and the retry succeeds.
+    #[test]
+    fn pending_operation_is_woken_by_the_next_edge() {
+        let registration = Registration::new();
+        let (counter, waker) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        let would_block = || -> io::Result<()> { Err(io::ErrorKind::WouldBlock.into()) };
+        assert!(registration
+            .poll_io(&mut cx, Direction::Read, would_block)
+            .is_pending());
+        assert_eq!(
+            registration.set_readiness(WRITABLE),
+            0,
+            "writable wakes no reader"
+        );
+        assert_eq!(registration.set_readiness(READABLE), 1);
+        assert_eq!(counter.0.load(StdOrdering::SeqCst), 1);
+        let ok = || -> io::Result<u8> { Ok(7) };
+        assert!(matches!(
+            registration.poll_io(&mut cx, Direction::Read, ok),
+            Poll::Ready(Ok(7))
+        ));
+    }
+
+    /// A `WouldBlock` clears only its own direction's readiness.
+    #[test]
+    fn would_block_clears_only_its_direction() {
+        let registration = Registration::new();
+        registration.set_readiness(READABLE | WRITABLE);
+        let (_, waker) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        let would_block = || -> io::Result<()> { Err(io::ErrorKind::WouldBlock.into()) };
+        assert!(registration
+            .poll_io(&mut cx, Direction::Read, would_block)
+            .is_pending());
+        let snapshot = registration.readiness.snapshot();
+        assert!(!snapshot.is_ready(Direction::Read));
+        assert!(snapshot.is_ready(Direction::Write));
+    }
+
+    /// Two tasks waiting on one direction are both woken; the same task
+    /// registering twice is stored once.
+    #[test]
+    fn every_waiting_task_is_woken_once() {
+        let registration = Registration::new();
+        let (first, first_waker) = counting_waker();
+        let (second, second_waker) = counting_waker();
+        for waker in [&first_waker, &first_waker, &second_waker] {
+            let poll = registration.poll_ready(&mut Context::from_waker(waker), Direction::Read);
+            assert!(poll.is_pending());
+        }
+        assert_eq!(registration.set_readiness(READ_CLOSED), 2);
+        assert_eq!(first.0.load(StdOrdering::SeqCst), 1);
+        assert_eq!(second.0.load(StdOrdering::SeqCst), 1);
+    }
+
+    /// After shutdown every operation fails without being attempted, and
+    /// waiters of both directions are woken.
+    #[test]
+    fn shutdown_wakes_everyone_and_fails_operations() {
+        let registration = Registration::new();
+        let (counter, waker) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(registration
+            .poll_ready(&mut cx, Direction::Read)
+            .is_pending());
+        assert!(registration
+            .poll_ready(&mut cx, Direction::Write)
+            .is_pending());
+        assert_eq!(registration.set_readiness(SHUTDOWN), 2);
+        assert_eq!(counter.0.load(StdOrdering::SeqCst), 2);
+        let result = registration.poll_io(&mut cx, Direction::Write, || -> io::Result<()> {
+            panic!("no operation may run after shutdown")
+        });
+        assert!(matches!(result, Poll::Ready(Err(_))));
+    }
+}
