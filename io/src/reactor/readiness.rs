@@ -141,13 +141,47 @@ impl Readiness {
     }
 
     /// D1: add `bits` (INV-1).
-    fn set(&self, bits: usize) {
+    fn transition_to_ready(&self, bits: usize) {
         self.0.fetch_or(bits, Ordering::AcqRel);
     }
 
     /// O3: forget `direction`'s readiness after a `WouldBlock` (INV-1).
-    fn clear(&self, direction: Direction) {
+    fn transition_to_not_ready(&self, direction: Direction) {
         self.0.fetch_and(!direction.mask(), Ordering::AcqRel);
+    }
+}
+
+/// The tasks waiting for one direction. Almost always one task, kept
+/// inline so registering and waking it never allocates; further tasks
+/// sharing the socket go to `others`.
+#[derive(Debug, Default)]
+struct Waiters {
+    first: Option<Waker>,
+    others: Vec<Waker>,
+}
+
+impl Waiters {
+    /// Adds `waker` unless a waker of the same task is already present.
+    fn register(&mut self, waker: &Waker) {
+        match &mut self.first {
+            None => self.first = Some(waker.clone()),
+            Some(first) if first.will_wake(waker) => {}
+            Some(_) => {
+                if !self.others.iter().any(|w| w.will_wake(waker)) {
+                    self.others.push(waker.clone());
+                }
+            }
+        }
+    }
+
+    /// Wakes every waiter; returns how many.
+    fn wake_all(self) -> usize {
+        let count = usize::from(self.first.is_some()) + self.others.len();
+        self.first
+            .into_iter()
+            .chain(self.others)
+            .for_each(Waker::wake);
+        count
     }
 }
 
@@ -156,9 +190,9 @@ impl Readiness {
 #[derive(Debug)]
 pub(crate) struct Registration {
     readiness: Readiness,
-    /// `[read wakers, write wakers]`, only touched under the mutex (INV-2,
-    /// INV-3).
-    wakers: Mutex<[Vec<Waker>; 2]>,
+    /// `[read waiters, write waiters]`, only touched under the mutex
+    /// (INV-2, INV-3).
+    wakers: Mutex<[Waiters; 2]>,
 }
 
 impl Registration {
@@ -166,38 +200,32 @@ impl Registration {
     pub(crate) fn new() -> Registration {
         Registration {
             readiness: Readiness::new(),
-            wakers: Mutex::new([Vec::new(), Vec::new()]),
+            wakers: Mutex::new([Waiters::default(), Waiters::default()]),
         }
     }
 
     /// D1–D3: record `bits` and wake every waiter of a direction they make
     /// ready. Returns how many wakers were woken.
     pub(crate) fn set_readiness(&self, bits: usize) -> usize {
-        self.readiness.set(bits);
+        self.readiness.transition_to_ready(bits);
         let snapshot = Snapshot(bits);
-        let mut woken = Vec::new();
+        let mut woken = [Waiters::default(), Waiters::default()];
         {
             let mut wakers = self.wakers.lock();
             for direction in [Direction::Read, Direction::Write] {
                 if snapshot.is_ready(direction) || snapshot.is_shutdown() {
-                    woken.append(&mut wakers[direction.index()]);
+                    woken[direction.index()] = std::mem::take(&mut wakers[direction.index()]);
                 }
             }
         }
-        let count = woken.len();
         // INV-3: the lock is released before any waker runs.
-        woken.into_iter().for_each(Waker::wake);
-        count
+        woken.into_iter().map(Waiters::wake_all).sum()
     }
 
-    /// Adds `waker` to `direction`'s list unless it would wake the same task
-    /// as a waker already there.
+    /// Adds `waker` to `direction`'s waiters (D2 reads them under the same
+    /// lock, INV-2).
     fn register(&self, direction: Direction, waker: &Waker) {
-        let mut wakers = self.wakers.lock();
-        let list = &mut wakers[direction.index()];
-        if !list.iter().any(|w| w.will_wake(waker)) {
-            list.push(waker.clone());
-        }
+        self.wakers.lock()[direction.index()].register(waker);
     }
 
     /// Polls readiness for `direction` without an operation: `Ready(Ok)` if
@@ -247,7 +275,7 @@ impl Registration {
                 result => return Poll::Ready(result),
             }
             // O3
-            self.readiness.clear(direction);
+            self.readiness.transition_to_not_ready(direction);
             self.register(direction, cx.waker());
             // O4
             loop {
