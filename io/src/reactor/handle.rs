@@ -77,7 +77,9 @@ impl Handle {
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle").finish_non_exhaustive()
+        f.debug_struct("Handle")
+            .field("sources", &self.inner.source_count())
+            .finish_non_exhaustive()
     }
 }
 

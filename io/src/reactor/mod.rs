@@ -204,6 +204,11 @@ impl Inner {
         }
     }
 
+    /// How many sources are registered (for `Debug` output).
+    pub(crate) fn source_count(&self) -> usize {
+        self.sources.lock().slab.len()
+    }
+
     /// The blocking hook given to [`Driver::new`].
     pub(crate) fn blocking(&self) -> &BlockingHook {
         &self.blocking
@@ -322,7 +327,7 @@ impl Drop for Driver {
 impl fmt::Debug for Driver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Driver")
-            .field("sources", &self.inner.sources.lock().slab.len())
+            .field("sources", &self.inner.source_count())
             .finish_non_exhaustive()
     }
 }
