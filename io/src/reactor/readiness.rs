@@ -50,11 +50,28 @@
 //! - INV-3: wakers are taken out of the list before being woken, and woken
 //!   with the lock released, so a waker that re-polls inline cannot deadlock.
 //!
+//! State machine (per direction; the word starts at 0, "not ready"):
+//!
+//! ```text
+//! not ready --transition_to_ready (D1: an edge)--> ready
+//!     ^                                              |
+//!     +--transition_to_not_ready (O3: WouldBlock)----+
+//! any --transition_to_ready(SHUTDOWN) (driver dropped)--> shut down (final)
+//! ```
+//!
+//! Tested by `tests::edge_between_would_block_and_clear_is_not_lost` (the O4
+//! race, deterministically) and by the loom models in
+//! `reactor/tests/loom_readiness.rs` (every interleaving of O1–O4 against
+//! D1–D3; removing O4 makes the model fail).
+//!
 //! Concurrency: `readiness` is touched by the driver thread and by any task
 //! thread; the waker lists only under their mutex. A direction normally has
 //! one waiting task; the list exists so that two tasks sharing a socket (two
 //! `accept` calls on one listener, two `recv` on one `UdpSocket`) both get
-//! woken instead of one silently replacing the other.
+//! woken instead of one silently replacing the other. A future dropped while
+//! waiting leaves its waker in the list until the next edge, which then
+//! wakes that task once, spuriously: harmless, and cheaper than a removal
+//! protocol.
 //!
 //! References: `epoll(7)`, "edge-triggered"; tokio `io/scheduled_io.rs`.
 
