@@ -1,4 +1,4 @@
-//! Summary: async file system access: [`read`], [`write`],
+//! Summary: async file system access: [`read`], [`write()`],
 //! [`read_to_string`] and [`File`], each running the blocking std call on
 //! the runtime's blocking pool (the aiofiles pattern).
 //!

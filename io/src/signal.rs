@@ -33,7 +33,10 @@ use crate::reactor::Source;
 /// Bytes drained from the pipe per read; the content is irrelevant.
 const DRAIN_CHUNK_BYTES: usize = 64;
 
-/// Completes when the process receives `SIGINT` (Ctrl-C) after this call.
+/// Completes when the process receives `SIGINT` (Ctrl-C) after the returned
+/// future is first polled (an async fn starts running then). Installs the
+/// handler on first use: from then on, SIGINT no longer terminates the
+/// process.
 ///
 /// # Errors
 ///
@@ -46,7 +49,7 @@ pub async fn ctrl_c() -> io::Result<()> {
     wait_for(libc::SIGINT).await
 }
 
-/// Completes when the process receives `signal` after this call.
+/// Completes when the process receives `signal` after the first poll.
 async fn wait_for(signal: libc::c_int) -> io::Result<()> {
     let pipe = SignalPipe::get(signal)?;
     // INV-1: baseline first, registration second.

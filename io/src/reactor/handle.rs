@@ -77,12 +77,19 @@ impl Handle {
 
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Handle").finish_non_exhaustive()
+        f.debug_struct("Handle")
+            .field("sources", &self.inner.source_count())
+            .finish_non_exhaustive()
     }
 }
 
 /// Returned by [`Handle::enter`]; restores the previously entered handle
 /// when dropped. Not `Send`: it must be dropped on the thread that entered.
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<weft_io::EnterGuard>();
+/// ```
 #[must_use = "the handle is only entered until the guard is dropped"]
 pub struct EnterGuard {
     previous: Option<Handle>,

@@ -52,6 +52,9 @@ pub(crate) mod signal_pipe;
 mod source;
 pub(crate) mod sys;
 
+#[cfg(all(test, loom))]
+mod tests;
+
 use std::fmt;
 use std::io;
 use std::sync::Arc;
@@ -129,6 +132,18 @@ struct Sources {
     is_shutdown: bool,
 }
 
+impl Sources {
+    /// The registration `token` names, or None if the token is stale: its
+    /// slot is empty or holds a later generation (INV-1).
+    fn lookup(&self, token: Token) -> Option<&Arc<Registration>> {
+        let (index, generation) = unpack_token(token);
+        self.slab
+            .get(index)
+            .filter(|slot| slot.generation == generation)
+            .map(|slot| &slot.registration)
+    }
+}
+
 /// State shared by the [`Driver`] and every [`Handle`].
 pub(crate) struct Inner {
     registry: mio::Registry,
@@ -187,6 +202,11 @@ impl Inner {
         if sources.slab.get(index).map(|slot| slot.generation) == Some(generation) {
             sources.slab.remove(index);
         }
+    }
+
+    /// How many sources are registered (for `Debug` output).
+    pub(crate) fn source_count(&self) -> usize {
+        self.sources.lock().slab.len()
     }
 
     /// The blocking hook given to [`Driver::new`].
@@ -273,13 +293,8 @@ impl Driver {
                 if event.token() == UNPARK_TOKEN {
                     continue;
                 }
-                let (index, generation) = unpack_token(event.token());
-                // INV-1: a stale token finds no slot or another generation.
-                if let Some(slot) = sources.slab.get(index) {
-                    if slot.generation == generation {
-                        self.ready
-                            .push((slot.registration.clone(), readiness_of(event)));
-                    }
+                if let Some(registration) = sources.lookup(event.token()) {
+                    self.ready.push((registration.clone(), readiness_of(event)));
                 }
             }
         }
@@ -312,7 +327,7 @@ impl Drop for Driver {
 impl fmt::Debug for Driver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Driver")
-            .field("sources", &self.inner.sources.lock().slab.len())
+            .field("sources", &self.inner.source_count())
             .finish_non_exhaustive()
     }
 }
@@ -339,9 +354,43 @@ impl fmt::Debug for Unparker {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod token_tests {
     use super::*;
+
+    /// A token whose slot was freed, or freed and reused by a later
+    /// generation, finds nothing; the current token finds its slot.
+    #[test]
+    fn stale_tokens_find_nothing() {
+        let mut sources = Sources {
+            slab: Slab::new(),
+            next_generation: 0,
+            is_shutdown: false,
+        };
+        let first = Arc::new(Registration::new());
+        let index = sources.slab.insert(Slot {
+            generation: 7,
+            registration: first.clone(),
+        });
+        let current = pack_token(index, 7);
+        assert!(Arc::ptr_eq(sources.lookup(current).unwrap(), &first));
+        sources.slab.remove(index);
+        assert!(sources.lookup(current).is_none(), "freed slot");
+        let reused = sources.slab.insert(Slot {
+            generation: 8,
+            registration: Arc::new(Registration::new()),
+        });
+        assert_eq!(reused, index, "the slab reuses the freed slot");
+        assert!(
+            sources.lookup(current).is_none(),
+            "slot reused by generation 8"
+        );
+        assert!(sources.lookup(pack_token(index, 8)).is_some());
+        assert!(
+            sources.lookup(pack_token(index + 1, 7)).is_none(),
+            "never used"
+        );
+    }
 
     /// Packing then unpacking returns the inputs, and no token collides
     /// with the unpark token.

@@ -50,11 +50,28 @@
 //! - INV-3: wakers are taken out of the list before being woken, and woken
 //!   with the lock released, so a waker that re-polls inline cannot deadlock.
 //!
+//! State machine (per direction; the word starts at 0, "not ready"):
+//!
+//! ```text
+//! not ready --transition_to_ready (D1: an edge)--> ready
+//!     ^                                              |
+//!     +--transition_to_not_ready (O3: WouldBlock)----+
+//! any --transition_to_ready(SHUTDOWN) (driver dropped)--> shut down (final)
+//! ```
+//!
+//! Tested by `tests::edge_between_would_block_and_clear_is_not_lost` (the O4
+//! race, deterministically) and by the loom models in
+//! `reactor/tests/loom_readiness.rs` (every interleaving of O1–O4 against
+//! D1–D3; removing O4 makes the model fail).
+//!
 //! Concurrency: `readiness` is touched by the driver thread and by any task
 //! thread; the waker lists only under their mutex. A direction normally has
 //! one waiting task; the list exists so that two tasks sharing a socket (two
 //! `accept` calls on one listener, two `recv` on one `UdpSocket`) both get
-//! woken instead of one silently replacing the other.
+//! woken instead of one silently replacing the other. A future dropped while
+//! waiting leaves its waker in the list until the next edge, which then
+//! wakes that task once, spuriously: harmless, and cheaper than a removal
+//! protocol.
 //!
 //! References: `epoll(7)`, "edge-triggered"; tokio `io/scheduled_io.rs`.
 
@@ -141,13 +158,47 @@ impl Readiness {
     }
 
     /// D1: add `bits` (INV-1).
-    fn set(&self, bits: usize) {
+    fn transition_to_ready(&self, bits: usize) {
         self.0.fetch_or(bits, Ordering::AcqRel);
     }
 
     /// O3: forget `direction`'s readiness after a `WouldBlock` (INV-1).
-    fn clear(&self, direction: Direction) {
+    fn transition_to_not_ready(&self, direction: Direction) {
         self.0.fetch_and(!direction.mask(), Ordering::AcqRel);
+    }
+}
+
+/// The tasks waiting for one direction. Almost always one task, kept
+/// inline so registering and waking it never allocates; further tasks
+/// sharing the socket go to `others`.
+#[derive(Debug, Default)]
+struct Waiters {
+    first: Option<Waker>,
+    others: Vec<Waker>,
+}
+
+impl Waiters {
+    /// Adds `waker` unless a waker of the same task is already present.
+    fn register(&mut self, waker: &Waker) {
+        match &mut self.first {
+            None => self.first = Some(waker.clone()),
+            Some(first) if first.will_wake(waker) => {}
+            Some(_) => {
+                if !self.others.iter().any(|w| w.will_wake(waker)) {
+                    self.others.push(waker.clone());
+                }
+            }
+        }
+    }
+
+    /// Wakes every waiter; returns how many.
+    fn wake_all(self) -> usize {
+        let count = usize::from(self.first.is_some()) + self.others.len();
+        self.first
+            .into_iter()
+            .chain(self.others)
+            .for_each(Waker::wake);
+        count
     }
 }
 
@@ -156,9 +207,9 @@ impl Readiness {
 #[derive(Debug)]
 pub(crate) struct Registration {
     readiness: Readiness,
-    /// `[read wakers, write wakers]`, only touched under the mutex (INV-2,
-    /// INV-3).
-    wakers: Mutex<[Vec<Waker>; 2]>,
+    /// `[read waiters, write waiters]`, only touched under the mutex
+    /// (INV-2, INV-3).
+    wakers: Mutex<[Waiters; 2]>,
 }
 
 impl Registration {
@@ -166,38 +217,32 @@ impl Registration {
     pub(crate) fn new() -> Registration {
         Registration {
             readiness: Readiness::new(),
-            wakers: Mutex::new([Vec::new(), Vec::new()]),
+            wakers: Mutex::new([Waiters::default(), Waiters::default()]),
         }
     }
 
     /// D1–D3: record `bits` and wake every waiter of a direction they make
     /// ready. Returns how many wakers were woken.
     pub(crate) fn set_readiness(&self, bits: usize) -> usize {
-        self.readiness.set(bits);
+        self.readiness.transition_to_ready(bits);
         let snapshot = Snapshot(bits);
-        let mut woken = Vec::new();
+        let mut woken = [Waiters::default(), Waiters::default()];
         {
             let mut wakers = self.wakers.lock();
             for direction in [Direction::Read, Direction::Write] {
                 if snapshot.is_ready(direction) || snapshot.is_shutdown() {
-                    woken.append(&mut wakers[direction.index()]);
+                    woken[direction.index()] = std::mem::take(&mut wakers[direction.index()]);
                 }
             }
         }
-        let count = woken.len();
         // INV-3: the lock is released before any waker runs.
-        woken.into_iter().for_each(Waker::wake);
-        count
+        woken.into_iter().map(Waiters::wake_all).sum()
     }
 
-    /// Adds `waker` to `direction`'s list unless it would wake the same task
-    /// as a waker already there.
+    /// Adds `waker` to `direction`'s waiters (D2 reads them under the same
+    /// lock, INV-2).
     fn register(&self, direction: Direction, waker: &Waker) {
-        let mut wakers = self.wakers.lock();
-        let list = &mut wakers[direction.index()];
-        if !list.iter().any(|w| w.will_wake(waker)) {
-            list.push(waker.clone());
-        }
+        self.wakers.lock()[direction.index()].register(waker);
     }
 
     /// Polls readiness for `direction` without an operation: `Ready(Ok)` if
@@ -247,7 +292,7 @@ impl Registration {
                 result => return Poll::Ready(result),
             }
             // O3
-            self.readiness.clear(direction);
+            self.readiness.transition_to_not_ready(direction);
             self.register(direction, cx.waker());
             // O4
             loop {
@@ -264,4 +309,131 @@ impl Registration {
 /// The error every operation returns once the driver is gone.
 pub(crate) fn shutdown_error() -> io::Error {
     io::Error::other("the weft I/O driver has shut down; the socket can no longer be used")
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::atomic::{AtomicBool, AtomicUsize as StdAtomicUsize, Ordering as StdOrdering};
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    use super::*;
+
+    /// Counts wake-ups.
+    #[derive(Default)]
+    struct Counter(StdAtomicUsize);
+
+    impl Wake for Counter {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, StdOrdering::SeqCst);
+        }
+    }
+
+    fn counting_waker() -> (Arc<Counter>, Waker) {
+        let counter = Arc::new(Counter::default());
+        (counter.clone(), Waker::from(counter))
+    }
+
+    /// The race O4 exists for: the edge arrives after the operation saw
+    /// `WouldBlock` but before the clear, so the clear erases it. The retry
+    /// finds the data, so the task does not sleep through it.
+    #[test]
+    fn edge_between_would_block_and_clear_is_not_lost() {
+        let registration = Registration::new();
+        registration.set_readiness(READABLE); // stale: from an earlier edge
+        let (_, waker) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        let has_data = AtomicBool::new(false);
+        let mut calls = 0;
+        let result = registration.poll_io(&mut cx, Direction::Read, || {
+            calls += 1;
+            if has_data.load(StdOrdering::SeqCst) {
+                return Ok(42);
+            }
+            // Data and its edge land right after this WouldBlock.
+            has_data.store(true, StdOrdering::SeqCst);
+            registration.set_readiness(READABLE);
+            Err(io::ErrorKind::WouldBlock.into())
+        });
+        assert!(matches!(result, Poll::Ready(Ok(42))), "{result:?}");
+        assert_eq!(calls, 2, "one attempt and one retry");
+    }
+
+    /// A `Pending` operation leaves its waker registered; the next edge
+    /// wakes it exactly once and the retry succeeds.
+    #[test]
+    fn pending_operation_is_woken_by_the_next_edge() {
+        let registration = Registration::new();
+        let (counter, waker) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        let would_block = || -> io::Result<()> { Err(io::ErrorKind::WouldBlock.into()) };
+        assert!(registration
+            .poll_io(&mut cx, Direction::Read, would_block)
+            .is_pending());
+        assert_eq!(
+            registration.set_readiness(WRITABLE),
+            0,
+            "writable wakes no reader"
+        );
+        assert_eq!(registration.set_readiness(READABLE), 1);
+        assert_eq!(counter.0.load(StdOrdering::SeqCst), 1);
+        let ok = || -> io::Result<u8> { Ok(7) };
+        assert!(matches!(
+            registration.poll_io(&mut cx, Direction::Read, ok),
+            Poll::Ready(Ok(7))
+        ));
+    }
+
+    /// A `WouldBlock` clears only its own direction's readiness.
+    #[test]
+    fn would_block_clears_only_its_direction() {
+        let registration = Registration::new();
+        registration.set_readiness(READABLE | WRITABLE);
+        let (_, waker) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        let would_block = || -> io::Result<()> { Err(io::ErrorKind::WouldBlock.into()) };
+        assert!(registration
+            .poll_io(&mut cx, Direction::Read, would_block)
+            .is_pending());
+        let snapshot = registration.readiness.snapshot();
+        assert!(!snapshot.is_ready(Direction::Read));
+        assert!(snapshot.is_ready(Direction::Write));
+    }
+
+    /// Two tasks waiting on one direction are both woken; the same task
+    /// registering twice is stored once.
+    #[test]
+    fn every_waiting_task_is_woken_once() {
+        let registration = Registration::new();
+        let (first, first_waker) = counting_waker();
+        let (second, second_waker) = counting_waker();
+        for waker in [&first_waker, &first_waker, &second_waker] {
+            let poll = registration.poll_ready(&mut Context::from_waker(waker), Direction::Read);
+            assert!(poll.is_pending());
+        }
+        assert_eq!(registration.set_readiness(READ_CLOSED), 2);
+        assert_eq!(first.0.load(StdOrdering::SeqCst), 1);
+        assert_eq!(second.0.load(StdOrdering::SeqCst), 1);
+    }
+
+    /// After shutdown every operation fails without being attempted, and
+    /// waiters of both directions are woken.
+    #[test]
+    fn shutdown_wakes_everyone_and_fails_operations() {
+        let registration = Registration::new();
+        let (counter, waker) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(registration
+            .poll_ready(&mut cx, Direction::Read)
+            .is_pending());
+        assert!(registration
+            .poll_ready(&mut cx, Direction::Write)
+            .is_pending());
+        assert_eq!(registration.set_readiness(SHUTDOWN), 2);
+        assert_eq!(counter.0.load(StdOrdering::SeqCst), 2);
+        let result = registration.poll_io(&mut cx, Direction::Write, || -> io::Result<()> {
+            panic!("no operation may run after shutdown")
+        });
+        assert!(matches!(result, Poll::Ready(Err(_))));
+    }
 }

@@ -221,3 +221,124 @@ impl Countdown {
         .await
     }
 }
+
+/// Polls `future` exactly once from inside a task; `Pending` leaves it
+/// registered with whatever it waits on.
+pub async fn poll_once<F: Future + Unpin>(future: &mut F) -> Poll<F::Output> {
+    std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *future).poll(cx))).await
+}
+
+/// Sets `SO_LINGER` to zero seconds, so closing the socket sends a reset
+/// (RST) instead of a graceful FIN.
+pub fn set_linger_zero(socket: &impl std::os::fd::AsRawFd) {
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: the descriptor is open (borrowed from `socket`), and the
+    // option value points to a live `linger` of the size passed.
+    let rc = unsafe {
+        libc::setsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        )
+    };
+    assert_eq!(
+        rc,
+        0,
+        "setsockopt(SO_LINGER) failed: {}",
+        std::io::Error::last_os_error()
+    );
+}
+
+/// Wakes a thread parked in `block_on_parking`.
+struct ThreadWaker(std::thread::Thread);
+
+impl Wake for ThreadWaker {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+/// Runs `future` on this thread, parking the thread while it is pending;
+/// some *other* thread must be polling the driver. Used to exercise the
+/// reactor with the driver and the I/O on different threads.
+pub fn block_on_parking<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    let waker = Waker::from(Arc::new(ThreadWaker(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let started = Instant::now();
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::park_timeout(PARK_TIMEOUT);
+        assert!(
+            started.elapsed() < HANG_LIMIT * 3,
+            "block_on_parking hung: a lost wake-up?"
+        );
+    }
+}
+
+/// A driver polled by its own thread until the returned guard is dropped.
+pub struct DriverThread {
+    handle: weft_io::Handle,
+    unparker: Unparker,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<usize>>,
+}
+
+impl DriverThread {
+    /// Starts a driver on a new thread.
+    pub fn start() -> DriverThread {
+        let mut driver = new_driver();
+        let handle = driver.handle();
+        let unparker = driver.unparker();
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopping = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut polls_with_events = 0;
+            while !stopping.load(std::sync::atomic::Ordering::Acquire) {
+                if driver.poll(None).expect("driver poll should not fail") {
+                    polls_with_events += 1;
+                }
+            }
+            polls_with_events
+        });
+        DriverThread {
+            handle,
+            unparker,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// The driver's handle.
+    pub fn handle(&self) -> &weft_io::Handle {
+        &self.handle
+    }
+
+    /// Stops the thread; returns how many polls dispatched events.
+    pub fn stop(mut self) -> usize {
+        self.stop_thread()
+    }
+
+    fn stop_thread(&mut self) -> usize {
+        self.stop.store(true, std::sync::atomic::Ordering::Release);
+        self.unparker.unpark();
+        self.thread
+            .take()
+            .map_or(0, |t| t.join().expect("driver thread panicked"))
+    }
+}
+
+impl Drop for DriverThread {
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            self.stop_thread();
+        }
+    }
+}
