@@ -1,6 +1,8 @@
 //! weft-sync knows no runtime: the same primitives work under smol's
 //! executor, across its threads.
 
+#![cfg(not(loom))]
+
 use std::sync::Arc;
 use weft_sync::{Event, Lock, Queue, Semaphore};
 

@@ -1,6 +1,8 @@
 //! Compile-time auto-trait checks for every public type (as in tokio's
 //! `tests/async_send_sync.rs`): `Send + Sync` when the contents are.
 
+#![cfg(not(loom))]
+
 use std::cell::Cell;
 use std::rc::Rc;
 use weft_sync::*;

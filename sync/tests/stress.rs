@@ -3,6 +3,8 @@
 //! after a few polls ([`give_up_after`]), so grants race with cancellation
 //! across threads.
 
+#![cfg(not(loom))]
+
 mod common;
 
 use common::{run_on_threads, yield_now, BoxFuture};
