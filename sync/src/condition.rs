@@ -91,7 +91,15 @@ impl Condition {
         .await;
         drop(guard);
         notified.await;
-        lock.lock().await
+        // INV-2 also covers the re-acquire: dropped before it has the lock,
+        // this waiter has consumed a notification it never acted on.
+        let mut pass_on = PassOnIfDropped {
+            condition: self,
+            is_armed: true,
+        };
+        let guard = lock.lock().await;
+        pass_on.is_armed = false;
+        guard
     }
 
     /// Waits until `predicate` returns true for the locked value; checks it
@@ -147,6 +155,23 @@ impl fmt::Debug for Condition {
         f.debug_struct("Condition")
             .field("waiters", &self.waiters.lock().waiting())
             .finish()
+    }
+}
+
+/// Armed while [`Condition::wait`] re-acquires the lock after it was
+/// notified; if the wait is dropped then, another waiter is notified instead
+/// (CPython's `Condition.wait` does the same; the extra wakeup may be
+/// spurious, which condition variables allow).
+struct PassOnIfDropped<'a> {
+    condition: &'a Condition,
+    is_armed: bool,
+}
+
+impl Drop for PassOnIfDropped<'_> {
+    fn drop(&mut self) {
+        if self.is_armed {
+            self.condition.notify(1);
+        }
     }
 }
 

@@ -103,6 +103,8 @@ pub mod oneshot;
 mod queue;
 mod rwlock;
 mod semaphore;
+#[cfg(all(test, loom))]
+mod tests;
 mod waitlist;
 
 pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};

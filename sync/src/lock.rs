@@ -44,6 +44,23 @@ use std::sync::Arc;
 /// held across an `.await` (e.g. while writing to a socket), when you need
 /// FIFO fairness, or together with a [`Condition`](crate::Condition).
 ///
+/// # Thread safety
+///
+/// `Lock<T>` is `Sync` when `T: Send`, like `std::sync::Mutex`; a value
+/// that cannot move between threads cannot be shared through a lock:
+///
+/// ```compile_fail
+/// fn is_sync<T: Sync>() {}
+/// is_sync::<weft_sync::Lock<std::rc::Rc<u8>>>();
+/// ```
+///
+/// A guard hands out `&T`, so sharing a guard needs `T: Sync`:
+///
+/// ```compile_fail
+/// fn is_sync<T: Sync>() {}
+/// is_sync::<weft_sync::LockGuard<'static, std::cell::Cell<u8>>>();
+/// ```
+///
 /// # Examples
 ///
 /// ```

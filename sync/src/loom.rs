@@ -35,10 +35,4 @@ impl<T> Mutex<T> {
             .lock()
             .expect("a weft-sync mutex is never poisoned: no user code runs under it")
     }
-
-    pub(crate) fn into_inner(self) -> T {
-        self.0
-            .into_inner()
-            .expect("a weft-sync mutex is never poisoned: no user code runs under it")
-    }
 }

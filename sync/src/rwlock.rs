@@ -34,6 +34,14 @@ const MAX_READERS: usize = (u32::MAX >> 3) as usize;
 
 /// An async reader-writer lock (`std::sync::RwLock` shape, FIFO fair).
 ///
+/// Readers share `&T` across threads, so `RwLock<T>` is `Sync` only when
+/// `T: Send + Sync`:
+///
+/// ```compile_fail
+/// fn is_sync<T: Sync>() {}
+/// is_sync::<weft_sync::RwLock<std::cell::Cell<u8>>>();
+/// ```
+///
 /// # Examples
 ///
 /// ```

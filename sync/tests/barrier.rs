@@ -1,5 +1,7 @@
 //! `Barrier`, after CPython's `test_locks.py` `BarrierTests`.
 
+#![cfg(not(loom))]
+
 mod common;
 
 use common::{poll_once, Tracked};

@@ -5,6 +5,8 @@
 //! item or wakeup (a task left pending that nobody will wake is a lost
 //! wakeup, so every scenario asserts which tasks may still be alive).
 
+#![cfg(not(loom))]
+
 mod common;
 
 use common::{yield_now, Sim};

@@ -1,5 +1,7 @@
 //! `Condition`, after CPython's `test_locks.py` `ConditionTests`.
 
+#![cfg(not(loom))]
+
 mod common;
 
 use common::{block_on, poll_once, poll_with, CountingWaker};
@@ -144,4 +146,29 @@ fn wait_for_with_true_predicate_returns_at_once() {
     let cond = Condition::default();
     let guard = block_on(async { cond.wait_for(lock.lock().await, |ready| *ready).await });
     assert!(*guard);
+}
+
+/// A waiter dropped after it was notified, while re-acquiring the lock,
+/// passes the notification on (CPython's `Condition.wait` notifies another
+/// waiter on any error after being notified).
+#[test]
+fn waiter_dropped_while_reacquiring_passes_the_notification_on() {
+    let lock = Lock::new(());
+    let cond = Condition::new();
+    let (b_wakes, waker_b) = CountingWaker::new();
+    let mut a = Box::pin(async { drop(cond.wait(lock.lock().await).await) });
+    let mut b = pin!(async { drop(cond.wait(lock.lock().await).await) });
+    assert!(poll_once(a.as_mut()).is_pending());
+    assert!(poll_with(b.as_mut(), &waker_b).is_pending());
+    let held = lock.try_lock().unwrap();
+    cond.notify_one();
+    assert!(
+        poll_once(a.as_mut()).is_pending(),
+        "a is notified but the lock is held"
+    );
+    assert_eq!(b_wakes.count(), 0);
+    drop(a);
+    assert_eq!(b_wakes.count(), 1, "a's notification must go to b");
+    drop(held);
+    assert!(poll_with(b.as_mut(), &waker_b).is_ready());
 }

@@ -1,5 +1,7 @@
 //! `Event`, after CPython's `test_locks.py` `EventTests`.
 
+#![cfg(not(loom))]
+
 mod common;
 
 use common::{block_on, poll_once, poll_with, CountingWaker};

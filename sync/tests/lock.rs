@@ -1,6 +1,8 @@
 //! `Lock` behaviour, after CPython's `test_locks.py` `LockTests`, plus FIFO
 //! order, no barging and cancel hand-off.
 
+#![cfg(not(loom))]
+
 mod common;
 
 use common::{block_on, poll_once, poll_with, CountingWaker};

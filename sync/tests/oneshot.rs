@@ -1,5 +1,7 @@
 //! `oneshot`: one value from one sender to one receiver.
 
+#![cfg(not(loom))]
+
 mod common;
 
 use common::{block_on, poll_once, poll_with, CountingWaker};

@@ -1,6 +1,8 @@
 //! The queue family, after CPython's `test_queues.py` (including the 3.13
 //! `shutdown` tests).
 
+#![cfg(not(loom))]
+
 mod common;
 
 use common::{block_on, poll_once, poll_with, CountingWaker};

@@ -1,5 +1,7 @@
 //! `RwLock`: shared readers, exclusive writers, FIFO so writers are not starved.
 
+#![cfg(not(loom))]
+
 mod common;
 
 use common::{block_on, poll_once, Tracked};

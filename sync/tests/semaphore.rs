@@ -1,6 +1,8 @@
 //! `Semaphore` and `BoundedSemaphore`, after CPython's `test_locks.py`
 //! `SemaphoreTests` and `BoundedSemaphoreTests`.
 
+#![cfg(not(loom))]
+
 mod common;
 
 use common::{block_on, poll_once, poll_with, CountingWaker, Tracked};

@@ -285,7 +285,10 @@ pub fn run_on_threads(threads: usize, tasks: Vec<BoxFuture>) {
 fn worker(shared: &Shared) {
     loop {
         let task = {
-            let mut queue = shared.queue.lock().unwrap();
+            let mut queue = shared
+                .queue
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             loop {
                 if let Some(task) = queue.pop_front() {
                     break task;
@@ -294,11 +297,17 @@ fn worker(shared: &Shared) {
                 if shared.remaining.load(Ordering::Acquire) == 0 {
                     return;
                 }
-                queue = shared.ready.wait(queue).unwrap();
+                queue = shared
+                    .ready
+                    .wait(queue)
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
             }
         };
         task.scheduled.store(false, Ordering::Release);
-        let mut slot = task.future.lock().unwrap();
+        let mut slot = task
+            .future
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let Some(future) = slot.as_mut() else {
             continue;
         };
