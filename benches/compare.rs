@@ -163,6 +163,28 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown".to_string())
 }
 
+/// Prints each panic as one line: a failing workload is reported in the
+/// table, and a backtrace per lost task would bury it.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|m| m.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        eprintln!(
+            "compare: panic on thread {} at {location}: {message}",
+            thread.name().unwrap_or("unnamed")
+        );
+    }));
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.len() == 4 && args[1] == compare::memory::CHILD_FLAG {
@@ -207,10 +229,14 @@ fn main() {
         labels.join(", ")
     );
 
-    let outcomes: Vec<_> = workloads
-        .iter()
-        .map(|workload| harness::measure(workload, &flavours, runs, options.scale))
-        .collect();
+    install_panic_hook();
+    let mut outcomes = Vec::with_capacity(workloads.len());
+    for workload in &workloads {
+        outcomes.push(harness::measure(workload, &flavours, runs, options.scale));
+        if let Ok(mut finished) = harness::FINISHED_TABLE.lock() {
+            *finished = harness::table(&outcomes);
+        }
+    }
 
     print!("{}", harness::table(&outcomes));
     let info = RunInfo {

@@ -6,7 +6,7 @@
 //! cost of a channel's waiter bookkeeping when it is full or empty.
 
 use super::harness::{wall_ms, Metric, Primitives, Scale, Workload};
-use super::rt::{tokio_run, Executor, Flavour, Rt};
+use super::rt::{tokio_run, weft_run, Executor, Flavour, Rt};
 
 /// The workloads of this family.
 pub fn workloads() -> Vec<Workload> {
@@ -48,11 +48,45 @@ mod ping_pong {
     pub fn sample(flavour: Flavour, scale: Scale) -> f64 {
         let pairs = scale.pick(1_000, 200);
         let (ms, finished) = match Rt::build(flavour) {
+            Rt::Weft(rt) => wall_ms(|| weft_run(&rt, weft(pairs))),
             Rt::Tokio(rt) => wall_ms(|| tokio_run(&rt, tokio(pairs))),
             Rt::Smol(rt) => wall_ms(|| rt.run(|ex| smol(ex, pairs))),
         };
         assert_eq!(finished, 2 * pairs, "ping_pong lost a task");
         ms
+    }
+
+    async fn weft(pairs: usize) -> usize {
+        use weft::sync::oneshot::{channel, Sender};
+        struct Ping(Sender<Pong>);
+        struct Pong(Sender<Ping>);
+
+        let mut handles = Vec::with_capacity(2 * pairs);
+        for _ in 0..pairs {
+            let (mut to_ponger, ponger_inbox) = channel::<Ping>();
+            handles.push(weft::spawn(async move {
+                let mut inbox = ponger_inbox;
+                for _ in 0..ROUND_TRIPS {
+                    let Ping(reply) = inbox.await.expect("the pinger vanished");
+                    let (next, next_inbox) = channel();
+                    assert!(reply.send(Pong(next)).is_ok(), "the pinger vanished");
+                    inbox = next_inbox;
+                }
+            }));
+            handles.push(weft::spawn(async move {
+                for _ in 0..ROUND_TRIPS {
+                    let (reply, reply_inbox) = channel();
+                    assert!(to_ponger.send(Ping(reply)).is_ok(), "the ponger vanished");
+                    let Pong(next) = reply_inbox.await.expect("the ponger vanished");
+                    to_ponger = next;
+                }
+            }));
+        }
+        let finished = handles.len();
+        for handle in handles {
+            handle.await.expect("a ping-pong task panicked");
+        }
+        finished
     }
 
     async fn tokio(pairs: usize) -> usize {
@@ -134,6 +168,7 @@ mod queue_mpmc {
     pub fn sample(flavour: Flavour, scale: Scale) -> f64 {
         let items = scale.pick(250_000, 25_000);
         let (ms, received) = match Rt::build(flavour) {
+            Rt::Weft(rt) => wall_ms(|| weft_run(&rt, weft(items))),
             Rt::Tokio(rt) => {
                 wall_ms(|| tokio_run(&rt, async_channel_body(items, |f| drop(tokio::spawn(f)))))
             }
@@ -143,6 +178,47 @@ mod queue_mpmc {
         };
         assert_eq!(received, PRODUCERS * items, "queue_mpmc lost an item");
         ms
+    }
+
+    /// weft's own Queue: producers `put`, and once they are all done the
+    /// queue is shut down gently, so consumers drain it and then get
+    /// `Err(QueueShutDown)`.
+    async fn weft(items: usize) -> usize {
+        let queue = std::sync::Arc::new(weft::sync::Queue::bounded(CAPACITY));
+        let producers: Vec<_> = (0..PRODUCERS)
+            .map(|_| {
+                let queue = queue.clone();
+                weft::spawn(async move {
+                    for item in 0..items {
+                        queue
+                            .put(item)
+                            .await
+                            .expect("the queue was shut down early");
+                    }
+                })
+            })
+            .collect();
+        let consumers: Vec<_> = (0..CONSUMERS)
+            .map(|_| {
+                let queue = queue.clone();
+                weft::spawn(async move {
+                    let mut received = 0;
+                    while queue.get().await.is_ok() {
+                        received += 1;
+                    }
+                    received
+                })
+            })
+            .collect();
+        for producer in producers {
+            producer.await.expect("a producer panicked");
+        }
+        queue.shutdown(false);
+        let mut received = 0;
+        for consumer in consumers {
+            received += consumer.await.expect("a consumer panicked");
+        }
+        received
     }
 
     /// tokio and smol both use async-channel; only how tasks are spawned

@@ -110,11 +110,19 @@ pub struct Workload {
     pub sample: fn(Flavour, Scale) -> f64,
 }
 
+/// One runtime's result for one workload: its statistics, or why it has
+/// none (a panic in the workload, e.g. a lost task caught by a checksum).
+#[derive(Clone, Debug)]
+pub struct RuntimeResult {
+    /// The runtime flavour measured.
+    pub flavour: Flavour,
+    /// The statistics, or the panic message of the sample that failed.
+    pub outcome: Result<Stats, String>,
+}
+
 /// Median, min and max of one runtime's samples for one workload.
 #[derive(Clone, Debug)]
 pub struct Stats {
-    /// The runtime flavour measured.
-    pub flavour: Flavour,
     /// Every sample, in run order.
     pub samples: Vec<f64>,
     /// The median sample.
@@ -127,7 +135,7 @@ pub struct Stats {
 
 impl Stats {
     /// Summarises `samples` (which must not be empty).
-    fn new(flavour: Flavour, samples: Vec<f64>) -> Stats {
+    fn new(samples: Vec<f64>) -> Stats {
         assert!(
             !samples.is_empty(),
             "a runtime must have at least one sample"
@@ -141,7 +149,6 @@ impl Stats {
             (sorted[mid - 1] + sorted[mid]) / 2.0
         };
         Stats {
-            flavour,
             min: sorted[0],
             max: sorted[sorted.len() - 1],
             median,
@@ -155,7 +162,7 @@ pub struct Outcome<'w> {
     /// The workload measured.
     pub workload: &'w Workload,
     /// One entry per runtime flavour, in the order of the runtime list.
-    pub stats: Vec<Stats>,
+    pub results: Vec<RuntimeResult>,
 }
 
 /// A named ratio `numerator / denominator` of two medians.
@@ -168,9 +175,10 @@ pub struct Ratio {
 
 impl Outcome<'_> {
     fn median_of(&self, flavour: Flavour) -> Option<f64> {
-        self.stats
+        self.results
             .iter()
-            .find(|stats| stats.flavour == flavour)
+            .find(|result| result.flavour == flavour)
+            .and_then(|result| result.outcome.as_ref().ok())
             .map(|stats| stats.median)
     }
 
@@ -178,12 +186,15 @@ impl Outcome<'_> {
     /// kind and against smol (INV-2: only where both medians exist).
     pub fn ratios(&self) -> Vec<Ratio> {
         let mut ratios = Vec::new();
-        for stats in self.stats.iter().filter(|s| s.flavour.family() == "weft") {
-            for other in stats.flavour.compared_with() {
+        for result in self.results.iter().filter(|r| r.flavour.family() == "weft") {
+            let Some(ours) = self.median_of(result.flavour) else {
+                continue;
+            };
+            for other in result.flavour.compared_with() {
                 if let Some(theirs) = self.median_of(other).filter(|m| *m > 0.0) {
                     ratios.push(Ratio {
-                        label: format!("{}/{}", stats.flavour.label(), other.label()),
-                        value: stats.median / theirs,
+                        label: format!("{}/{}", result.flavour.label(), other.label()),
+                        value: ours / theirs,
                     });
                 }
             }
@@ -212,6 +223,13 @@ impl Watchdog {
                 fired.recv_timeout(WATCHDOG_LIMIT)
             {
                 eprintln!("compare: {what} did not finish within {WATCHDOG_LIMIT:?}; aborting");
+                let finished = FINISHED_TABLE
+                    .lock()
+                    .map(|table| table.clone())
+                    .unwrap_or_default();
+                if !finished.is_empty() {
+                    eprintln!("compare: the workloads finished so far:\n{finished}");
+                }
                 std::process::exit(2);
             }
         });
@@ -231,27 +249,60 @@ impl Drop for Watchdog {
     }
 }
 
+/// The table of the workloads finished so far, printed by the watchdog if a
+/// later sample hangs, so a long run is not lost entirely.
+pub static FINISHED_TABLE: std::sync::Mutex<String> = std::sync::Mutex::new(String::new());
+
+/// The message of a caught panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(message) = payload.downcast_ref::<&str>() {
+        message.to_string()
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        message.clone()
+    } else {
+        "a panic without a message".to_string()
+    }
+}
+
 /// Runs `workload` `runs` times on every flavour, interleaved run by run with
-/// a rotating runtime order, and summarises the samples.
+/// a rotating runtime order, and summarises the samples. A runtime whose
+/// sample panics is marked failed for this workload, with the message, and
+/// is not run again for it; the other runtimes carry on.
 pub fn measure<'w>(
     workload: &'w Workload,
     flavours: &[Flavour],
     runs: usize,
     scale: Scale,
 ) -> Outcome<'w> {
-    let mut samples: Vec<Vec<f64>> = vec![Vec::with_capacity(runs); flavours.len()];
+    let mut samples: Vec<Result<Vec<f64>, String>> =
+        vec![Ok(Vec::with_capacity(runs)); flavours.len()];
     let started = Instant::now();
     for run in 0..runs {
         for step in 0..flavours.len() {
             let index = (run + step) % flavours.len();
             let flavour = flavours[index];
+            let Ok(taken) = &mut samples[index] else {
+                continue;
+            };
             let _watchdog = Watchdog::arm(format!(
                 "{} on {} (run {})",
                 workload.name,
                 flavour.label(),
                 run + 1
             ));
-            samples[index].push((workload.sample)(flavour, scale));
+            let sample = std::panic::catch_unwind(|| (workload.sample)(flavour, scale));
+            match sample {
+                Ok(value) => taken.push(value),
+                Err(payload) => {
+                    let message = panic_message(payload.as_ref());
+                    eprintln!(
+                        "compare: {} failed on {}: {message}",
+                        workload.name,
+                        flavour.label()
+                    );
+                    samples[index] = Err(message);
+                }
+            }
         }
     }
     eprintln!(
@@ -261,12 +312,15 @@ pub fn measure<'w>(
         flavours.len(),
         started.elapsed().as_secs_f64()
     );
-    let stats = flavours
+    let results = flavours
         .iter()
         .zip(samples)
-        .map(|(flavour, samples)| Stats::new(*flavour, samples))
+        .map(|(flavour, samples)| RuntimeResult {
+            flavour: *flavour,
+            outcome: samples.map(Stats::new),
+        })
         .collect();
-    Outcome { workload, stats }
+    Outcome { workload, results }
 }
 
 /// Formats a figure with three significant-ish digits, whatever its size.
@@ -290,18 +344,32 @@ pub fn table(outcomes: &[Outcome<'_>]) -> String {
     );
     for outcome in outcomes {
         let workload = outcome.workload;
-        for stats in &outcome.stats {
-            let _ = writeln!(
-                out,
-                "{:<16} {:<9} {:>9} {:>9} {:>9}  {:<8} {}",
-                workload.name,
-                stats.flavour.label(),
-                figure(stats.median),
-                figure(stats.min),
-                figure(stats.max),
-                workload.metric.unit(),
-                workload.primitives.for_flavour(stats.flavour)
-            );
+        for result in &outcome.results {
+            let flavour = result.flavour;
+            match &result.outcome {
+                Ok(stats) => {
+                    let _ = writeln!(
+                        out,
+                        "{:<16} {:<9} {:>9} {:>9} {:>9}  {:<8} {}",
+                        workload.name,
+                        flavour.label(),
+                        figure(stats.median),
+                        figure(stats.min),
+                        figure(stats.max),
+                        workload.metric.unit(),
+                        workload.primitives.for_flavour(flavour)
+                    );
+                }
+                Err(message) => {
+                    let first_line = message.lines().next().unwrap_or_default();
+                    let _ = writeln!(
+                        out,
+                        "{:<16} {:<9} FAILED: {first_line}",
+                        workload.name,
+                        flavour.label()
+                    );
+                }
+            }
         }
         let ratios = outcome.ratios();
         if !ratios.is_empty() {
@@ -382,18 +450,32 @@ pub fn json(info: &RunInfo, outcomes: &[Outcome<'_>]) -> String {
             json_string(workload.metric.unit())
         );
         let _ = writeln!(out, "      \"results\": [");
-        for (s, stats) in outcome.stats.iter().enumerate() {
-            let samples: Vec<String> = stats.samples.iter().map(|v| json_number(*v)).collect();
+        for (r, result) in outcome.results.iter().enumerate() {
+            let figures = match &result.outcome {
+                Ok(stats) => {
+                    let samples: Vec<String> =
+                        stats.samples.iter().map(|v| json_number(*v)).collect();
+                    format!(
+                        "\"median\": {}, \"min\": {}, \"max\": {}, \"samples\": [{}]",
+                        json_number(stats.median),
+                        json_number(stats.min),
+                        json_number(stats.max),
+                        samples.join(", ")
+                    )
+                }
+                Err(message) => format!("\"failed\": {}", json_string(message)),
+            };
             let _ = writeln!(
                 out,
-                "        {{\"runtime\": {}, \"using\": {}, \"median\": {}, \"min\": {}, \"max\": {}, \"samples\": [{}]}}{}",
-                json_string(stats.flavour.label()),
-                json_string(workload.primitives.for_flavour(stats.flavour)),
-                json_number(stats.median),
-                json_number(stats.min),
-                json_number(stats.max),
-                samples.join(", "),
-                if s + 1 < outcome.stats.len() { "," } else { "" }
+                "        {{\"runtime\": {}, \"using\": {}, {}}}{}",
+                json_string(result.flavour.label()),
+                json_string(workload.primitives.for_flavour(result.flavour)),
+                figures,
+                if r + 1 < outcome.results.len() {
+                    ","
+                } else {
+                    ""
+                }
             );
         }
         let _ = writeln!(out, "      ],");

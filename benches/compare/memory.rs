@@ -1,8 +1,8 @@
 //! Memory workload: resident bytes per idle task.
 //!
-//! N tasks each wait on their own oneshot whose sender is kept but never
-//! used; once every task has been polled once (and so has parked its waker in
-//! the oneshot), the growth of the resident set divided by N is the cost of
+//! N tasks, spawned from outside the runtime, each wait on their own oneshot
+//! whose sender is kept but never used; once every task has been polled once
+//! (and so has parked its waker in the oneshot), the growth of the resident set divided by N is the cost of
 //! an idle task: the task allocation, its future's state, the oneshot, and
 //! whatever the scheduler keeps per task.
 //!
@@ -15,7 +15,7 @@
 //! pages are not charged to the tasks.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::harness::{resident_bytes, Metric, Primitives, Scale, Workload};
 use super::rt::{Flavour, Rt};
@@ -61,6 +61,39 @@ fn sample(flavour: Flavour, scale: Scale) -> f64 {
         .unwrap_or_else(|_| panic!("the memory child printed {stdout:?}, expected a number"))
 }
 
+/// Counts tasks as they are first polled; the task that completes the count
+/// takes `all_started` and fires it. The measuring thread waits on that
+/// instead of spinning on `yield_now`, so no runtime's fairness between its
+/// `block_on` future and its tasks is being measured here.
+struct Arrivals<S> {
+    count: AtomicUsize,
+    expected: usize,
+    all_started: Mutex<Option<S>>,
+}
+
+impl<S> Arrivals<S> {
+    fn new(expected: usize, all_started: S) -> Arc<Self> {
+        Arc::new(Arrivals {
+            count: AtomicUsize::new(0),
+            expected,
+            all_started: Mutex::new(Some(all_started)),
+        })
+    }
+
+    /// Records one arrival; returns the signal to fire if it was the last.
+    fn arrive(&self) -> Option<S> {
+        // AcqRel: the last arrival must see every earlier one's increment.
+        if self.count.fetch_add(1, Ordering::AcqRel) + 1 == self.expected {
+            self.all_started
+                .lock()
+                .expect("no arrival panics while holding the signal")
+                .take()
+        } else {
+            None
+        }
+    }
+}
+
 /// The child's entry point: measures `tasks` idle tasks on the flavour named
 /// `label` and prints the bytes per task on stdout.
 pub fn child_main(label: &str, tasks: &str) {
@@ -70,49 +103,70 @@ pub fn child_main(label: &str, tasks: &str) {
         .unwrap_or_else(|| panic!("unknown runtime {label:?} given to {CHILD_FLAG}"));
     let tasks: usize = tasks
         .parse()
-        .unwrap_or_else(|_| panic!("{CHILD_FLAG} expects a task count, got {tasks:?}"));
-    let started = Arc::new(AtomicUsize::new(0));
+        .ok()
+        .filter(|tasks| *tasks > 0)
+        .unwrap_or_else(|| panic!("{CHILD_FLAG} expects a positive task count, got {tasks:?}"));
     let bytes = match Rt::build(flavour) {
-        Rt::Tokio(rt) => {
-            let mut senders: Vec<Option<tokio::sync::oneshot::Sender<()>>> =
-                (0..tasks).map(|_| None).collect();
+        Rt::Weft(rt) => {
+            use weft::sync::oneshot::{channel, Sender};
+            let mut senders: Vec<Option<Sender<()>>> = (0..tasks).map(|_| None).collect();
+            let (all_started, started) = channel::<()>();
+            let arrivals = Arrivals::new(tasks, all_started);
             let before = resident_bytes();
-            rt.block_on(async {
-                for slot in senders.iter_mut() {
-                    let (sender, receiver) = tokio::sync::oneshot::channel::<()>();
-                    *slot = Some(sender);
-                    let started = started.clone();
-                    drop(tokio::spawn(async move {
-                        started.fetch_add(1, Ordering::Relaxed);
-                        let _ = receiver.await;
-                    }));
-                }
-                while started.load(Ordering::Relaxed) < tasks {
-                    tokio::task::yield_now().await;
-                }
-            });
+            for slot in senders.iter_mut() {
+                let (sender, receiver) = channel::<()>();
+                *slot = Some(sender);
+                let arrivals = arrivals.clone();
+                drop(rt.spawn(async move {
+                    if let Some(all_started) = arrivals.arrive() {
+                        let _ = all_started.send(());
+                    }
+                    let _ = receiver.await;
+                }));
+            }
+            rt.block_on(started).expect("every task starts");
+            resident_bytes().saturating_sub(before)
+        }
+        Rt::Tokio(rt) => {
+            use tokio::sync::oneshot::{channel, Sender};
+            let mut senders: Vec<Option<Sender<()>>> = (0..tasks).map(|_| None).collect();
+            let (all_started, started) = channel::<()>();
+            let arrivals = Arrivals::new(tasks, all_started);
+            let before = resident_bytes();
+            for slot in senders.iter_mut() {
+                let (sender, receiver) = channel::<()>();
+                *slot = Some(sender);
+                let arrivals = arrivals.clone();
+                drop(rt.spawn(async move {
+                    if let Some(all_started) = arrivals.arrive() {
+                        let _ = all_started.send(());
+                    }
+                    let _ = receiver.await;
+                }));
+            }
+            rt.block_on(started).expect("every task starts");
             resident_bytes().saturating_sub(before)
         }
         Rt::Smol(rt) => {
-            let mut senders: Vec<Option<futures_channel::oneshot::Sender<()>>> =
-                (0..tasks).map(|_| None).collect();
+            use futures_channel::oneshot::{channel, Sender};
+            let mut senders: Vec<Option<Sender<()>>> = (0..tasks).map(|_| None).collect();
+            let (all_started, started) = channel::<()>();
+            let arrivals = Arrivals::new(tasks, all_started);
             let before = resident_bytes();
             for slot in senders.iter_mut() {
-                let (sender, receiver) = futures_channel::oneshot::channel::<()>();
+                let (sender, receiver) = channel::<()>();
                 *slot = Some(sender);
-                let started = started.clone();
+                let arrivals = arrivals.clone();
                 rt.executor()
                     .spawn(async move {
-                        started.fetch_add(1, Ordering::Relaxed);
+                        if let Some(all_started) = arrivals.arrive() {
+                            let _ = all_started.send(());
+                        }
                         let _ = receiver.await;
                     })
                     .detach();
             }
-            async_io::block_on(async {
-                while started.load(Ordering::Relaxed) < tasks {
-                    smol::future::yield_now().await;
-                }
-            });
+            async_io::block_on(started).expect("every task starts");
             resident_bytes().saturating_sub(before)
         }
     };

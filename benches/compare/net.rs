@@ -9,7 +9,7 @@
 use std::net::SocketAddr;
 
 use super::harness::{wall_ms, Metric, Primitives, Scale, Workload};
-use super::rt::{tokio_run, Executor, Flavour, Rt};
+use super::rt::{tokio_run, weft_run, Executor, Flavour, Rt};
 
 /// The workloads of this family.
 pub fn workloads() -> Vec<Workload> {
@@ -42,6 +42,7 @@ mod tcp_echo {
     pub fn sample(flavour: Flavour, scale: Scale) -> f64 {
         let connections = scale.pick(100, 20);
         let (ms, trips) = match Rt::build(flavour) {
+            Rt::Weft(rt) => wall_ms(|| weft_run(&rt, weft(connections))),
             Rt::Tokio(rt) => wall_ms(|| tokio_run(&rt, tokio(connections))),
             Rt::Smol(rt) => wall_ms(|| rt.run(|ex| smol(ex, connections))),
         };
@@ -51,6 +52,63 @@ mod tcp_echo {
             "tcp_echo lost a round trip"
         );
         ms
+    }
+
+    async fn weft(connections: usize) -> usize {
+        use weft::io::{AsyncReadExt, AsyncWriteExt};
+        use weft::net::{TcpListener, TcpStream};
+
+        async fn echo(mut stream: TcpStream) {
+            let mut buf = [0u8; MESSAGE_BYTES];
+            loop {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        if stream.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+
+        async fn client(addr: SocketAddr) -> usize {
+            let mut stream = TcpStream::connect(addr)
+                .await
+                .expect("connecting to the echo server");
+            stream.set_nodelay(true).expect("setting TCP_NODELAY");
+            let message = [7u8; MESSAGE_BYTES];
+            let mut reply = [0u8; MESSAGE_BYTES];
+            for _ in 0..ROUND_TRIPS {
+                stream.write_all(&message).await.expect("writing a message");
+                stream
+                    .read_exact(&mut reply)
+                    .await
+                    .expect("reading the echo");
+            }
+            ROUND_TRIPS
+        }
+
+        let listener = TcpListener::bind(BIND_ADDR)
+            .await
+            .expect("binding the echo server");
+        let addr = listener.local_addr().expect("the listener's address");
+        let server = weft::spawn(async move {
+            for _ in 0..connections {
+                let (stream, _) = listener.accept().await.expect("accepting a connection");
+                stream.set_nodelay(true).expect("setting TCP_NODELAY");
+                drop(weft::spawn(echo(stream)));
+            }
+        });
+        let clients: Vec<_> = (0..connections)
+            .map(|_| weft::spawn(client(addr)))
+            .collect();
+        let mut trips = 0;
+        for handle in clients {
+            trips += handle.await.expect("a client panicked");
+        }
+        server.await.expect("the accept loop panicked");
+        trips
     }
 
     async fn tokio(connections: usize) -> usize {

@@ -29,7 +29,6 @@ pub const SMOL_THREADS: usize = WORKERS;
 
 /// A runtime configuration under test.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[allow(dead_code)] // weft's variants are built once the facade re-exports its runtime
 pub enum Flavour {
     /// weft's multi-thread runtime with [`WORKERS`] workers.
     WeftMulti,
@@ -44,10 +43,15 @@ pub enum Flavour {
 }
 
 impl Flavour {
-    /// Every flavour that can be built, weft first once the facade provides
-    /// its runtime (until then weft is simply absent: no placeholder figures).
+    /// Every flavour, weft first.
     pub fn all() -> Vec<Flavour> {
-        vec![Flavour::TokioMulti, Flavour::TokioCurrent, Flavour::Smol]
+        vec![
+            Flavour::WeftMulti,
+            Flavour::WeftCurrent,
+            Flavour::TokioMulti,
+            Flavour::TokioCurrent,
+            Flavour::Smol,
+        ]
     }
 
     /// The label used in the table, the JSON and the `--runtimes` filter.
@@ -83,6 +87,8 @@ impl Flavour {
 
 /// A freshly built runtime of some flavour.
 pub enum Rt {
+    /// weft, either flavour.
+    Weft(weft::Runtime),
     /// tokio, either flavour.
     Tokio(tokio::runtime::Runtime),
     /// smol's executor and its threads.
@@ -93,9 +99,17 @@ impl Rt {
     /// Builds a new runtime of `flavour`.
     pub fn build(flavour: Flavour) -> Rt {
         match flavour {
-            Flavour::WeftMulti | Flavour::WeftCurrent => {
-                panic!("weft's runtime is not in the facade yet; drop weft from --runtimes")
-            }
+            Flavour::WeftMulti => Rt::Weft(
+                weft::Builder::new_multi_thread()
+                    .worker_threads(WORKERS)
+                    .build()
+                    .expect("building weft's multi-thread runtime"),
+            ),
+            Flavour::WeftCurrent => Rt::Weft(
+                weft::Builder::new_current_thread()
+                    .build()
+                    .expect("building weft's current-thread runtime"),
+            ),
             Flavour::TokioMulti => Rt::Tokio(
                 tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(WORKERS)
@@ -122,6 +136,16 @@ where
 {
     rt.block_on(rt.spawn(body))
         .expect("the benchmark body panicked on tokio")
+}
+
+/// Runs `body` as a task on a weft runtime and waits for its output.
+pub fn weft_run<F>(rt: &weft::Runtime, body: F) -> F::Output
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    rt.block_on(rt.spawn(body))
+        .expect("the benchmark body panicked on weft")
 }
 
 /// The executor every smol-side task spawns onto.

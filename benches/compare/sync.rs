@@ -8,7 +8,7 @@
 use std::sync::Arc;
 
 use super::harness::{wall_ms, Metric, Primitives, Scale, Workload};
-use super::rt::{tokio_run, Executor, Flavour, Rt};
+use super::rt::{tokio_run, weft_run, Executor, Flavour, Rt};
 
 /// The workloads of this family.
 pub fn workloads() -> Vec<Workload> {
@@ -47,6 +47,7 @@ mod lock_contention {
     pub fn sample(flavour: Flavour, scale: Scale) -> f64 {
         let tasks = scale.pick(256, 64);
         let (ms, total) = match Rt::build(flavour) {
+            Rt::Weft(rt) => wall_ms(|| weft_run(&rt, weft(tasks))),
             Rt::Tokio(rt) => wall_ms(|| tokio_run(&rt, tokio(tasks))),
             Rt::Smol(rt) => wall_ms(|| rt.run(|ex| smol(ex, tasks))),
         };
@@ -56,6 +57,25 @@ mod lock_contention {
             "lock_contention lost an increment"
         );
         ms
+    }
+
+    async fn weft(tasks: usize) -> usize {
+        let counter = Arc::new(weft::sync::Lock::new(0usize));
+        let handles: Vec<_> = (0..tasks)
+            .map(|_| {
+                let counter = counter.clone();
+                weft::spawn(async move {
+                    for _ in 0..INCREMENTS {
+                        *counter.lock().await += 1;
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.await.expect("an incrementing task panicked");
+        }
+        let total = *counter.lock().await;
+        total
     }
 
     async fn tokio(tasks: usize) -> usize {
@@ -107,11 +127,30 @@ mod semaphore {
     pub fn sample(flavour: Flavour, scale: Scale) -> f64 {
         let tasks = scale.pick(10_000, 2_000);
         let (ms, done) = match Rt::build(flavour) {
+            Rt::Weft(rt) => wall_ms(|| weft_run(&rt, weft(tasks))),
             Rt::Tokio(rt) => wall_ms(|| tokio_run(&rt, tokio(tasks))),
             Rt::Smol(rt) => wall_ms(|| rt.run(|ex| smol(ex, tasks))),
         };
         assert_eq!(done, tasks, "semaphore lost a task");
         ms
+    }
+
+    async fn weft(tasks: usize) -> usize {
+        let permits = Arc::new(weft::sync::Semaphore::new(PERMITS));
+        let handles: Vec<_> = (0..tasks)
+            .map(|_| {
+                let permits = permits.clone();
+                weft::spawn(async move {
+                    let _permit = permits.acquire().await;
+                    weft::yield_now().await;
+                })
+            })
+            .collect();
+        let done = handles.len();
+        for handle in handles {
+            handle.await.expect("a semaphore task panicked");
+        }
+        done
     }
 
     async fn tokio(tasks: usize) -> usize {

@@ -7,7 +7,7 @@
 //! by side.
 
 use super::harness::{wall_ms, Metric, Primitives, Scale, Workload};
-use super::rt::{tokio_run, Flavour, Rt};
+use super::rt::{tokio_run, weft_run, Executor, Flavour, Rt};
 
 /// The workloads of this family.
 pub fn workloads() -> Vec<Workload> {
@@ -82,11 +82,23 @@ mod spawn_inside {
     pub fn sample(flavour: Flavour, scale: Scale) -> f64 {
         let n = scale.pick(100_000, 20_000);
         let (ms, sum) = match Rt::build(flavour) {
+            Rt::Weft(rt) => wall_ms(|| weft_run(&rt, weft(n))),
             Rt::Tokio(rt) => wall_ms(|| tokio_run(&rt, tokio(n))),
             Rt::Smol(rt) => wall_ms(|| rt.run(|ex| smol(ex, n))),
         };
         assert_eq!(sum, checksum(n), "spawn_inside lost a task");
         ms
+    }
+
+    async fn weft(n: usize) -> u64 {
+        let handles: Vec<_> = (0..n)
+            .map(|i| weft::spawn(async move { i as u64 }))
+            .collect();
+        let mut sum = 0;
+        for handle in handles {
+            sum += handle.await.expect("spawned task panicked");
+        }
+        sum
     }
 
     async fn tokio(n: usize) -> u64 {
@@ -100,7 +112,7 @@ mod spawn_inside {
         sum
     }
 
-    async fn smol(ex: crate::compare::rt::Executor, n: usize) -> u64 {
+    async fn smol(ex: Executor, n: usize) -> u64 {
         let handles: Vec<_> = (0..n).map(|i| ex.spawn(async move { i as u64 })).collect();
         let mut sum = 0;
         for handle in handles {
@@ -118,6 +130,16 @@ mod spawn_outside {
     pub fn sample(flavour: Flavour, scale: Scale) -> f64 {
         let n = scale.pick(100_000, 20_000);
         let (ms, sum) = match Rt::build(flavour) {
+            Rt::Weft(rt) => wall_ms(|| {
+                let handles: Vec<_> = (0..n).map(|i| rt.spawn(async move { i as u64 })).collect();
+                rt.block_on(async move {
+                    let mut sum = 0;
+                    for handle in handles {
+                        sum += handle.await.expect("spawned task panicked");
+                    }
+                    sum
+                })
+            }),
             Rt::Tokio(rt) => wall_ms(|| {
                 let handles: Vec<_> = (0..n).map(|i| rt.spawn(async move { i as u64 })).collect();
                 rt.block_on(async move {
@@ -154,11 +176,28 @@ mod yield_many {
     pub fn sample(flavour: Flavour, scale: Scale) -> f64 {
         let tasks = scale.pick(1_000, 200);
         let (ms, done) = match Rt::build(flavour) {
+            Rt::Weft(rt) => wall_ms(|| weft_run(&rt, weft(tasks))),
             Rt::Tokio(rt) => wall_ms(|| tokio_run(&rt, tokio(tasks))),
             Rt::Smol(rt) => wall_ms(|| rt.run(|ex| smol(ex, tasks))),
         };
         assert_eq!(done, tasks, "yield_many lost a task");
         ms
+    }
+
+    async fn weft(tasks: usize) -> usize {
+        let handles: Vec<_> = (0..tasks)
+            .map(|_| {
+                weft::spawn(async {
+                    for _ in 0..YIELDS {
+                        weft::yield_now().await;
+                    }
+                })
+            })
+            .collect();
+        for handle in handles {
+            handle.await.expect("yielding task panicked");
+        }
+        tasks
     }
 
     async fn tokio(tasks: usize) -> usize {
@@ -177,7 +216,7 @@ mod yield_many {
         tasks
     }
 
-    async fn smol(ex: crate::compare::rt::Executor, tasks: usize) -> usize {
+    async fn smol(ex: Executor, tasks: usize) -> usize {
         let handles: Vec<_> = (0..tasks)
             .map(|_| {
                 ex.spawn(async {
@@ -201,10 +240,26 @@ mod chain_spawn {
     pub fn sample(flavour: Flavour, scale: Scale) -> f64 {
         let depth = scale.pick(10_000, 2_000);
         let (ms, ()) = match Rt::build(flavour) {
+            Rt::Weft(rt) => wall_ms(|| weft_run(&rt, weft(depth))),
             Rt::Tokio(rt) => wall_ms(|| tokio_run(&rt, tokio(depth))),
             Rt::Smol(rt) => wall_ms(|| rt.run(|ex| smol(ex, depth))),
         };
         ms
+    }
+
+    async fn weft(depth: usize) {
+        fn link(left: usize, done: weft::sync::oneshot::Sender<()>) {
+            if left == 0 {
+                let _ = done.send(());
+            } else {
+                drop(weft::spawn(async move { link(left - 1, done) }));
+            }
+        }
+        let (done, finished) = weft::sync::oneshot::channel();
+        link(depth, done);
+        finished
+            .await
+            .expect("the chain was dropped before its end");
     }
 
     async fn tokio(depth: usize) {
@@ -222,12 +277,8 @@ mod chain_spawn {
             .expect("the chain was dropped before its end");
     }
 
-    async fn smol(ex: crate::compare::rt::Executor, depth: usize) {
-        fn link(
-            ex: crate::compare::rt::Executor,
-            left: usize,
-            done: futures_channel::oneshot::Sender<()>,
-        ) {
+    async fn smol(ex: Executor, depth: usize) {
+        fn link(ex: Executor, left: usize, done: futures_channel::oneshot::Sender<()>) {
             if left == 0 {
                 let _ = done.send(());
             } else {
@@ -251,11 +302,17 @@ mod gather_ready {
     pub fn sample(flavour: Flavour, scale: Scale) -> f64 {
         let n = scale.pick(100_000, 20_000);
         let (ms, sum) = match Rt::build(flavour) {
+            Rt::Weft(rt) => wall_ms(|| weft_run(&rt, gather(n))),
             Rt::Tokio(rt) => wall_ms(|| tokio_run(&rt, join_all(n))),
             Rt::Smol(rt) => wall_ms(|| rt.run(|_| join_all(n))),
         };
         assert_eq!(sum, checksum(n), "gather_ready lost an output");
         ms
+    }
+
+    async fn gather(n: usize) -> u64 {
+        let outputs = weft::gather((0..n).map(|i| async move { i as u64 })).await;
+        outputs.iter().sum()
     }
 
     /// tokio and smol have no gather of their own: both use futures-util's.

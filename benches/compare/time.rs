@@ -16,7 +16,7 @@
 use std::time::Duration;
 
 use super::harness::{cpu_ms, wall_ms, Metric, Primitives, Rng, Scale, Workload};
-use super::rt::{tokio_run, Executor, Flavour, Rt};
+use super::rt::{tokio_run, weft_run, Executor, Flavour, Rt};
 
 /// The workloads of this family.
 pub fn workloads() -> Vec<Workload> {
@@ -69,11 +69,24 @@ mod sleeps {
         let n = scale.pick(100_000, 20_000);
         let durations = durations(n);
         let (ms, woke) = match Rt::build(flavour) {
+            Rt::Weft(rt) => cpu_ms(|| weft_run(&rt, weft(durations))),
             Rt::Tokio(rt) => cpu_ms(|| tokio_run(&rt, tokio(durations))),
             Rt::Smol(rt) => cpu_ms(|| rt.run(|ex| smol(ex, durations))),
         };
         assert_eq!(woke, n, "sleeps lost a sleeper");
         ms
+    }
+
+    async fn weft(durations: Vec<Duration>) -> usize {
+        let handles: Vec<_> = durations
+            .into_iter()
+            .map(|duration| weft::spawn(weft::time::sleep(duration)))
+            .collect();
+        let woke = handles.len();
+        for handle in handles {
+            handle.await.expect("a sleeping task panicked");
+        }
+        woke
     }
 
     async fn tokio(durations: Vec<Duration>) -> usize {
@@ -117,11 +130,34 @@ mod timeout_cancel {
     pub fn sample(flavour: Flavour, scale: Scale) -> f64 {
         let per_task = scale.pick(1_000_000, 100_000) / TASKS;
         let (ms, completed) = match Rt::build(flavour) {
+            Rt::Weft(rt) => wall_ms(|| weft_run(&rt, weft(per_task))),
             Rt::Tokio(rt) => wall_ms(|| tokio_run(&rt, tokio(per_task))),
             Rt::Smol(rt) => wall_ms(|| rt.run(|ex| smol(ex, per_task))),
         };
         assert_eq!(completed, TASKS * per_task, "a timeout fired or was lost");
         ms
+    }
+
+    async fn weft(per_task: usize) -> usize {
+        let handles: Vec<_> = (0..TASKS)
+            .map(|_| {
+                weft::spawn(async move {
+                    let mut completed = 0;
+                    for _ in 0..per_task {
+                        let inner = weft::yield_now();
+                        if weft::time::timeout(LIMIT, inner).await.is_ok() {
+                            completed += 1;
+                        }
+                    }
+                    completed
+                })
+            })
+            .collect();
+        let mut completed = 0;
+        for handle in handles {
+            completed += handle.await.expect("a timeout task panicked");
+        }
+        completed
     }
 
     async fn tokio(per_task: usize) -> usize {
