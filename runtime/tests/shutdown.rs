@@ -203,7 +203,7 @@ fn handle_current_outside_a_runtime_panics() {
 #[test]
 #[should_panic(expected = "called outside a runtime")]
 fn spawn_outside_a_runtime_panics() {
-    let _ = weft_runtime::spawn(async {});
+    drop(weft_runtime::spawn(async {}));
 }
 
 /// Polls a future to completion on this thread without any runtime.
