@@ -192,7 +192,7 @@ fn drive<F: Future>(shared: &Arc<Shared>, core: Box<Core>, mut future: Pin<&mut 
                 .core
                 .as_mut()
                 .expect("block_on holds the core (SCHED-1)");
-            core.parker.park();
+            core.parker.park(&|| shared.is_idle());
             shared.remotes[core.index]
                 .metrics
                 .incr(WorkerCounter::Parks);
