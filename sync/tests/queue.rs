@@ -266,3 +266,16 @@ fn errors_display_and_return_the_item() {
     assert_eq!(PutError::ShutDown('a').into_inner(), 'a');
     assert_eq!(GetError::Empty.to_string(), "the queue is empty");
 }
+
+/// Polling a finished `get` again is a bug and panics instead of taking a
+/// second item.
+#[test]
+#[should_panic(expected = "polled after it completed")]
+fn get_polled_after_completion_panics() {
+    let queue = Queue::unbounded();
+    queue.put_nowait(1).unwrap();
+    queue.put_nowait(2).unwrap();
+    let mut get = pin!(queue.get());
+    assert_eq!(poll_once(get.as_mut()), Poll::Ready(Ok(1)));
+    let _ = poll_once(get.as_mut());
+}
