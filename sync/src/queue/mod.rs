@@ -17,6 +17,11 @@
 //! a `put()` inserts its item only when it returns `Ready(Ok)`, so a dropped
 //! `put()` has inserted nothing.
 //!
+//! Fairness is about *who* is served: getters (and putters) are granted in
+//! arrival order. Which item a granted getter receives is decided when it
+//! runs: the storage's next item at that moment, as in asyncio, where a
+//! woken getter calls `get_nowait`.
+//!
 //! Rejected: handing the item itself to the getter's node. It would bypass
 //! the storage order (a PriorityQueue must give the smallest item at the
 //! moment of the `get`) and makes `shutdown(immediate)` chase items through
