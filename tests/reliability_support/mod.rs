@@ -1,0 +1,175 @@
+//! Shared helpers of the root reliability and debug tests: a watchdog that
+//! turns a hang into a failure, destructor counters, a seeded generator and
+//! the soak scale knob.
+//!
+//! Each test file includes this with `mod reliability_support;`; not every
+//! file uses every helper, hence the `dead_code` allowance below.
+//!
+//! Design: a hang is the failure these tests hunt for, so every scenario
+//! runs on its own thread under [`within`]; if it does not finish in time
+//! the test panics with a message naming the scenario (the stuck thread is
+//! left behind and dies with the test process). Nothing here sleeps for
+//! ordering: the only waits are the watchdog's timeout and explicit joins.
+#![allow(dead_code)] // each test crate uses a different subset
+
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs `scenario` on its own thread and returns its result; panics if it
+/// does not finish within `limit` (a hang), and re-raises its panic if it
+/// panicked.
+pub fn within<T: Send + 'static>(
+    what: &str,
+    limit: Duration,
+    scenario: impl FnOnce() -> T + Send + 'static,
+) -> T {
+    let (done_tx, done_rx) = mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name(format!("scenario: {what}"))
+        .spawn(move || {
+            let output = scenario();
+            let _ = done_tx.send(output);
+        })
+        .expect("the scenario thread starts");
+    match done_rx.recv_timeout(limit) {
+        Ok(output) => {
+            thread.join().expect("the scenario thread ended cleanly");
+            output
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => match thread.join() {
+            Err(payload) => std::panic::resume_unwind(payload),
+            Ok(()) => unreachable!("the scenario thread exits only after sending or panicking"),
+        },
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!("{what}: hung, did not finish within {limit:?}")
+        }
+    }
+}
+
+/// `soak` when `WEFT_SOAK=1` is set, else `default`: the long variants of
+/// these tests are the same code with bigger numbers (scripts/soak.sh).
+pub fn scale(default: usize, soak: usize) -> usize {
+    if is_soak() {
+        soak
+    } else {
+        default
+    }
+}
+
+/// True when the long variants were asked for (`WEFT_SOAK=1`).
+pub fn is_soak() -> bool {
+    std::env::var("WEFT_SOAK").is_ok_and(|value| value == "1")
+}
+
+/// One destructor counter per object: proves each was dropped exactly once.
+pub struct DropLedger {
+    counts: Box<[AtomicU8]>,
+    total: AtomicUsize,
+}
+
+impl DropLedger {
+    /// A ledger for objects `0..len`.
+    pub fn new(len: usize) -> Arc<DropLedger> {
+        Arc::new(DropLedger {
+            counts: (0..len).map(|_| AtomicU8::new(0)).collect(),
+            total: AtomicUsize::new(0),
+        })
+    }
+
+    /// A probe for object `index`; its drop is recorded here.
+    pub fn probe(self: &Arc<Self>, index: usize) -> DropProbe {
+        DropProbe {
+            ledger: self.clone(),
+            index,
+        }
+    }
+
+    /// Drops recorded so far, over all objects.
+    pub fn total(&self) -> usize {
+        // Acquire: pairs with the Release in `DropProbe::drop`.
+        self.total.load(Ordering::Acquire)
+    }
+
+    /// How many times object `index` was dropped.
+    pub fn count(&self, index: usize) -> u8 {
+        // Acquire: pairs with the Release in `DropProbe::drop`.
+        self.counts[index].load(Ordering::Acquire)
+    }
+
+    /// Panics unless every object was dropped exactly once.
+    pub fn assert_each_dropped_once(&self) {
+        let wrong: Vec<(usize, u8)> = (0..self.counts.len())
+            .map(|index| (index, self.count(index)))
+            .filter(|&(_, count)| count != 1)
+            .take(10)
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "every destructor runs exactly once; (object, drops) that did not: {wrong:?}"
+        );
+        assert_eq!(self.total(), self.counts.len());
+    }
+}
+
+/// Records its own drop in a [`DropLedger`].
+pub struct DropProbe {
+    ledger: Arc<DropLedger>,
+    index: usize,
+}
+
+impl Drop for DropProbe {
+    fn drop(&mut self) {
+        // Release: the test thread's Acquire load sees the drop.
+        self.ledger.counts[self.index].fetch_add(1, Ordering::Release);
+        self.ledger.total.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// xorshift64*: a tiny seeded generator, so "random" moments are the same
+/// choices run after run (the timing between threads still varies).
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator from `seed` (0 is mapped to a fixed non-zero state).
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.max(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A number in `0..bound` (`bound > 0`).
+    pub fn below(&mut self, bound: u64) -> u64 {
+        self.next_u64() % bound
+    }
+}
+
+/// A waker that counts its wakes.
+pub struct CountingWaker(pub AtomicUsize);
+
+impl std::task::Wake for CountingWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        // Release: pairs with the test's Acquire read of the count.
+        self.0.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// A waker whose wake panics (a buggy executor's waker).
+pub struct PanickingWaker;
+
+impl std::task::Wake for PanickingWaker {
+    fn wake(self: Arc<Self>) {
+        panic!("reliability test: this waker panics on wake");
+    }
+}
