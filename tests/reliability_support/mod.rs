@@ -173,3 +173,41 @@ impl std::task::Wake for PanickingWaker {
         panic!("reliability test: this waker panics on wake");
     }
 }
+
+/// Set in the environment of a child test process started by [`in_child_process`].
+const CHILD_ENV: &str = "WEFT_RELIABILITY_CHILD";
+
+/// Runs `scenario` in a fresh child process (this test binary, re-run with
+/// only `test_name`), for scenarios whose failure mode is killing the
+/// process (an abort on a double panic) rather than failing a test.
+///
+/// In the parent, returns the child's exit status; in the child (which runs
+/// this same test function), runs `scenario` and returns `None`.
+pub fn in_child_process(
+    test_name: &str,
+    scenario: impl FnOnce(),
+) -> Option<std::process::ExitStatus> {
+    if std::env::var_os(CHILD_ENV).is_some() {
+        scenario();
+        return None;
+    }
+    let exe = std::env::current_exe().expect("the test binary knows its path");
+    let output = std::process::Command::new(exe)
+        .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_ENV, "1")
+        .output()
+        .expect("the test binary can be re-run as a child");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !output.status.success() || stdout.contains("1 passed"),
+        "the child process ran no test named `{test_name}`:\n{stdout}"
+    );
+    if !output.status.success() {
+        eprintln!(
+            "child `{test_name}` exited with {}; its stderr:\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Some(output.status)
+}
