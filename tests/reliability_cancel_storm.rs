@@ -21,7 +21,7 @@
 
 mod reliability_support;
 
-use reliability_support::{is_soak, within, DropLedger, Rng};
+use reliability_support::{is_soak, scale, within, DropLedger, Rng};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -29,8 +29,13 @@ use std::time::Duration;
 use weft::sync::{Lock, Queue, Semaphore};
 use weft::task::AbortHandle;
 
-/// Tasks per storm wave (50k by default; the soak runs many waves).
+/// Tasks per storm wave (two waves by default; the soak runs many).
 const WAVE_TASKS: usize = 25_000;
+
+/// Tasks per wave in this run (fewer under a memory checker).
+fn wave_tasks() -> usize {
+    scale(WAVE_TASKS, WAVE_TASKS)
+}
 /// Waves in the soak variant: 40 x 25k = 1M tasks.
 const SOAK_WAVES: usize = 40;
 /// OS threads that abort tasks concurrently.
@@ -267,7 +272,7 @@ fn cancellation_storm_on_multi_thread_runtime_loses_nothing() {
         let rt = multi_thread_runtime();
         let mut cancelled = 0;
         for wave in 0..waves {
-            cancelled += storm_wave(&rt, WAVE_TASKS, 1 + wave as u64 * 7).cancelled;
+            cancelled += storm_wave(&rt, wave_tasks(), 1 + wave as u64 * 7).cancelled;
         }
         assert!(
             cancelled > 0,
@@ -284,7 +289,7 @@ fn cancellation_storm_on_current_thread_runtime_loses_nothing() {
         let rt = weft::Builder::new_current_thread()
             .build()
             .expect("runtime builds");
-        let outcome = storm_wave(&rt, WAVE_TASKS / 2, 99);
+        let outcome = storm_wave(&rt, wave_tasks() / 2, 99);
         assert!(outcome.cancelled > 0, "the storm aborted nothing");
     });
 }
@@ -295,7 +300,7 @@ fn cancellation_storm_on_current_thread_runtime_loses_nothing() {
 fn aborting_every_task_before_its_first_poll_drops_each_future_once() {
     within("abort-all storm", WAVE_LIMIT, || {
         let rt = multi_thread_runtime();
-        let tasks = WAVE_TASKS / 5;
+        let tasks = wave_tasks() / 5;
         let ledger = DropLedger::new(tasks);
         let joins: Vec<_> = (0..tasks)
             .map(|index| {

@@ -48,14 +48,27 @@ pub fn within<T: Send + 'static>(
     }
 }
 
-/// `soak` when `WEFT_SOAK=1` is set, else `default`: the long variants of
-/// these tests are the same code with bigger numbers (scripts/soak.sh).
+/// Memory checkers run the code 20 to 50 times slower: under
+/// `WEFT_CHECKER=1` (set by scripts/memcheck.sh and scripts/asan.sh) the
+/// default counts are divided by this, keeping every path but fewer rounds.
+pub const CHECKER_DIVISOR: usize = 20;
+
+/// `soak` when `WEFT_SOAK=1` is set, `default / CHECKER_DIVISOR` under a
+/// memory checker, else `default`: the long and the short variants of these
+/// tests are the same code with other numbers (scripts/soak.sh).
 pub fn scale(default: usize, soak: usize) -> usize {
     if is_soak() {
         soak
+    } else if is_checker() {
+        (default / CHECKER_DIVISOR).max(1)
     } else {
         default
     }
+}
+
+/// True under a memory checker (`WEFT_CHECKER=1`).
+pub fn is_checker() -> bool {
+    std::env::var("WEFT_CHECKER").is_ok_and(|value| value == "1")
 }
 
 /// True when the long variants were asked for (`WEFT_SOAK=1`).
