@@ -26,7 +26,7 @@
 
 mod reliability_support;
 
-use reliability_support::{is_checker, is_soak, within, Rng};
+use reliability_support::{is_checker, is_soak, settle_alive_tasks, within, Rng};
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
@@ -292,22 +292,6 @@ fn round(
         errors
     });
     totals.rounds += 1;
-}
-
-/// Waits until `handle`'s runtime counts `expected` live tasks: a task
-/// leaves the count just after waking its `JoinHandle`, so the count may
-/// lag a join by a moment. Fails the test if it never settles.
-fn settle_alive_tasks(handle: &weft::Handle, expected: u64) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while handle.metrics().alive_tasks() != expected {
-        assert!(
-            Instant::now() < deadline,
-            "server tasks leaked: {} alive, expected {expected}\n{}",
-            handle.metrics().alive_tasks(),
-            handle.dump()
-        );
-        std::thread::yield_now();
-    }
 }
 
 /// The echo soak (see the module doc for what it proves and its scale).

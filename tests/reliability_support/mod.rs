@@ -15,7 +15,7 @@
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Runs `scenario` on its own thread and returns its result; panics if it
 /// does not finish within `limit` (a hang), and re-raises its panic if it
@@ -223,4 +223,21 @@ pub fn in_child_process(
         );
     }
     Some(output.status)
+}
+
+/// Waits until `handle`'s runtime counts `expected` live tasks: a task
+/// leaves the owned list (the count) just after waking its `JoinHandle`, so
+/// on a multi-thread runtime the count may lag a join by a moment. Fails
+/// the test, with a task dump, if it does not settle within 10 s.
+pub fn settle_alive_tasks(handle: &weft::Handle, expected: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while handle.metrics().alive_tasks() != expected {
+        assert!(
+            Instant::now() < deadline,
+            "tasks leaked: {} alive, expected {expected}\n{}",
+            handle.metrics().alive_tasks(),
+            handle.dump()
+        );
+        std::thread::yield_now();
+    }
 }
