@@ -1,8 +1,143 @@
-//! weft-runtime: tasks, the work-stealing scheduler, the blocking pool and the
-//! entry points (`Runtime`, `Builder`, `Handle`, `spawn`, `block_on`).
+//! weft-runtime: tasks, the work-stealing scheduler, the blocking pool and
+//! the entry points (`Runtime`, `Builder`, `Handle`, `spawn`, `block_on`).
 //!
-//! Being built under issue 2; see `docs/architecture.md` for the seams.
+//! # A short tour
+//!
+//! ```
+//! // asyncio.run(main())
+//! let total = weft_runtime::run(async {
+//!     // asyncio.create_task: runs concurrently on the worker threads
+//!     let tasks: Vec<_> = (1..=4u64).map(|n| weft_runtime::spawn(async move { n * 10 })).collect();
+//!     // loop.run_in_executor: blocking work goes to the blocking pool
+//!     let blocking = weft_runtime::spawn_blocking(|| 2);
+//!     let mut total = blocking.await.unwrap();
+//!     for task in tasks {
+//!         total += task.await.unwrap();
+//!     }
+//!     total
+//! });
+//! assert_eq!(total, 102);
+//! ```
+//!
+//! Cancelling and catching panics:
+//!
+//! ```
+//! weft_runtime::run(async {
+//!     let stuck = weft_runtime::spawn(std::future::pending::<()>());
+//!     stuck.abort();
+//!     assert!(stuck.await.unwrap_err().is_cancelled());
+//!     let failing = weft_runtime::spawn(async { panic!("oops") });
+//!     assert!(failing.await.unwrap_err().is_panic());
+//! });
+//! ```
+//!
+//! # Reading order
+//!
+//! 1. `task/mod.rs`: what a task is, the handles to it (the design essay).
+//! 2. `task/state.rs`: the state word, its bits, transitions and diagram.
+//! 3. `task/raw.rs`, `task/harness.rs`: the allocation and the typed paths
+//!    (the only `unsafe` in the crate).
+//! 4. `scheduler/mod.rs`: where woken tasks go; `scheduler/worker.rs`: the
+//!    worker loop; `scheduler/idle.rs`: who sleeps and who is woken.
+//! 5. `park.rs`, `driver.rs`: how idle threads sleep, and the driver seam.
+//! 6. `blocking.rs`, `runtime.rs`, `builder.rs`, `handle.rs`, `context.rs`:
+//!    the pool and the entry points.
+//!
+//! # Unsafe
+//!
+//! Only `task::raw` and `task::harness` hold `unsafe` (STYLE.md §4.2):
+//! every block cites an invariant INV-n of `task/state.rs` or `task/raw.rs`.
 
 pub mod compose;
-pub mod fs;
 pub mod stream;
+pub mod task;
+
+mod blocking;
+mod builder;
+mod context;
+mod debug;
+mod driver;
+mod handle;
+mod loom;
+mod metrics;
+mod park;
+mod rng;
+mod runtime;
+mod scheduler;
+
+pub use builder::Builder;
+pub use context::EnterGuard;
+pub use debug::{SlowPoll, TaskDump, TaskInfo, TaskState, UnhandledPanic};
+pub use handle::Handle;
+pub use metrics::RuntimeMetrics;
+pub use runtime::Runtime;
+pub use task::yield_now;
+
+use std::future::Future;
+use task::JoinHandle;
+
+/// Runs `future` to completion on a new multi-thread runtime, then shuts
+/// the runtime down (asyncio's `run`).
+///
+/// # Panics
+///
+/// Panics if the runtime cannot be built (the OS refused a thread), or
+/// when called inside a runtime.
+///
+/// ```
+/// assert_eq!(weft_runtime::run(async { 7 }), 7);
+/// ```
+#[track_caller]
+pub fn run<F: Future>(future: F) -> F::Output {
+    let runtime = Runtime::new()
+        .unwrap_or_else(|err| panic!("failed to build the weft runtime for run(): {err}"));
+    runtime.block_on(future)
+}
+
+/// Spawns `future` on the current runtime (asyncio's `create_task`).
+///
+/// # Panics
+///
+/// Panics outside a runtime, saying so.
+///
+/// ```
+/// weft_runtime::run(async {
+///     assert_eq!(weft_runtime::spawn(async { "done" }).await.unwrap(), "done");
+/// });
+/// ```
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    match Handle::try_current() {
+        Some(handle) => handle.spawn(future),
+        None => panic!("weft::spawn called outside a runtime: spawn inside Runtime::block_on, weft::run or another task, or use Handle::spawn"),
+    }
+}
+
+/// Runs the blocking closure `f` on the current runtime's blocking pool
+/// (asyncio's `run_in_executor`).
+///
+/// # Panics
+///
+/// Panics outside a runtime, saying so.
+///
+/// ```
+/// weft_runtime::run(async {
+///     let len = weft_runtime::spawn_blocking(|| "abc".len()).await.unwrap();
+///     assert_eq!(len, 3);
+/// });
+/// ```
+#[track_caller]
+pub fn spawn_blocking<F, R>(f: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    match Handle::try_current() {
+        Some(handle) => handle.spawn_blocking(f),
+        None => panic!("weft::spawn_blocking called outside a runtime: call it inside Runtime::block_on, weft::run or a task, or use Handle::spawn_blocking"),
+    }
+}

@@ -1,2 +1,97 @@
-//! weft-timer: a hierarchical timer wheel, the time driver, sleep/timeout/interval
-//! and a test clock. Being built under issue 3; see `docs/architecture.md`.
+//! weft-timer: weft's time — a hierarchical timer wheel, the time driver,
+//! `sleep` / `timeout` / `interval`, and a test clock that can be paused.
+//!
+//! Users reach all of this as `weft::time`; this crate is the implementation,
+//! written to be read.
+//!
+//! # A tour
+//!
+//! ```
+//! use std::time::Duration;
+//! use weft_timer::{interval, sleep, timeout, Instant};
+//!
+//! # weft_timer::doc_support::block_on_paused(async {
+//! let start = Instant::now();
+//!
+//! // asyncio.sleep(0.5)
+//! sleep(Duration::from_millis(500)).await;
+//!
+//! // asyncio.wait_for(slow(), timeout=1): the slow future is dropped (cancelled).
+//! let slow = async {
+//!     sleep(Duration::from_secs(10)).await;
+//!     "finished"
+//! };
+//! assert!(timeout(Duration::from_secs(1), slow).await.is_err());
+//!
+//! // A fast future wins, and its timer never even enters the wheel.
+//! assert_eq!(timeout(Duration::from_secs(1), async { 7 }).await, Ok(7));
+//!
+//! // A periodic task; the first tick is immediate.
+//! let mut every_100ms = interval(Duration::from_millis(100));
+//! for _ in 0..3 {
+//!     every_100ms.tick().await;
+//! }
+//!
+//! // The clock in this example is paused, so all of that took no real
+//! // time, and the arithmetic is exact.
+//! assert_eq!(start.elapsed(), Duration::from_millis(500 + 1000 + 200));
+//! # });
+//! ```
+//!
+//! # How it fits together
+//!
+//! ```text
+//!  sleep / timeout / interval          (sleep.rs, timeout.rs, interval.rs)
+//!        | register on first poll, cancel on drop
+//!        v
+//!  Handle --Arc--> Shared { clock, Mutex<wheel + park state>, unpark }
+//!        ^                                   (handle.rs, driver.rs, clock.rs)
+//!        | park_timeout / process / auto_advance
+//!  Driver  <-- the runtime's parking worker  (docs/architecture.md: the seam)
+//!        |
+//!        v
+//!  Wheel: 6 levels x 64 slots, entries in a slab-backed arena
+//!                                            (wheel/{mod,level,arena}.rs)
+//! ```
+//!
+//! # Reading order
+//!
+//! 1. `wheel/level.rs`: slot and level arithmetic, the heart of a hierarchical wheel.
+//! 2. `wheel/arena.rs`: where entries live and why (no `unsafe`).
+//! 3. `wheel/mod.rs`: insert, cancel, cascade, poll; the model test beside it.
+//! 4. `clock.rs`: real and paused time, and instants to ticks.
+//! 5. `driver.rs`: the lock, the park protocol (no lost unpark), firing.
+//! 6. `handle.rs`, then `sleep.rs`, `timeout.rs`, `interval.rs`: the futures.
+//!
+//! # Coming from asyncio
+//!
+//! | asyncio | weft |
+//! |---|---|
+//! | `await asyncio.sleep(s)` | `sleep(Duration::from_secs_f64(s)).await` |
+//! | `await asyncio.wait_for(aw, t)` | `timeout(t, fut).await` → `Result<_, Elapsed>` |
+//! | `async with asyncio.timeout(t):` | `timeout(t, async { .. }).await` |
+//! | `loop.time()` | `Instant::now()` |
+//! | a `while True: ...; await asyncio.sleep(p)` loop | `interval(p)` with a [`MissedTickBehavior`] |
+//!
+//! Resolution is 1 ms and timers never fire early: a deadline is rounded up
+//! to the next millisecond of the runtime's clock.
+
+mod clock;
+#[doc(hidden)]
+pub mod doc_support;
+mod driver;
+mod handle;
+mod instant;
+mod interval;
+mod loom;
+mod sleep;
+mod timeout;
+pub mod wheel;
+
+pub use clock::{advance, pause, resume};
+pub use driver::Driver;
+pub use handle::{EnterGuard, Handle};
+pub use instant::Instant;
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior, MISSED_TICK_TOLERANCE};
+pub use sleep::{sleep, sleep_until, Sleep};
+pub use timeout::{timeout, timeout_at, Elapsed, Timeout};

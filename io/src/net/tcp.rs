@@ -1,0 +1,521 @@
+//! Summary: TCP: [`TcpListener`], [`TcpStream`] and the owned halves of a
+//! split stream.
+//!
+//! Role: user code (and the examples) create these; each wraps a mio socket
+//! in a reactor `Source` and maps every operation onto the readiness
+//! protocol (`reactor/readiness.rs`).
+//!
+//! Design:
+//! - `connect` resolves the address off the worker threads (`addr.rs`),
+//!   then tries each address in turn, returning the first connection or the
+//!   last error. A connect completes when the socket becomes writable; its
+//!   outcome is read with `take_error` and `peer_addr` (a spurious writable
+//!   event reads as `NotConnected` and is waited out).
+//! - A stream keeps its `Source` in an `Arc` so `into_split` needs no
+//!   allocation and the two halves can live in two tasks: reads wait on the
+//!   read waker list, writes on the write list.
+//! - `accept` on too many open files (`EMFILE`, `ENFILE`) or exhausted
+//!   kernel memory (`ENOBUFS`, `ENOMEM`) does not return the error nor spin:
+//!   the pending connection stays in the backlog, and `accept` sleeps
+//!   [`ACCEPT_BACKOFF`] on the blocking hook (weft-io has no timer) before
+//!   retrying, so the listener survives descriptor exhaustion and resumes
+//!   once descriptors are freed. `ECONNABORTED` (the client gave up before
+//!   `accept`) concerns one connection only and is retried at once.
+//!
+//! Invariants: none beyond the reactor's.
+//!
+//! Concurrency: every method takes `&self` except the `AsyncRead` and
+//! `AsyncWrite` polls; `&TcpListener` may accept from several tasks at once.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, IoSlice};
+use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use futures_io::{AsyncRead, AsyncWrite};
+use mio::Interest;
+
+use super::addr::{no_addresses, resolve, ToSocketAddrs};
+use super::{poll_read_source, poll_write_source, poll_write_vectored_source};
+use crate::blocking::run_blocking;
+use crate::reactor::{sys, Source};
+
+/// How long `accept` waits before retrying after running out of file
+/// descriptors or kernel memory: long enough that a full listener costs no
+/// measurable CPU, short enough that service resumes promptly.
+pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(10);
+
+/// The accept queue length `bind` asks for (tokio's choice too): std's 128
+/// overflows under a burst of connects; the kernel caps it at
+/// `net.core.somaxconn`.
+pub const LISTEN_BACKLOG: i32 = 1024;
+
+/// A TCP socket listening for connections.
+///
+/// # Examples
+///
+/// Created inside a runtime (here a bare driver stands in for one):
+///
+/// ```
+/// # let driver = weft_io::Driver::new(std::sync::Arc::new(|f: Box<dyn FnOnce() + Send>| {
+/// #     std::thread::spawn(f);
+/// # })).unwrap();
+/// # let _guard = driver.handle().enter();
+/// let listener = weft_io::net::TcpListener::from_std(std::net::TcpListener::bind("127.0.0.1:0")?)?;
+/// assert!(listener.local_addr()?.port() != 0);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub struct TcpListener {
+    source: Source<mio::net::TcpListener>,
+}
+
+impl TcpListener {
+    /// Binds a listener to the first address of `addr` that accepts it.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of the last address tried (e.g. `AddrInUse`), or the
+    /// resolver's.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
+        let mut last_error = None;
+        for addr in resolve(&addr).await? {
+            let bound = mio::net::TcpListener::bind(addr)
+                .and_then(|l| sys::set_listen_backlog(&l, LISTEN_BACKLOG).map(|()| l));
+            match bound {
+                Ok(listener) => return TcpListener::from_mio(listener),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(no_addresses))
+    }
+
+    /// Wraps a bound std listener (switching it to non-blocking mode).
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `fcntl` or of the reactor registration.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
+        listener.set_nonblocking(true)?;
+        TcpListener::from_mio(mio::net::TcpListener::from_std(listener))
+    }
+
+    #[track_caller]
+    fn from_mio(listener: mio::net::TcpListener) -> io::Result<TcpListener> {
+        Ok(TcpListener {
+            source: Source::new(listener, Interest::READABLE)?,
+        })
+    }
+
+    /// Waits for a connection and returns it with the peer's address.
+    ///
+    /// Running out of descriptors backs off and retries (see the module
+    /// doc), so this only fails for errors that concern the listener.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `accept(2)`, other than the retried ones.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        loop {
+            match poll_fn(|cx| self.source.poll_read(cx, |l| l.accept())).await {
+                Ok((stream, peer)) => return Ok((TcpStream::from_mio(stream)?, peer)),
+                Err(e) if is_resource_exhaustion(&e) => {
+                    run_blocking(self.source.handle(), || std::thread::sleep(ACCEPT_BACKOFF))
+                        .await?;
+                }
+                Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// The address this listener is bound to.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getsockname`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().local_addr()
+    }
+}
+
+/// Whether `accept` failed for lack of descriptors or kernel memory.
+fn is_resource_exhaustion(error: &io::Error) -> bool {
+    matches!(
+        error.raw_os_error(),
+        Some(libc::EMFILE | libc::ENFILE | libc::ENOBUFS | libc::ENOMEM)
+    )
+}
+
+impl fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpListener")
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
+    }
+}
+
+impl AsRawFd for TcpListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.source.get_ref().as_raw_fd()
+    }
+}
+
+impl AsFd for TcpListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.source.get_ref().as_fd()
+    }
+}
+
+/// A TCP connection; implements `AsyncRead` and `AsyncWrite`.
+pub struct TcpStream {
+    source: Arc<Source<mio::net::TcpStream>>,
+}
+
+impl TcpStream {
+    /// Connects to `addr`, trying each of its addresses in turn.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of the last address tried (e.g. `ConnectionRefused`),
+    /// or the resolver's.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
+        let mut last_error = None;
+        for addr in resolve(&addr).await? {
+            match TcpStream::connect_addr(addr).await {
+                Ok(stream) => return Ok(stream),
+                Err(e) => last_error = Some(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(no_addresses))
+    }
+
+    async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
+        let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
+        let source = &stream.source;
+        poll_fn(|cx| {
+            source.poll_write(cx, |socket| {
+                if let Some(e) = socket.take_error()? {
+                    return Err(e);
+                }
+                match socket.peer_addr() {
+                    Ok(_) => Ok(()),
+                    // Writable before the handshake finished: wait on.
+                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    }
+                    Err(e) => Err(e),
+                }
+            })
+        })
+        .await?;
+        Ok(stream)
+    }
+
+    /// Wraps a connected std stream (switching it to non-blocking mode).
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `fcntl` or of the reactor registration.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        TcpStream::from_mio(mio::net::TcpStream::from_std(stream))
+    }
+
+    #[track_caller]
+    fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
+        let source = Source::new(stream, Interest::READABLE | Interest::WRITABLE)?;
+        Ok(TcpStream {
+            source: Arc::new(source),
+        })
+    }
+
+    /// The remote address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getpeername` (e.g. `NotConnected`).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getsockname`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().local_addr()
+    }
+
+    /// Sets `TCP_NODELAY` (disables Nagle's algorithm when true).
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `setsockopt`.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.source.get_ref().set_nodelay(nodelay)
+    }
+
+    /// Whether `TCP_NODELAY` is set.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getsockopt`.
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.source.get_ref().nodelay()
+    }
+
+    /// Shuts down the read half, the write half or both: after
+    /// `Shutdown::Write` the peer reads end-of-file (a half-close).
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `shutdown(2)` (e.g. `NotConnected`).
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.source.get_ref().shutdown(how)
+    }
+
+    /// Splits the stream into halves that can move to two tasks; no
+    /// allocation, no lock. Dropping the write half shuts down writing.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        let read = OwnedReadHalf {
+            source: self.source.clone(),
+        };
+        let write = OwnedWriteHalf {
+            source: self.source,
+            shutdown_on_drop: true,
+        };
+        (read, write)
+    }
+}
+
+/// Closing the write direction of a TCP stream: `shutdown(Write)`, where a
+/// stream already reset or never connected counts as closed.
+fn close_write(source: &Source<mio::net::TcpStream>) -> Poll<io::Result<()>> {
+    match source.get_ref().shutdown(Shutdown::Write) {
+        Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+        result => Poll::Ready(result),
+    }
+}
+
+impl AsyncRead for TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        poll_read_source(&self.source, cx, buf)
+    }
+}
+
+impl AsyncWrite for TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        poll_write_source(&self.source, cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        poll_write_vectored_source(&self.source, cx, bufs)
+    }
+
+    /// A socket has no user-space buffer: nothing to flush.
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// Shuts down the write direction (the peer reads end-of-file).
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        close_write(&self.source)
+    }
+}
+
+impl fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("local_addr", &self.local_addr().ok())
+            .field("peer_addr", &self.peer_addr().ok())
+            .finish()
+    }
+}
+
+impl AsRawFd for TcpStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.source.get_ref().as_raw_fd()
+    }
+}
+
+impl AsFd for TcpStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.source.get_ref().as_fd()
+    }
+}
+
+/// The reading half of [`TcpStream::into_split`].
+pub struct OwnedReadHalf {
+    source: Arc<Source<mio::net::TcpStream>>,
+}
+
+/// The writing half of [`TcpStream::into_split`]; dropping it shuts down
+/// the write direction, so the peer reads end-of-file.
+pub struct OwnedWriteHalf {
+    source: Arc<Source<mio::net::TcpStream>>,
+    shutdown_on_drop: bool,
+}
+
+/// The error of [`OwnedReadHalf::reunite`]: the two halves came from
+/// different streams; they are handed back.
+#[derive(Debug)]
+pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
+
+impl fmt::Display for ReuniteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("tried to reunite halves that are not from the same stream")
+    }
+}
+
+impl std::error::Error for ReuniteError {}
+
+impl OwnedReadHalf {
+    /// Joins the halves back into the stream they came from.
+    ///
+    /// # Errors
+    ///
+    /// [`ReuniteError`] (holding both halves) if they are from different
+    /// streams.
+    pub fn reunite(self, mut write: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
+        if !Arc::ptr_eq(&self.source, &write.source) {
+            return Err(ReuniteError(self, write));
+        }
+        write.shutdown_on_drop = false;
+        Ok(TcpStream {
+            source: self.source.clone(),
+        })
+    }
+
+    /// The remote address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getpeername`.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getsockname`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().local_addr()
+    }
+}
+
+impl OwnedWriteHalf {
+    /// The remote address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getpeername`.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getsockname`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().local_addr()
+    }
+}
+
+impl Drop for OwnedWriteHalf {
+    fn drop(&mut self) {
+        if self.shutdown_on_drop {
+            // The peer may already be gone; there is no one to report to.
+            let _ = close_write(&self.source);
+        }
+    }
+}
+
+impl AsyncRead for OwnedReadHalf {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        poll_read_source(&self.source, cx, buf)
+    }
+}
+
+impl AsyncWrite for OwnedWriteHalf {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        poll_write_source(&self.source, cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        poll_write_vectored_source(&self.source, cx, bufs)
+    }
+
+    /// Nothing is buffered: nothing to flush.
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// Shuts down the write direction.
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        close_write(&self.source)
+    }
+}
+
+impl fmt::Debug for OwnedReadHalf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedReadHalf").finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for OwnedWriteHalf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OwnedWriteHalf").finish_non_exhaustive()
+    }
+}

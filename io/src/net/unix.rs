@@ -1,0 +1,403 @@
+//! Summary: Unix-domain sockets: [`UnixListener`], [`UnixStream`] and
+//! [`UnixDatagram`].
+//!
+//! Role: user code and `examples/unix_echo.rs`; local IPC without TCP's
+//! overhead.
+//!
+//! Design: the same shape as `tcp.rs` and `udp.rs` over mio's Unix
+//! sockets. `UnixListener::bind` and `UnixStream::connect` are `async` for
+//! symmetry with TCP (API.md), although a path needs no resolution.
+//! `UnixDatagram`'s constructors are plain functions, like std's. A stream
+//! `connect` that the kernel cannot complete at once (a full backlog on
+//! some systems) waits for writability and reads the outcome with
+//! `take_error`, as TCP does. Binding to an existing path fails with
+//! `AddrInUse`: the caller decides whether a stale socket file may be
+//! removed.
+//!
+//! Invariants: none beyond the reactor's.
+//!
+//! Concurrency: as for the TCP and UDP types.
+
+use std::fmt;
+use std::future::poll_fn;
+use std::io::{self, IoSlice};
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::os::unix::net::SocketAddr;
+use std::path::Path;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_io::{AsyncRead, AsyncWrite};
+use mio::Interest;
+
+use super::{poll_read_source, poll_write_source, poll_write_vectored_source};
+use crate::reactor::Source;
+
+/// A Unix-domain socket listening for stream connections.
+pub struct UnixListener {
+    source: Source<mio::net::UnixListener>,
+}
+
+impl UnixListener {
+    /// Creates a socket file at `path` and listens on it.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `bind`/`listen` (e.g. `AddrInUse` if `path` exists).
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    pub async fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
+        let listener = mio::net::UnixListener::bind(path)?;
+        Ok(UnixListener {
+            source: Source::new(listener, Interest::READABLE)?,
+        })
+    }
+
+    /// Waits for a connection.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `accept(2)`.
+    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+        let (stream, addr) = poll_fn(|cx| self.source.poll_read(cx, |l| l.accept())).await?;
+        Ok((UnixStream::from_mio(stream)?, addr))
+    }
+
+    /// The address this listener is bound to.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getsockname`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().local_addr()
+    }
+}
+
+impl fmt::Debug for UnixListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixListener")
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
+    }
+}
+
+impl AsRawFd for UnixListener {
+    fn as_raw_fd(&self) -> RawFd {
+        self.source.get_ref().as_raw_fd()
+    }
+}
+
+impl AsFd for UnixListener {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.source.get_ref().as_fd()
+    }
+}
+
+/// A Unix-domain stream connection; implements `AsyncRead` and
+/// `AsyncWrite`.
+pub struct UnixStream {
+    source: Source<mio::net::UnixStream>,
+}
+
+impl UnixStream {
+    /// Connects to the socket at `path`.
+    ///
+    /// # Errors
+    ///
+    /// The OS error (e.g. `NotFound` for no such file, `ConnectionRefused`
+    /// for a file nobody listens on).
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
+        let stream = UnixStream::from_mio(mio::net::UnixStream::connect(path)?)?;
+        poll_fn(|cx| {
+            stream
+                .source
+                .poll_write(cx, |socket| match socket.take_error()? {
+                    Some(e) => Err(e),
+                    None => socket.peer_addr().map(drop).map_err(|e| {
+                        if e.kind() == io::ErrorKind::NotConnected {
+                            io::ErrorKind::WouldBlock.into()
+                        } else {
+                            e
+                        }
+                    }),
+                })
+        })
+        .await?;
+        Ok(stream)
+    }
+
+    /// A connected pair of streams.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `socketpair`.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        let (a, b) = mio::net::UnixStream::pair()?;
+        Ok((UnixStream::from_mio(a)?, UnixStream::from_mio(b)?))
+    }
+
+    /// Wraps a connected std stream (switching it to non-blocking mode).
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `fcntl` or of the reactor registration.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn from_std(stream: std::os::unix::net::UnixStream) -> io::Result<UnixStream> {
+        stream.set_nonblocking(true)?;
+        UnixStream::from_mio(mio::net::UnixStream::from_std(stream))
+    }
+
+    #[track_caller]
+    fn from_mio(stream: mio::net::UnixStream) -> io::Result<UnixStream> {
+        Ok(UnixStream {
+            source: Source::new(stream, Interest::READABLE | Interest::WRITABLE)?,
+        })
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getsockname`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().local_addr()
+    }
+
+    /// The peer's address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getpeername`.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().peer_addr()
+    }
+
+    /// Shuts down reading, writing or both (`Write` is a half-close).
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `shutdown(2)`.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.source.get_ref().shutdown(how)
+    }
+}
+
+impl AsyncRead for UnixStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        poll_read_source(&self.source, cx, buf)
+    }
+}
+
+impl AsyncWrite for UnixStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        poll_write_source(&self.source, cx, buf)
+    }
+
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        poll_write_vectored_source(&self.source, cx, bufs)
+    }
+
+    /// Nothing is buffered: nothing to flush.
+    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    /// Shuts down writing (the peer reads end-of-file).
+    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.source.get_ref().shutdown(Shutdown::Write) {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
+            result => Poll::Ready(result),
+        }
+    }
+}
+
+impl fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixStream")
+            .field("local_addr", &self.local_addr().ok())
+            .field("peer_addr", &self.peer_addr().ok())
+            .finish()
+    }
+}
+
+impl AsRawFd for UnixStream {
+    fn as_raw_fd(&self) -> RawFd {
+        self.source.get_ref().as_raw_fd()
+    }
+}
+
+impl AsFd for UnixStream {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.source.get_ref().as_fd()
+    }
+}
+
+/// A Unix-domain datagram socket.
+pub struct UnixDatagram {
+    source: Source<mio::net::UnixDatagram>,
+}
+
+impl UnixDatagram {
+    /// Creates a socket file at `path` and binds to it.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `bind` (e.g. `AddrInUse` if `path` exists).
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixDatagram> {
+        UnixDatagram::from_mio(mio::net::UnixDatagram::bind(path)?)
+    }
+
+    /// A socket bound to no address (it can send, and receive replies to
+    /// an unnamed peer only through `pair`).
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `socket`.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn unbound() -> io::Result<UnixDatagram> {
+        UnixDatagram::from_mio(mio::net::UnixDatagram::unbound()?)
+    }
+
+    /// A connected pair of datagram sockets.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `socketpair`.
+    ///
+    /// # Panics
+    ///
+    /// Outside a runtime.
+    #[track_caller]
+    pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let (a, b) = mio::net::UnixDatagram::pair()?;
+        Ok((UnixDatagram::from_mio(a)?, UnixDatagram::from_mio(b)?))
+    }
+
+    #[track_caller]
+    fn from_mio(socket: mio::net::UnixDatagram) -> io::Result<UnixDatagram> {
+        Ok(UnixDatagram {
+            source: Source::new(socket, Interest::READABLE | Interest::WRITABLE)?,
+        })
+    }
+
+    /// Sets the default peer for `send` and `recv`.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `connect` (e.g. `NotFound`).
+    pub fn connect<P: AsRef<Path>>(&self, path: P) -> io::Result<()> {
+        self.source.get_ref().connect(path)
+    }
+
+    /// Sends `buf` as one datagram to the socket at `path`.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `sendto`.
+    pub async fn send_to<P: AsRef<Path>>(&self, buf: &[u8], path: P) -> io::Result<usize> {
+        let path = path.as_ref();
+        poll_fn(|cx| self.source.poll_write(cx, |s| s.send_to(buf, path))).await
+    }
+
+    /// Receives one datagram; returns its length and sender.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `recvfrom`.
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        poll_fn(|cx| self.source.poll_read(cx, |s| s.recv_from(buf))).await
+    }
+
+    /// Sends `buf` to the connected peer.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `send` (`NotConnected` without `connect`).
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.source.poll_write(cx, |s| s.send(buf))).await
+    }
+
+    /// Receives one datagram from the connected peer.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `recv`.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        poll_fn(|cx| self.source.poll_read(cx, |s| s.recv(buf))).await
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getsockname`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().local_addr()
+    }
+
+    /// The connected peer's address.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` without `connect`.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.source.get_ref().peer_addr()
+    }
+}
+
+impl fmt::Debug for UnixDatagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixDatagram")
+            .field("local_addr", &self.local_addr().ok())
+            .finish()
+    }
+}
+
+impl AsRawFd for UnixDatagram {
+    fn as_raw_fd(&self) -> RawFd {
+        self.source.get_ref().as_raw_fd()
+    }
+}
+
+impl AsFd for UnixDatagram {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.source.get_ref().as_fd()
+    }
+}

@@ -1,0 +1,87 @@
+//! Running out of file descriptors while connections wait (EMFILE on
+//! accept) neither kills the listener nor spins the CPU: `accept` backs
+//! off and resumes once descriptors are free. Its own test binary, because
+//! it lowers the process's descriptor limit.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::Executor;
+use weft_io::net::TcpListener;
+
+/// How long the test holds every descriptor while `accept` waits.
+const EXHAUSTED_FOR: Duration = Duration::from_millis(300);
+/// CPU time `accept` may burn in that window: a spinning accept loop burns
+/// the whole window; backing off every 10 ms costs a few milliseconds.
+const MAX_CPU_WHILE_EXHAUSTED: Duration = Duration::from_millis(100);
+
+/// User plus system CPU time of this process so far.
+fn cpu_time() -> Duration {
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage writes into the valid, exclusively borrowed struct.
+    assert_eq!(unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) }, 0);
+    let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime))
+}
+
+/// Lowers the soft descriptor limit to `limit`.
+fn set_fd_limit(limit: u64) {
+    let mut rlimit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes into the valid struct; setrlimit reads it.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut rlimit), 0);
+        rlimit.rlim_cur = limit;
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &rlimit), 0);
+    }
+}
+
+/// With every descriptor in use, a pending connection cannot be accepted;
+/// `accept` waits (cheaply) and returns the connection once descriptors are
+/// freed.
+#[test]
+fn accept_survives_emfile_without_spinning() {
+    let mut executor = Executor::new();
+    executor.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+
+        // Fill the descriptor table: lower the limit, then open files until
+        // EMFILE.
+        set_fd_limit(256);
+        let mut hogs = Vec::new();
+        while let Ok(file) = std::fs::File::open("/dev/null") {
+            hogs.push(file);
+        }
+        assert!(!hogs.is_empty());
+
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<Duration>();
+        let releaser = std::thread::spawn(move || {
+            let cpu_before = cpu_time();
+            std::thread::sleep(EXHAUSTED_FOR);
+            let cpu_used = cpu_time() - cpu_before;
+            drop(hogs);
+            release_tx.send(cpu_used).unwrap();
+        });
+
+        let started = Instant::now();
+        let (accepted, peer) = listener.accept().await.unwrap();
+        // `started` is a little after the releaser began its sleep.
+        assert!(
+            started.elapsed() >= EXHAUSTED_FOR / 2,
+            "accepted while exhausted?"
+        );
+        assert_eq!(peer, client.local_addr().unwrap());
+        assert_eq!(accepted.peer_addr().unwrap(), peer);
+        releaser.join().unwrap();
+        let cpu_used = release_rx.recv().unwrap();
+        assert!(
+            cpu_used < MAX_CPU_WHILE_EXHAUSTED,
+            "accept burned {cpu_used:?} of CPU in {EXHAUSTED_FOR:?}"
+        );
+    });
+}

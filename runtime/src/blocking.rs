@@ -1,0 +1,248 @@
+//! Summary: the blocking pool: threads that run `spawn_blocking` closures
+//! so they never stall a worker.
+//!
+//! Role: `Handle::spawn_blocking` calls [`BlockingPool::spawn`]; the I/O
+//! driver's blocking hook (name resolution) goes through it too; runtime
+//! shutdown calls [`BlockingPool::shutdown`].
+//!
+//! Design: a closure becomes an ordinary task (one allocation, a
+//! `JoinHandle`, panics caught as `JoinError`) whose future runs the closure
+//! on its first poll; the pool's threads pop these tasks from one FIFO
+//! under a mutex. Threads start on demand, only when no idle thread is
+//! waiting, up to `max_blocking_threads`, and exit after
+//! [`KEEP_ALIVE`] without work. A lock-free queue was rejected: a blocking
+//! closure runs for milliseconds, so the mutex is never the bottleneck.
+//!
+//! Invariants:
+//!
+//! - POOL-1: `num_idle` counts threads waiting on the condvar that have not
+//!   been handed a wakeup; each `notify_one` moves one of them into
+//!   `num_notify`, so two spawns never count on the same idle thread.
+//! - POOL-2: after `shutdown` is set no task is queued; queued tasks are
+//!   cancelled (their JoinHandles report `is_cancelled()`).
+//!
+//! Concurrency: every field of `PoolState` is behind the mutex.
+
+use crate::handle::Handle;
+use crate::task::{self, Id, JoinHandle, Notified, Schedule, Task};
+use parking_lot::{Condvar, Mutex};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+/// An idle blocking thread exits after this long without work: long enough
+/// that a steady trickle of blocking calls reuses threads, short enough that
+/// a burst does not pin hundreds of idle threads (tokio uses 10 s too).
+pub(crate) const KEEP_ALIVE: Duration = Duration::from_secs(10);
+
+/// The default `max_blocking_threads`: blocking calls are mostly waiting
+/// (file I/O, DNS), so many may run at once; 512 bounds the memory of
+/// their stacks (tokio's default as well).
+pub(crate) const DEFAULT_MAX_BLOCKING_THREADS: usize = 512;
+
+/// Blocking tasks are never woken (they finish in their first poll), and
+/// are not in the owned list (the pool cancels them itself, POOL-2).
+pub(crate) struct BlockingSchedule;
+
+impl Schedule for BlockingSchedule {
+    fn schedule(&self, task: Notified<Self>) {
+        // Only an abort racing the first poll could get here, and abort does
+        // not submit an already-queued task (NOTIFIED is set); dropping the
+        // handle releases its reference either way.
+        drop(task);
+    }
+
+    fn release(&self, _task: &Task<Self>) -> Option<Task<Self>> {
+        None
+    }
+}
+
+/// The future of a blocking task: runs the closure in its one poll.
+struct BlockingTask<F>(Option<F>);
+
+// The closure is never pinned: it is moved out before it runs.
+impl<F> Unpin for BlockingTask<F> {}
+
+impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
+    type Output = R;
+
+    fn poll(mut self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<R> {
+        let f = self.0.take().expect("a blocking task is polled once");
+        Poll::Ready(f())
+    }
+}
+
+/// Builder settings the pool's threads need.
+#[derive(Clone)]
+pub(crate) struct PoolConfig {
+    pub(crate) max_threads: usize,
+    pub(crate) thread_name: String,
+    pub(crate) on_start: Option<Arc<dyn Fn() + Send + Sync>>,
+    pub(crate) on_stop: Option<Arc<dyn Fn() + Send + Sync>>,
+}
+
+pub(crate) struct BlockingPool {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: Mutex<PoolState>,
+    /// Idle threads wait here for work.
+    work: Condvar,
+    /// `shutdown` waits here for threads to exit.
+    exited: Condvar,
+    config: PoolConfig,
+}
+
+#[derive(Default)]
+struct PoolState {
+    queue: VecDeque<Notified<BlockingSchedule>>,
+    num_threads: usize,
+    num_idle: usize,
+    num_notify: usize,
+    shutdown: bool,
+}
+
+impl BlockingPool {
+    pub(crate) fn new(config: PoolConfig) -> BlockingPool {
+        let inner = Inner {
+            state: Mutex::new(PoolState::default()),
+            work: Condvar::new(),
+            exited: Condvar::new(),
+            config,
+        };
+        BlockingPool {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// Queues `f` on the pool, starting a thread if none is idle.
+    ///
+    /// # Panics
+    ///
+    /// Panics if the pool has no thread and the OS refuses to start one.
+    #[track_caller]
+    pub(crate) fn spawn<F, R>(&self, handle: &Handle, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let (task, notified, join) =
+            task::new_task(BlockingTask(Some(f)), BlockingSchedule, Id::next());
+        // Not in any owned list (BlockingSchedule::release).
+        drop(task);
+        let mut state = self.inner.state.lock();
+        if state.shutdown {
+            drop(state);
+            notified.shutdown();
+            return join;
+        }
+        state.queue.push_back(notified);
+        if state.num_idle > 0 {
+            // POOL-1.
+            state.num_idle -= 1;
+            state.num_notify += 1;
+            self.inner.work.notify_one();
+        } else if state.num_threads < self.inner.config.max_threads {
+            state.num_threads += 1;
+            drop(state);
+            self.start_thread(handle);
+        }
+        join
+    }
+
+    fn start_thread(&self, handle: &Handle) {
+        let inner = self.inner.clone();
+        let handle = handle.clone();
+        let started = std::thread::Builder::new()
+            .name(self.inner.config.thread_name.clone())
+            .spawn(move || inner.run(handle));
+        if let Err(err) = started {
+            let mut state = self.inner.state.lock();
+            state.num_threads -= 1;
+            // With another thread alive the task still runs, only later.
+            assert!(
+                state.num_threads > 0,
+                "failed to start a blocking-pool thread and none is running: {err}"
+            );
+        }
+    }
+
+    /// Threads alive now.
+    pub(crate) fn num_threads(&self) -> usize {
+        self.inner.state.lock().num_threads
+    }
+
+    /// Stops the pool (POOL-2): cancels queued closures, lets running ones
+    /// finish, and waits up to `timeout` (None = no limit) for the threads.
+    pub(crate) fn shutdown(&self, timeout: Option<Duration>) {
+        let queued: Vec<_> = {
+            let mut state = self.inner.state.lock();
+            state.shutdown = true;
+            self.inner.work.notify_all();
+            state.queue.drain(..).collect()
+        };
+        queued.into_iter().for_each(Notified::shutdown);
+        let deadline = timeout.map(|timeout| Instant::now() + timeout);
+        let mut state = self.inner.state.lock();
+        while state.num_threads > 0 {
+            match deadline {
+                Some(deadline) => {
+                    if self
+                        .inner
+                        .exited
+                        .wait_until(&mut state, deadline)
+                        .timed_out()
+                    {
+                        return;
+                    }
+                }
+                None => self.inner.exited.wait(&mut state),
+            }
+        }
+    }
+}
+
+impl Inner {
+    /// A pool thread's body.
+    fn run(&self, handle: Handle) {
+        if let Some(on_start) = &self.config.on_start {
+            on_start();
+        }
+        let enter = handle.enter();
+        let mut state = self.state.lock();
+        'work: loop {
+            while let Some(task) = state.queue.pop_front() {
+                drop(state);
+                task.run();
+                state = self.state.lock();
+            }
+            if state.shutdown {
+                break;
+            }
+            state.num_idle += 1;
+            loop {
+                let timed_out = self.work.wait_for(&mut state, KEEP_ALIVE).timed_out();
+                if state.num_notify > 0 {
+                    // POOL-1: a spawner handed us this wakeup (and un-counted us as idle).
+                    state.num_notify -= 1;
+                    continue 'work;
+                }
+                if state.shutdown || timed_out {
+                    state.num_idle -= 1;
+                    break 'work;
+                }
+            }
+        }
+        state.num_threads -= 1;
+        self.exited.notify_all();
+        drop(state);
+        drop(enter);
+        if let Some(on_stop) = &self.config.on_stop {
+            on_stop();
+        }
+    }
+}

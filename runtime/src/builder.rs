@@ -1,0 +1,314 @@
+//! Summary: `Builder`, the runtime's settings, and how `build` assembles
+//! drivers, cores, the blocking pool and worker threads.
+//!
+//! Role: `Runtime::new`, `weft::run` and `#[weft::main]` use it.
+//!
+//! Design: settings are validated in `build`, which returns an
+//! `io::Error` of kind `InvalidInput` naming the bad value, instead of the
+//! setters panicking half-way through a chain.
+//!
+//! Invariants: a built runtime has `num_workers >= 1` and
+//! `max_blocking_threads >= 1`.
+//!
+//! Concurrency: a `Builder` is a plain value; `build` starts the threads.
+
+use crate::blocking::{BlockingPool, PoolConfig, DEFAULT_MAX_BLOCKING_THREADS};
+use crate::context;
+use crate::debug::{
+    default_slow_poll_callback, SlowPoll, SlowPollCallback, SlowPollConfig, UnhandledPanic,
+    DEFAULT_SLOW_POLL_THRESHOLD,
+};
+use crate::driver::Driver;
+use crate::handle::Handle;
+use crate::park::Parker;
+use crate::runtime::Runtime;
+use crate::scheduler::idle::MAX_WORKERS;
+use crate::scheduler::worker::{self, Core};
+use crate::scheduler::{Config, Flavor, Remote, Shared};
+use std::fmt;
+use std::io;
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Duration;
+
+/// A thread start/stop hook.
+type ThreadHook = Arc<dyn Fn() + Send + Sync + 'static>;
+
+/// Configures and builds a [`Runtime`].
+///
+/// ```
+/// let rt = weft_runtime::Builder::new_multi_thread()
+///     .worker_threads(2)
+///     .thread_name("my-worker")
+///     .build()
+///     .unwrap();
+/// assert_eq!(rt.block_on(async { 1 }), 1);
+/// ```
+pub struct Builder {
+    flavor: Flavor,
+    worker_threads: Option<usize>,
+    thread_name: String,
+    max_blocking_threads: usize,
+    start_paused: bool,
+    on_thread_start: Option<ThreadHook>,
+    on_thread_stop: Option<ThreadHook>,
+    slow_poll_threshold: Option<Duration>,
+    on_slow_poll: Option<SlowPollCallback>,
+    unhandled_panic: UnhandledPanic,
+    rng_seed: Option<u64>,
+}
+
+impl Builder {
+    /// A work-stealing runtime with one worker thread per core.
+    pub fn new_multi_thread() -> Builder {
+        Builder::new(Flavor::MultiThread)
+    }
+
+    /// A runtime that runs every task on the thread calling `block_on`.
+    ///
+    /// ```
+    /// let rt = weft_runtime::Builder::new_current_thread().build().unwrap();
+    /// let here = std::thread::current().id();
+    /// let there = rt.block_on(rt.spawn(async { std::thread::current().id() })).unwrap();
+    /// assert_eq!(here, there);
+    /// ```
+    pub fn new_current_thread() -> Builder {
+        Builder::new(Flavor::CurrentThread)
+    }
+
+    fn new(flavor: Flavor) -> Builder {
+        Builder {
+            flavor,
+            worker_threads: None,
+            thread_name: "weft-worker".to_owned(),
+            max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
+            start_paused: false,
+            on_thread_start: None,
+            on_thread_stop: None,
+            slow_poll_threshold: None,
+            on_slow_poll: None,
+            unhandled_panic: UnhandledPanic::Ignore,
+            rng_seed: None,
+        }
+    }
+
+    /// Worker threads for the multi-thread flavour (default: one per core;
+    /// ignored by the current-thread flavour). `build` rejects 0.
+    pub fn worker_threads(&mut self, n: usize) -> &mut Self {
+        self.worker_threads = Some(n);
+        self
+    }
+
+    /// The name of the runtime's threads (default `weft-worker`).
+    pub fn thread_name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.thread_name = name.into();
+        self
+    }
+
+    /// The most blocking-pool threads alive at once (default 512). `build` rejects 0.
+    pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
+        self.max_blocking_threads = n;
+        self
+    }
+
+    /// Starts the runtime's clock paused (for tests of timeouts): time moves
+    /// only through `weft::time::advance`, or jumps to the next timer when
+    /// the runtime has nothing else to do.
+    pub fn start_paused(&mut self, paused: bool) -> &mut Self {
+        self.start_paused = paused;
+        self
+    }
+
+    /// Runs `f` on each runtime thread (worker or blocking) as it starts.
+    pub fn on_thread_start(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.on_thread_start = Some(Arc::new(f));
+        self
+    }
+
+    /// Runs `f` on each runtime thread as it stops.
+    pub fn on_thread_stop(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
+        self.on_thread_stop = Some(Arc::new(f));
+        self
+    }
+
+    /// Reports every poll that takes at least `threshold` (to stderr, or to
+    /// [`on_slow_poll`](Builder::on_slow_poll)).
+    pub fn slow_poll_threshold(&mut self, threshold: Duration) -> &mut Self {
+        self.slow_poll_threshold = Some(threshold);
+        self
+    }
+
+    /// Calls `f` for each slow poll instead of printing a line on stderr.
+    /// Without `slow_poll_threshold`, the threshold is 100 ms.
+    pub fn on_slow_poll(&mut self, f: impl Fn(&SlowPoll) + Send + Sync + 'static) -> &mut Self {
+        self.on_slow_poll = Some(Arc::new(f));
+        self
+    }
+
+    /// What happens when a spawned task panics (default: `Ignore`).
+    pub fn unhandled_panic(&mut self, policy: UnhandledPanic) -> &mut Self {
+        self.unhandled_panic = policy;
+        self
+    }
+
+    /// Seeds every random choice the scheduler makes (steal victims), so a
+    /// run's choices can be reproduced.
+    pub fn rng_seed(&mut self, seed: u64) -> &mut Self {
+        self.rng_seed = Some(seed);
+        self
+    }
+
+    /// Builds the runtime and starts its worker threads.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` if `worker_threads` or `max_blocking_threads` is 0 or
+    /// too large; the OS error if the reactor or a thread cannot be started.
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        let num_workers = self.num_workers()?;
+        if self.max_blocking_threads == 0 {
+            return Err(invalid_input(
+                "max_blocking_threads must be at least 1, got 0".to_owned(),
+            ));
+        }
+        // The reactor's blocking hook reaches the pool through a weak
+        // reference set below: the driver is created before the runtime.
+        let runtime_slot: Arc<OnceLock<Weak<Shared>>> = Arc::new(OnceLock::new());
+        let driver = Arc::new(Driver::new(
+            self.start_paused,
+            blocking_hook(runtime_slot.clone()),
+        )?);
+        let mut cores = Vec::with_capacity(num_workers);
+        let mut remotes = Vec::with_capacity(num_workers);
+        for index in 0..num_workers {
+            let parker = Parker::new(driver.clone());
+            let core = Core::new(index, parker, self.rng_seed);
+            remotes.push(Remote {
+                stealer: core.local.stealer(),
+                unparker: core.parker.unparker(),
+                metrics: Default::default(),
+            });
+            cores.push(core);
+        }
+        let blocking = BlockingPool::new(PoolConfig {
+            max_threads: self.max_blocking_threads,
+            thread_name: self.thread_name.clone(),
+            on_start: self.on_thread_start.clone(),
+            on_stop: self.on_thread_stop.clone(),
+        });
+        let config = Config {
+            slow_poll: self.slow_poll_config(),
+            unhandled_panic: self.unhandled_panic,
+        };
+        let idle_cores = if self.flavor == Flavor::CurrentThread {
+            std::mem::take(&mut cores)
+        } else {
+            Vec::new()
+        };
+        let shared = Arc::new(Shared::new(
+            self.flavor,
+            idle_cores,
+            remotes.into_boxed_slice(),
+            driver,
+            blocking,
+            config,
+        ));
+        runtime_slot
+            .set(Arc::downgrade(&shared))
+            .unwrap_or_else(|_| unreachable!("set once, here"));
+        let runtime = Runtime::from_handle(Handle { shared });
+        for core in cores {
+            self.start_worker(runtime.handle(), core)?;
+        }
+        Ok(runtime)
+    }
+
+    fn num_workers(&self) -> io::Result<usize> {
+        if self.flavor == Flavor::CurrentThread {
+            return Ok(1);
+        }
+        let n = match self.worker_threads {
+            Some(n) => n,
+            None => std::thread::available_parallelism().map_or(1, usize::from),
+        };
+        if n == 0 || n > MAX_WORKERS {
+            return Err(invalid_input(format!(
+                "worker_threads must be between 1 and {MAX_WORKERS}, got {n}"
+            )));
+        }
+        Ok(n)
+    }
+
+    fn slow_poll_config(&self) -> Option<SlowPollConfig> {
+        if self.slow_poll_threshold.is_none() && self.on_slow_poll.is_none() {
+            return None;
+        }
+        Some(SlowPollConfig {
+            threshold: self
+                .slow_poll_threshold
+                .unwrap_or(DEFAULT_SLOW_POLL_THRESHOLD),
+            callback: self
+                .on_slow_poll
+                .clone()
+                .unwrap_or_else(default_slow_poll_callback),
+        })
+    }
+
+    /// Starts one worker thread driving `core`.
+    fn start_worker(&self, handle: &Handle, core: Box<Core>) -> io::Result<()> {
+        let handle = handle.clone();
+        let on_start = self.on_thread_start.clone();
+        let on_stop = self.on_thread_stop.clone();
+        *handle.shared.live_workers.lock() += 1;
+        let shared = handle.shared.clone();
+        let started = std::thread::Builder::new()
+            .name(self.thread_name.clone())
+            .spawn(move || {
+                if let Some(on_start) = on_start {
+                    on_start();
+                }
+                {
+                    let _driving = context::enter_driving();
+                    let _enter = handle.enter();
+                    worker::run(handle.shared.clone(), core);
+                }
+                if let Some(on_stop) = on_stop {
+                    on_stop();
+                }
+            });
+        if let Err(err) = started {
+            let mut live = shared.live_workers.lock();
+            *live -= 1;
+            shared.core_returned.notify_all();
+            return Err(err);
+        }
+        Ok(())
+    }
+}
+
+/// The reactor's hook onto the blocking pool. Once the runtime is gone a
+/// closure is dropped unrun, which its waiter sees as cancellation.
+fn blocking_hook(runtime: Arc<OnceLock<Weak<Shared>>>) -> weft_io::BlockingHook {
+    Arc::new(move |f: Box<dyn FnOnce() + Send>| {
+        if let Some(shared) = runtime.get().and_then(Weak::upgrade) {
+            drop(Handle { shared }.spawn_blocking(f));
+        }
+    })
+}
+
+fn invalid_input(message: String) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message)
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("flavor", &self.flavor)
+            .field("worker_threads", &self.worker_threads)
+            .field("thread_name", &self.thread_name)
+            .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("start_paused", &self.start_paused)
+            .field("unhandled_panic", &self.unhandled_panic)
+            .field("rng_seed", &self.rng_seed)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,1 +1,0 @@
-//! Files on the blocking pool (the aiofiles pattern). Being built under issue 4.

@@ -1,0 +1,146 @@
+//! Summary: the runtime's counters and the `RuntimeMetrics` snapshot.
+//!
+//! Role: workers bump their own [`WorkerMetrics`]; spawners bump
+//! [`SharedMetrics`]; `Runtime::metrics` sums them into a snapshot.
+//!
+//! Design: counters must cost next to nothing on the hot path. A worker's
+//! counters live in its own `Remote` and are written only by that worker,
+//! so an increment is a plain load and store (no locked instruction, no
+//! shared cache line); the snapshot reads them with Relaxed loads and may
+//! be a few events stale, which is fine for monitoring. Counters written
+//! by many threads (spawns, injections) use Relaxed `fetch_add`.
+//!
+//! Invariants: every counter only grows.
+//!
+//! Concurrency: see each field.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Counters written by one worker only.
+#[derive(Default)]
+pub(crate) struct WorkerMetrics {
+    /// Tasks polled. Relaxed load+store: single writer, approximate readers.
+    polls: AtomicU64,
+    /// Successful steals from other workers. As `polls`.
+    steals: AtomicU64,
+    /// Times the worker parked. As `polls`.
+    parks: AtomicU64,
+}
+
+/// The three per-worker counters.
+#[derive(Copy, Clone)]
+pub(crate) enum WorkerCounter {
+    Polls,
+    Steals,
+    Parks,
+}
+
+impl WorkerMetrics {
+    /// Adds one. Only the owning worker calls this (single writer).
+    pub(crate) fn incr(&self, counter: WorkerCounter) {
+        let cell = self.cell(counter);
+        // Relaxed: single writer; readers only need an eventually-current value.
+        cell.store(cell.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+
+    fn cell(&self, counter: WorkerCounter) -> &AtomicU64 {
+        match counter {
+            WorkerCounter::Polls => &self.polls,
+            WorkerCounter::Steals => &self.steals,
+            WorkerCounter::Parks => &self.parks,
+        }
+    }
+
+    fn get(&self, counter: WorkerCounter) -> u64 {
+        // Relaxed: a monitoring read; nothing is ordered by it.
+        self.cell(counter).load(Ordering::Relaxed)
+    }
+}
+
+/// Counters written by any thread.
+#[derive(Default)]
+pub(crate) struct SharedMetrics {
+    /// Tasks spawned (async and blocking). Relaxed fetch_add: a count only.
+    pub(crate) spawned: AtomicU64,
+    /// Tasks pushed to the global injector. As `spawned`.
+    pub(crate) injected: AtomicU64,
+}
+
+impl SharedMetrics {
+    pub(crate) fn incr(counter: &AtomicU64) {
+        // Relaxed: a count only; nothing is ordered by it.
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// A snapshot of a runtime's counters, from [`Runtime::metrics`](crate::Runtime::metrics).
+///
+/// ```
+/// let rt = weft_runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+/// rt.block_on(async { weft_runtime::spawn(async {}).await.unwrap() });
+/// let metrics = rt.metrics();
+/// assert_eq!(metrics.num_workers(), 2);
+/// assert_eq!(metrics.spawned_tasks(), 1);
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct RuntimeMetrics {
+    pub(crate) num_workers: usize,
+    pub(crate) spawned_tasks: u64,
+    pub(crate) alive_tasks: u64,
+    pub(crate) polls: u64,
+    pub(crate) steals: u64,
+    pub(crate) injected: u64,
+    pub(crate) parks: u64,
+    pub(crate) blocking_threads: u64,
+}
+
+impl RuntimeMetrics {
+    pub(crate) fn sum_workers<'a>(&mut self, workers: impl Iterator<Item = &'a WorkerMetrics>) {
+        for worker in workers {
+            self.polls += worker.get(WorkerCounter::Polls);
+            self.steals += worker.get(WorkerCounter::Steals);
+            self.parks += worker.get(WorkerCounter::Parks);
+        }
+    }
+
+    /// Worker threads (1 for the current-thread flavour: the `block_on` thread).
+    pub fn num_workers(&self) -> usize {
+        self.num_workers
+    }
+
+    /// Tasks spawned so far, including `spawn_blocking` closures.
+    pub fn spawned_tasks(&self) -> u64 {
+        self.spawned_tasks
+    }
+
+    /// Async tasks spawned and not yet finished.
+    pub fn alive_tasks(&self) -> u64 {
+        self.alive_tasks
+    }
+
+    /// Task polls so far.
+    pub fn polls(&self) -> u64 {
+        self.polls
+    }
+
+    /// Successful steals (each moves a batch of tasks) between workers.
+    pub fn steals(&self) -> u64 {
+        self.steals
+    }
+
+    /// Tasks queued through the global injector (spawned or woken from
+    /// outside the runtime's threads).
+    pub fn injected(&self) -> u64 {
+        self.injected
+    }
+
+    /// Times a worker went to sleep for lack of work.
+    pub fn parks(&self) -> u64 {
+        self.parks
+    }
+
+    /// Blocking-pool threads alive now.
+    pub fn blocking_threads(&self) -> u64 {
+        self.blocking_threads
+    }
+}

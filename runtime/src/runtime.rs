@@ -1,0 +1,145 @@
+//! Summary: `Runtime`, the owned runtime value: its handle plus the duty
+//! to shut everything down when dropped.
+//!
+//! Role: built by `Builder`; `weft::run` builds one, blocks on a future
+//! and drops it.
+//!
+//! Design: shutdown is explicit steps in one place, so their order is
+//! visible: (1) tell workers to stop and wake them, (2) wait for them to
+//! exit, (3) cancel every task left in the owned list, dropping its future
+//! on this thread, (4) release every queued reference, (5) stop the
+//! blocking pool. Futures are dropped after the workers stopped, so no
+//! worker can be polling a task whose future is being dropped.
+//!
+//! Invariants: SCHED-3 (`scheduler`); after `drop` returns, every
+//! unfinished task's future has been dropped, except one still being
+//! polled by a worker that `shutdown_timeout` gave up waiting for.
+//!
+//! Concurrency: `Runtime` is `Send + Sync`; shutdown runs on the dropping thread.
+
+use crate::builder::Builder;
+use crate::handle::Handle;
+use crate::metrics::RuntimeMetrics;
+use crate::task::JoinHandle;
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::time::{Duration, Instant};
+
+/// An async runtime: worker threads (or the `block_on` thread), a blocking
+/// pool, and the tasks spawned on them.
+///
+/// ```
+/// let rt = weft_runtime::Runtime::new().unwrap();
+/// let sum = rt.block_on(async {
+///     let tasks: Vec<_> = (0..10u64).map(|i| weft_runtime::spawn(async move { i * i })).collect();
+///     let mut sum = 0;
+///     for task in tasks {
+///         sum += task.await.unwrap();
+///     }
+///     sum
+/// });
+/// assert_eq!(sum, 285);
+/// ```
+pub struct Runtime {
+    handle: Handle,
+    is_shut_down: bool,
+}
+
+impl Runtime {
+    /// A multi-thread runtime with default settings.
+    ///
+    /// # Errors
+    ///
+    /// The OS error if a worker thread cannot be started.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new_multi_thread().build()
+    }
+
+    pub(crate) fn from_handle(handle: Handle) -> Runtime {
+        Runtime {
+            handle,
+            is_shut_down: false,
+        }
+    }
+
+    /// Runs `future` to completion on this thread; see [`Handle::block_on`].
+    ///
+    /// # Panics
+    ///
+    /// As [`Handle::block_on`]: inside a worker thread or another `block_on`.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.handle.block_on(future)
+    }
+
+    /// Spawns `future` on this runtime.
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// Runs `f` on this runtime's blocking pool.
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, f: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(f)
+    }
+
+    /// A handle to this runtime, usable from any thread.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// A snapshot of the runtime's counters.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.handle.metrics()
+    }
+
+    /// Shuts down, waiting at most `timeout` for worker threads and
+    /// blocking closures to finish; threads still busy after it are left
+    /// to finish on their own.
+    ///
+    /// ```
+    /// let rt = weft_runtime::Runtime::new().unwrap();
+    /// rt.spawn_blocking(|| std::thread::sleep(std::time::Duration::from_millis(200)));
+    /// rt.shutdown_timeout(std::time::Duration::from_millis(10));
+    /// ```
+    pub fn shutdown_timeout(mut self, timeout: Duration) {
+        self.shutdown(Some(timeout));
+    }
+
+    fn shutdown(&mut self, timeout: Option<Duration>) {
+        if std::mem::replace(&mut self.is_shut_down, true) {
+            return;
+        }
+        let shared = &self.handle.shared;
+        let deadline = timeout.map(|timeout| Instant::now() + timeout);
+        shared.begin_shutdown();
+        shared.wait_workers_exited(timeout);
+        shared.shutdown_tasks();
+        let remaining = deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
+        shared.blocking.shutdown(remaining);
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.shutdown(None);
+    }
+}
+
+impl fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runtime")
+            .field("handle", &self.handle)
+            .finish_non_exhaustive()
+    }
+}

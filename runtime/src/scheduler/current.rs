@@ -1,0 +1,214 @@
+//! Summary: `block_on` for both flavours: drive a future to completion on
+//! the calling thread.
+//!
+//! Role: `Runtime::block_on` and `Handle::block_on` call [`block_on`].
+//! For the current-thread flavour the calling thread also runs the
+//! runtime's tasks, with the one `Core` (the same `worker::run_task` and
+//! `Core::next_task` the worker threads use). For the multi-thread flavour
+//! it only polls the given future; the workers run the tasks.
+//!
+//! Design: the main future is polled only when its waker fired (a flag set
+//! by [`MainWaker`]), after each batch of at most `EVENT_INTERVAL` tasks, so
+//! a task-heavy runtime still answers the main future promptly and a main
+//! future that keeps yielding cannot starve the tasks. If another thread already holds the
+//! current-thread core, this `block_on` polls its own future and waits to
+//! take the core over when it is returned (tokio does the same).
+//!
+//! Invariants: SCHED-1: the core is owned by exactly one `block_on`; a
+//! [`CoreGuard`] returns it to `Shared::idle_cores` even if the main future
+//! panics, so a later `block_on` can drive the runtime again.
+//!
+//! Concurrency: the main waker may fire from any thread; it sets an atomic
+//! flag (Release, read with Acquire by the driving loop so the waker's
+//! writes are visible) and unparks the driving thread.
+
+use super::worker::{run_task, Core, EVENT_INTERVAL};
+use super::{Flavor, Shared, WorkerContext, WorkerContextGuard};
+use crate::metrics::WorkerCounter;
+use crate::park::Unparker;
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+
+/// The waker of the future passed to `block_on`.
+struct MainWaker {
+    woken: AtomicBool,
+    wake: WakeTarget,
+}
+
+/// How the main waker reaches the thread in `block_on`.
+enum WakeTarget {
+    /// The thread drives the current-thread core: unpark its parker.
+    Core(Unparker),
+    /// The thread just waits: `std::thread::unpark`.
+    Thread(std::thread::Thread),
+}
+
+impl Wake for MainWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        match &self.wake {
+            WakeTarget::Core(unparker) => unparker.unpark(),
+            WakeTarget::Thread(thread) => thread.unpark(),
+        }
+    }
+}
+
+impl MainWaker {
+    fn new(wake: WakeTarget) -> Arc<MainWaker> {
+        // Starts woken: the future must be polled once to begin.
+        Arc::new(MainWaker {
+            woken: AtomicBool::new(true),
+            wake,
+        })
+    }
+
+    fn take_woken(&self) -> bool {
+        self.woken.swap(false, Ordering::AcqRel)
+    }
+}
+
+/// Returns the current-thread core on drop (SCHED-1), waking one waiter.
+struct CoreGuard<'a> {
+    shared: &'a Shared,
+    core: Option<Box<Core>>,
+}
+
+impl Drop for CoreGuard<'_> {
+    fn drop(&mut self) {
+        if let Some(core) = self.core.take() {
+            self.shared.idle_cores.lock().push(core);
+            for waiter in self.shared.core_waiters.lock().drain(..) {
+                waiter.unpark();
+            }
+        }
+    }
+}
+
+/// Drives `future` to completion on this thread (see the module doc).
+pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
+    let mut future = pin!(future);
+    loop {
+        if shared.flavor == Flavor::CurrentThread {
+            let core = shared.idle_cores.lock().pop();
+            if let Some(core) = core {
+                return drive(shared, core, future.as_mut());
+            }
+        }
+        if let Poll::Ready(output) = wait_without_core(shared, future.as_mut()) {
+            return output;
+        }
+    }
+}
+
+/// Panics if an unhandled task panic shut the runtime down.
+fn check_shutdown_panic(shared: &Shared) {
+    if let Some(message) = shared.shutdown_panic() {
+        panic!("a spawned task panicked and the runtime is configured to shut down on unhandled panic: {message}");
+    }
+}
+
+/// Polls `future` whenever woken, parking the thread in between. Returns
+/// `Pending` when the current-thread core became free to take.
+fn wait_without_core<F: Future>(shared: &Arc<Shared>, mut future: Pin<&mut F>) -> Poll<F::Output> {
+    let main = MainWaker::new(WakeTarget::Thread(std::thread::current()));
+    let waker = Waker::from(main.clone());
+    let key = shared.add_block_on_waker(waker.clone());
+    let _unregister = scopeguard(|| shared.remove_block_on_waker(key));
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        check_shutdown_panic(shared);
+        if main.take_woken() {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return Poll::Ready(output);
+            }
+        }
+        if shared.flavor == Flavor::CurrentThread {
+            let mut waiters = shared.core_waiters.lock();
+            if !shared.idle_cores.lock().is_empty() {
+                return Poll::Pending;
+            }
+            waiters.push(std::thread::current());
+        }
+        if !main.woken.load(Ordering::Acquire) && shared.shutdown_panic().is_none() {
+            std::thread::park();
+        }
+    }
+}
+
+/// Drives the current-thread core and `future` until the future is ready.
+fn drive<F: Future>(shared: &Arc<Shared>, core: Box<Core>, mut future: Pin<&mut F>) -> F::Output {
+    let main = MainWaker::new(WakeTarget::Core(core.parker.unparker()));
+    let waker = Waker::from(main.clone());
+    let key = shared.add_block_on_waker(waker.clone());
+    let _unregister = scopeguard(|| shared.remove_block_on_waker(key));
+    let mut guard = CoreGuard {
+        shared,
+        core: Some(core),
+    };
+    let worker_cx = Rc::new(WorkerContext {
+        shared: shared.clone(),
+        core: RefCell::new(None),
+    });
+    let _context = WorkerContextGuard::enter(worker_cx.clone());
+    let mut cx = Context::from_waker(&waker);
+    loop {
+        check_shutdown_panic(shared);
+        if main.take_woken() {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
+            }
+        }
+        // Up to EVENT_INTERVAL tasks before the main future is polled again,
+        // even if it is already woken: a main future that keeps yielding must
+        // not starve the tasks it waits for.
+        let mut ran = 0;
+        while ran < EVENT_INTERVAL && !shared.is_shutdown() {
+            let core = guard
+                .core
+                .as_mut()
+                .expect("block_on holds the core (SCHED-1)");
+            core.tick();
+            let Some(task) = core.next_task(shared) else {
+                break;
+            };
+            let core = guard
+                .core
+                .take()
+                .expect("block_on holds the core (SCHED-1)");
+            guard.core = Some(run_task(&worker_cx, core, task));
+            ran += 1;
+        }
+        if ran == 0 && !main.woken.load(Ordering::Acquire) {
+            let core = guard
+                .core
+                .as_mut()
+                .expect("block_on holds the core (SCHED-1)");
+            core.parker.park(&|| shared.is_idle());
+            shared.remotes[core.index]
+                .metrics
+                .incr(WorkerCounter::Parks);
+        }
+    }
+}
+
+/// Runs `f` on drop.
+fn scopeguard<F: FnOnce()>(f: F) -> impl Drop {
+    struct Guard<F: FnOnce()>(Option<F>);
+    impl<F: FnOnce()> Drop for Guard<F> {
+        fn drop(&mut self) {
+            if let Some(f) = self.0.take() {
+                f();
+            }
+        }
+    }
+    Guard(Some(f))
+}

@@ -1,0 +1,402 @@
+//! Summary: the typed code behind a task's vtable: poll, complete, cancel,
+//! read the output, drop the JoinHandle, shut down, free.
+//!
+//! Role: reached only through `raw::Vtable` (built in `raw.rs`), from the
+//! scheduler (`Notified::run`, `Task::shutdown`), from wakers and from
+//! `JoinHandle`.
+//!
+//! Design: each path is a short sequence of named steps around one state
+//! transition: the transition decides who owns what (INV-1..3), the steps
+//! touch only what the caller now owns. User code (the future's `poll` and
+//! `drop`, the output's `drop`, the join waker) runs under `catch_unwind`, so
+//! a panic can never unwind out of the middle of a transition and leave the
+//! state word torn; a panic in `poll` becomes `JoinError::Panic`.
+//!
+//! Invariants: relies on INV-1..8 (`state.rs`, `raw.rs`); owns none.
+//!
+//! Concurrency: see `state.rs`; every access to `stage` and `join_waker`
+//! below cites the invariant that grants it.
+
+use super::raw::{Cell, Header, RawTask, Stage};
+use super::state::{TransitionToIdle, TransitionToRunning};
+use super::{CurrentTaskGuard, JoinError, Notified, Schedule, Task};
+use std::any::Any;
+use std::future::Future;
+use std::mem::ManuallyDrop;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::ptr::NonNull;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll, Waker};
+
+/// Typed access to one task's block.
+struct Harness<F: Future, S> {
+    cell: NonNull<Cell<F, S>>,
+}
+
+impl<F, S> Harness<F, S>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    /// # Safety
+    /// `ptr` is the header of a live `Cell<F, S>` (INV-6) on which the
+    /// caller owns a reference.
+    unsafe fn from_raw(ptr: NonNull<Header>) -> Self {
+        Harness { cell: ptr.cast() }
+    }
+
+    fn cell(&self) -> &Cell<F, S> {
+        // SAFETY: INV-6: `from_raw`'s caller owns a reference, so the block is
+        // live; its UnsafeCells are only touched through `with`/`with_mut`.
+        unsafe { self.cell.as_ref() }
+    }
+
+    fn raw(&self) -> RawTask {
+        RawTask::from_header(self.cell.cast())
+    }
+
+    fn header(&self) -> &Header {
+        &self.cell().header
+    }
+
+    // ---- poll --------------------------------------------------------------
+
+    /// Runs the task once, consuming the `Notified` reference.
+    fn poll(self) {
+        match self.header().state.transition_to_running() {
+            TransitionToRunning::Success => {
+                if self.poll_future().is_ready() {
+                    return self.complete();
+                }
+                match self.header().state.transition_to_idle() {
+                    TransitionToIdle::Ok => {}
+                    TransitionToIdle::OkNotified => {
+                        // The runner's reference becomes the queue's (state.rs).
+                        self.cell()
+                            .scheduler
+                            .yield_now(Notified(Task::from_raw(self.raw())));
+                    }
+                    TransitionToIdle::OkDealloc => self.raw().dealloc(),
+                    TransitionToIdle::Cancelled => {
+                        self.cancel_future();
+                        self.complete();
+                    }
+                }
+            }
+            TransitionToRunning::Cancelled => {
+                self.cancel_future();
+                self.complete();
+            }
+            TransitionToRunning::Failed => {}
+            TransitionToRunning::Dealloc => self.raw().dealloc(),
+        }
+    }
+
+    /// Polls the future once; on `Ready` the output (or the panic) is
+    /// stored and the future dropped. Requires RUNNING (INV-1).
+    fn poll_future(&self) -> Poll<()> {
+        let header = self.header();
+        let polls = header.polls.load(Ordering::Relaxed);
+        header.polls.store(polls + 1, Ordering::Relaxed);
+        let raw = self.raw();
+        let waker = raw.waker_ref();
+        let mut cx = Context::from_waker(&waker);
+        let _current = CurrentTaskGuard::enter(header.id);
+        let polled = catch_unwind(AssertUnwindSafe(|| {
+            self.cell().stage.with_mut(|stage| {
+                // SAFETY: INV-1: we set RUNNING, so the stage is ours.
+                let future = match unsafe { &mut *stage } {
+                    Stage::Running(future) => future,
+                    _ => unreachable!("a RUNNING task's stage holds its future (INV-2)"),
+                };
+                // SAFETY: the future lives in the heap block until the stage
+                // is replaced, and is never moved while Running, so it is pinned.
+                unsafe { Pin::new_unchecked(future) }.poll(&mut cx)
+            })
+        }));
+        let result = match polled {
+            Ok(Poll::Pending) => return Poll::Pending,
+            Ok(Poll::Ready(output)) => match self.drop_stage() {
+                Ok(()) => Ok(output),
+                Err(payload) => Err(JoinError::panic(header.id, payload)),
+            },
+            Err(payload) => {
+                self.cell().scheduler.unhandled_panic(&*payload);
+                // A second panic from the future's destructor is dropped: the
+                // first one is the one the user needs to see.
+                let _ = self.drop_stage();
+                Err(JoinError::panic(header.id, payload))
+            }
+        };
+        self.store_output(result);
+        Poll::Ready(())
+    }
+
+    /// Drops the future instead of polling it (abort or shutdown), storing
+    /// `JoinError::Cancelled`. Requires RUNNING (INV-1).
+    fn cancel_future(&self) {
+        let id = self.header().id;
+        let result = match self.drop_stage() {
+            Ok(()) => Err(JoinError::cancelled(id)),
+            Err(payload) => Err(JoinError::panic(id, payload)),
+        };
+        self.store_output(result);
+    }
+
+    /// Replaces the stage with `Consumed`, catching a panicking destructor.
+    /// The caller owns the stage (INV-1 or INV-2).
+    fn drop_stage(&self) -> Result<(), Box<dyn Any + Send>> {
+        catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: the caller owns the stage (INV-1 or INV-2).
+            self.cell()
+                .stage
+                .with_mut(|stage| unsafe { *stage = Stage::Consumed });
+        }))
+    }
+
+    /// Stores the output. Requires RUNNING (INV-1) with the stage Consumed,
+    /// so the assignment runs no user destructor.
+    fn store_output(&self, result: Result<F::Output, JoinError>) {
+        // SAFETY: INV-1: we hold RUNNING.
+        self.cell()
+            .stage
+            .with_mut(|stage| unsafe { *stage = Stage::Finished(result) });
+    }
+
+    /// Running -> Complete, then hands the output over and drops the
+    /// runner's reference (and the owned list's, if it gave it back).
+    fn complete(self) {
+        let snapshot = self.header().state.transition_to_complete();
+        if !snapshot.is_join_interested() {
+            // INV-2: nobody will read the output; it is ours to drop.
+            let _ = self.drop_stage();
+        } else if snapshot.is_join_waker_set() {
+            // INV-3: JOIN_WAKER was set when we completed, so the slot is ours
+            // to read and the JoinHandle will not write it again. A panicking
+            // waker must not unwind through the refcount steps below.
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                // SAFETY: INV-3 as above.
+                self.cell()
+                    .join_waker
+                    .with(|waker| match unsafe { &*waker } {
+                        Some(waker) => waker.wake_by_ref(),
+                        None => unreachable!("JOIN_WAKER set with an empty slot (INV-3)"),
+                    })
+            }));
+        }
+        let task = ManuallyDrop::new(Task::from_raw(self.raw()));
+        let released = self.cell().scheduler.release(&task);
+        // The released Task's reference is dropped by the count below.
+        let count = if let Some(released) = released {
+            std::mem::forget(released);
+            2
+        } else {
+            1
+        };
+        if self.header().state.transition_to_terminal(count) {
+            self.raw().dealloc();
+        }
+    }
+
+    // ---- join --------------------------------------------------------------
+
+    /// True if the output can be read now; otherwise `waker` is registered.
+    fn can_read_output(&self, waker: &Waker) -> bool {
+        let snapshot = self.header().state.load();
+        debug_assert!(snapshot.is_join_interested());
+        if snapshot.is_complete() {
+            return true;
+        }
+        let registered = if !snapshot.is_join_waker_set() {
+            self.set_join_waker(waker.clone())
+        } else {
+            let same = self.cell().join_waker.with(|slot| {
+                // SAFETY: INV-3: JOIN_WAKER is set, so nobody writes the slot;
+                // the task may read it concurrently, a shared read like ours.
+                unsafe { &*slot }
+                    .as_ref()
+                    .is_some_and(|w| w.will_wake(waker))
+            });
+            if same {
+                return false;
+            }
+            self.header()
+                .state
+                .transition_to_join_waker_unset()
+                .and_then(|_| self.set_join_waker(waker.clone()))
+        };
+        match registered {
+            Ok(_) => false,
+            Err(snapshot) => {
+                debug_assert!(snapshot.is_complete());
+                true
+            }
+        }
+    }
+
+    /// Writes the join waker and hands the slot to the task (INV-3).
+    fn set_join_waker(
+        &self,
+        waker: Waker,
+    ) -> Result<super::state::Snapshot, super::state::Snapshot> {
+        // SAFETY: INV-3: JOIN_WAKER is clear and we are the JoinHandle.
+        self.cell()
+            .join_waker
+            .with_mut(|slot| unsafe { *slot = Some(waker) });
+        let result = self.header().state.transition_to_join_waker_set();
+        if result.is_err() {
+            // SAFETY: INV-3: the task completed without JOIN_WAKER, so it will
+            // never read the slot; it is still ours.
+            self.cell()
+                .join_waker
+                .with_mut(|slot| unsafe { *slot = None });
+        }
+        result
+    }
+
+    /// Moves the output into `dst` if complete.
+    ///
+    /// # Safety
+    /// `dst` points to a `Poll<Result<F::Output, JoinError>>` (INV-7).
+    unsafe fn try_read_output(self, dst: *mut Poll<Result<F::Output, JoinError>>, waker: &Waker) {
+        if !self.can_read_output(waker) {
+            return;
+        }
+        // SAFETY: INV-2: complete with JOIN_INTEREST set (we are the JoinHandle),
+        // so the output is ours.
+        let stage = self
+            .cell()
+            .stage
+            .with_mut(|stage| unsafe { std::mem::replace(&mut *stage, Stage::Consumed) });
+        let output = match stage {
+            Stage::Finished(output) => output,
+            _ => {
+                panic!("JoinHandle polled after it returned Ready; poll it to completion only once")
+            }
+        };
+        // SAFETY: the caller guarantees `dst` is valid and of this type.
+        unsafe { *dst = Poll::Ready(output) };
+    }
+
+    /// The JoinHandle goes away: drop what the transition hands back, then
+    /// its reference.
+    fn drop_join_handle(self) {
+        let dropped = self.header().state.transition_to_join_handle_dropped();
+        if dropped.drop_output {
+            // INV-2: complete while we were interested: the output is ours.
+            let _ = self.drop_stage();
+        }
+        if dropped.drop_waker {
+            // SAFETY: INV-3: JOIN_WAKER is clear (or was never read), so the
+            // slot is the JoinHandle's.
+            self.cell()
+                .join_waker
+                .with_mut(|slot| unsafe { *slot = None });
+        }
+        self.raw().drop_reference();
+    }
+
+    // ---- shutdown ----------------------------------------------------------
+
+    /// Cancels the task if nobody is running it; consumes a reference.
+    fn shutdown(self) {
+        if self.header().state.transition_to_shutdown() {
+            self.cancel_future();
+            self.complete();
+        } else {
+            self.raw().drop_reference();
+        }
+    }
+}
+
+/// Vtable entry: see [`Harness::poll`].
+///
+/// # Safety
+/// `ptr` is a live `Cell<F, S>` (INV-6); consumes the caller's reference.
+pub(super) unsafe fn poll<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: forwarded from this function's contract.
+    unsafe { Harness::<F, S>::from_raw(ptr) }.poll();
+}
+
+/// Vtable entry: submits the task to its scheduler.
+///
+/// # Safety
+/// As [`poll`]; hands one reference to the queue.
+pub(super) unsafe fn schedule<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: forwarded from this function's contract.
+    let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
+    harness
+        .cell()
+        .scheduler
+        .schedule(Notified(Task::from_raw(harness.raw())));
+}
+
+/// Vtable entry: frees the block.
+///
+/// # Safety
+/// `ptr` is a live `Cell<F, S>` whose reference count reached zero (INV-4).
+pub(super) unsafe fn dealloc<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: INV-4: no reference is left; the block came from `Box::leak`
+    // in `RawTask::new` with this exact type (INV-6).
+    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
+}
+
+/// Vtable entry: see [`Harness::try_read_output`].
+///
+/// # Safety
+/// As [`poll`], but borrowing the JoinHandle's reference; `dst` points to a
+/// `Poll<Result<F::Output, JoinError>>` (INV-7).
+pub(super) unsafe fn try_read_output<F, S>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: forwarded from this function's contract.
+    unsafe { Harness::<F, S>::from_raw(ptr).try_read_output(dst.cast(), waker) }
+}
+
+/// Vtable entry: see [`Harness::drop_join_handle`].
+///
+/// # Safety
+/// As [`poll`]; consumes the JoinHandle's reference.
+pub(super) unsafe fn drop_join_handle<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: forwarded from this function's contract.
+    unsafe { Harness::<F, S>::from_raw(ptr) }.drop_join_handle();
+}
+
+/// Vtable entry: see [`Harness::shutdown`].
+///
+/// # Safety
+/// As [`poll`]; consumes one reference.
+pub(super) unsafe fn shutdown<F, S>(ptr: NonNull<Header>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    // SAFETY: forwarded from this function's contract.
+    unsafe { Harness::<F, S>::from_raw(ptr) }.shutdown();
+}

@@ -1,0 +1,299 @@
+//! Tasks: the unit of work the scheduler runs, and the handles to it.
+//!
+//! # Summary
+//!
+//! A task is a spawned future plus everything needed to run it, wake it,
+//! cancel it and hand its output back, in **one heap allocation**:
+//!
+//! ```text
+//!  +------------------- Cell<F, S> (repr C) --------------------+
+//!  | Header (64 B): state word | vtable | id | owned key |      |
+//!  |                polls | spawned_at | spawned (Instant)     |
+//!  | scheduler: S (an Arc to the runtime's shared state)       |
+//!  | stage: Running(F) | Finished(Result<F::Output>) | Consumed|
+//!  | join waker: Option<Waker>                                 |
+//!  +-----------------------------------------------------------+
+//! ```
+//!
+//! # Role
+//!
+//! The scheduler (`crate::scheduler`) creates tasks with `new_task`, keeps
+//! every live one in an `OwnedTasks` list so shutdown can find it, pushes
+//! `Notified` handles through its queues and calls `Notified::run`. Users
+//! see [`JoinHandle`], [`AbortHandle`], [`JoinError`] and [`Id`].
+//!
+//! # Design
+//!
+//! The handles are reference-counted pointers to the one block; the count
+//! lives in the state word (`state.rs`) so that every lifecycle change and
+//! its reference change are a single atomic step. The `Waker` handed to the
+//! future *is* the task pointer, so waking never allocates. Which handle may
+//! touch the future, the output or the join waker at any moment is decided
+//! by the state word alone: read `state.rs` first (its diagram and INV-1..5),
+//! then `raw.rs` (layout, INV-6..8), then `harness.rs` (the paths).
+//!
+//! Alternatives rejected: `Arc<Mutex<Option<F>>>` per task (three
+//! allocations, a lock per poll, and no way to tell "woken while running"
+//! from "idle"); async-task's separate crate (we want the state machine in
+//! the reader's hands). Tokio's layout is followed, trimmed of its LIFO and
+//! "waker being written" bits.
+//!
+//! The handles and who holds them:
+//!
+//! | handle          | owner                     | reference | may touch                     |
+//! |-----------------|---------------------------|-----------|-------------------------------|
+//! | `Task<S>`       | the owned-tasks list      | one       | header (dump), shutdown       |
+//! | `Notified<S>`   | a run queue               | one       | the future, once `run`        |
+//! | `JoinHandle<T>` | the spawner               | one       | output after COMPLETE, join waker |
+//! | `AbortHandle`   | anyone                    | one       | the state word                |
+//! | `Waker`         | whatever the future gave it to | one  | the state word, then a queue  |
+//!
+//! # Invariants
+//!
+//! INV-1..5 are in `state.rs`, INV-6..8 in `raw.rs`. Only `raw.rs` and
+//! `harness.rs` contain `unsafe`; everything here is safe code on top.
+//!
+//! # Concurrency
+//!
+//! Every handle is `Send`; any thread may wake, abort or drop a handle at
+//! any time. Only one thread polls a task at a time (INV-1), and a task
+//! woken while it runs is requeued by its runner, never polled twice
+//! (INV-5).
+//!
+//! # References
+//!
+//! tokio `runtime/task/mod.rs` (the handle table), async-task (one
+//! allocation, vtable, waker as task pointer).
+
+mod error;
+mod harness;
+mod join;
+mod list;
+mod raw;
+mod state;
+mod yield_now;
+
+#[cfg(all(test, loom))]
+mod tests;
+
+pub(crate) use error::panic_message;
+pub use error::JoinError;
+pub use join::{AbortHandle, JoinHandle};
+pub(crate) use list::OwnedTasks;
+pub(crate) use raw::Header;
+pub use yield_now::yield_now;
+
+use raw::{JoinRaw, RawTask};
+use std::any::Any;
+use std::cell::Cell;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::panic::Location;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// How a task reaches its scheduler. Implemented by the runtime's shared
+/// state (and by a mock in the loom model).
+pub(crate) trait Schedule: Send + Sync + Sized + 'static {
+    /// Queues a woken task.
+    fn schedule(&self, task: Notified<Self>);
+
+    /// Queues a task that was woken while it ran (it yielded): it should go
+    /// behind the work already waiting, not into a LIFO slot.
+    fn yield_now(&self, task: Notified<Self>) {
+        self.schedule(task);
+    }
+
+    /// Removes a completed task from the owned list, returning the list's
+    /// reference if it held one.
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>>;
+
+    /// A task's `poll` panicked with `payload` (called before the payload
+    /// moves into the `JoinError`).
+    fn unhandled_panic(&self, payload: &(dyn Any + Send)) {
+        let _ = payload;
+    }
+}
+
+/// The owned-list handle to a task (one reference).
+pub(crate) struct Task<S: 'static> {
+    raw: RawTask,
+    _scheduler: PhantomData<S>,
+}
+
+/// A task that is due to be polled (one reference, held by a queue).
+pub(crate) struct Notified<S: 'static>(Task<S>);
+
+impl<S: 'static> Task<S> {
+    /// Wraps a reference the caller owns.
+    fn from_raw(raw: RawTask) -> Task<S> {
+        Task {
+            raw,
+            _scheduler: PhantomData,
+        }
+    }
+
+    /// The task's header (id, spawn site, state word) for lists and dumps.
+    pub(crate) fn header(&self) -> &Header {
+        self.raw.header()
+    }
+
+    /// Cancels the task at shutdown: drops its future now unless it is
+    /// being polled (then the runner drops it when the poll returns).
+    pub(crate) fn shutdown(self) {
+        let raw = self.raw;
+        std::mem::forget(self);
+        raw.shutdown();
+    }
+
+    /// True if both handles point to the same task.
+    pub(crate) fn is_same(&self, other: &Header) -> bool {
+        std::ptr::eq(self.header(), other)
+    }
+}
+
+impl<S: 'static> Notified<S> {
+    /// Polls the task once (or drops its future if it was aborted),
+    /// consuming this handle.
+    pub(crate) fn run(self) {
+        let raw = self.0.raw;
+        std::mem::forget(self);
+        raw.poll();
+    }
+
+    /// The task's header.
+    pub(crate) fn header(&self) -> &Header {
+        self.0.header()
+    }
+
+    /// Cancels a queued task that will never be run (its queue is being
+    /// torn down), consuming this handle.
+    pub(crate) fn shutdown(self) {
+        let raw = self.0.raw;
+        std::mem::forget(self);
+        raw.shutdown();
+    }
+}
+
+impl<S: 'static> Drop for Task<S> {
+    fn drop(&mut self) {
+        self.raw.drop_reference();
+    }
+}
+
+impl<S: 'static> fmt::Debug for Task<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Task({})", self.header().id)
+    }
+}
+
+impl<S: 'static> fmt::Debug for Notified<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Notified({})", self.header().id)
+    }
+}
+
+/// Allocates a task for `future`, returning its three initial handles
+/// (the state word starts with exactly these three references).
+#[track_caller]
+pub(crate) fn new_task<F, S>(
+    future: F,
+    scheduler: S,
+    id: Id,
+) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    let raw = RawTask::new(future, scheduler, id, Location::caller());
+    let task = Task::from_raw(raw);
+    let notified = Notified(Task::from_raw(raw));
+    // INV-7: the output type of this JoinHandle is F::Output.
+    let join = JoinHandle::new(JoinRaw::new(raw));
+    (task, notified, join)
+}
+
+/// A task's identity, unique among the tasks of this process.
+///
+/// ```
+/// let rt = weft_runtime::Builder::new_current_thread().build().unwrap();
+/// let handle = rt.spawn(async { weft_runtime::task::id() });
+/// let id = handle.id();
+/// assert_eq!(rt.block_on(handle).unwrap(), id);
+/// ```
+#[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct Id(u64);
+
+impl Id {
+    /// The next id. Relaxed: ids only need to be unique, which the atomic
+    /// increment gives without ordering anything else.
+    pub(crate) fn next() -> Id {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        Id(NEXT_ID.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The number behind the id.
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+thread_local! {
+    /// The id of the task this thread is polling, if any.
+    static CURRENT_TASK: Cell<Option<Id>> = const { Cell::new(None) };
+}
+
+/// Sets [`CURRENT_TASK`] for one poll and restores the previous value.
+pub(crate) struct CurrentTaskGuard {
+    previous: Option<Id>,
+}
+
+impl CurrentTaskGuard {
+    pub(crate) fn enter(id: Id) -> CurrentTaskGuard {
+        CurrentTaskGuard {
+            previous: CURRENT_TASK.with(|current| current.replace(Some(id))),
+        }
+    }
+}
+
+impl Drop for CurrentTaskGuard {
+    fn drop(&mut self) {
+        CURRENT_TASK.with(|current| current.set(self.previous));
+    }
+}
+
+/// The id of the task being polled on this thread.
+///
+/// # Panics
+///
+/// Panics outside a spawned task (including directly inside `block_on`);
+/// use [`try_id`] there.
+///
+/// ```
+/// weft_runtime::run(async {
+///     let id = weft_runtime::spawn(async { weft_runtime::task::id() }).await.unwrap();
+///     println!("the task was {id}");
+/// });
+/// ```
+#[track_caller]
+pub fn id() -> Id {
+    try_id().expect(
+        "task::id() called outside a spawned task; use task::try_id() where there may be none",
+    )
+}
+
+/// The id of the task being polled on this thread, or `None` outside a task.
+///
+/// ```
+/// assert_eq!(weft_runtime::task::try_id(), None);
+/// ```
+pub fn try_id() -> Option<Id> {
+    CURRENT_TASK.with(|current| current.get())
+}

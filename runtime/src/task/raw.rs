@@ -1,0 +1,382 @@
+//! Summary: the task's single heap block (`Header` + scheduler + stage + join
+//! waker), the type-erased pointer to it (`RawTask`), its vtable, and the
+//! waker that is the task pointer itself.
+//!
+//! Role: `task::mod` creates tasks through [`RawTask::new`]; the owning
+//! handles (`Task`, `Notified`, `JoinHandle`, `AbortHandle`, `Waker`) each
+//! hold a `RawTask` plus one reference, and call through the vtable into
+//! `task::harness`, which holds the typed code.
+//!
+//! Design: one allocation per task, laid out `#[repr(C)]` with the header
+//! first, so a `NonNull<Header>` is both the erased handle and, cast back
+//! with the right types, a pointer to the whole `Cell<F, S>`. The vtable
+//! (built once per `F`/`S` pair, in static memory) is how erased handles
+//! reach the typed code. An `Arc<dyn ...>` per task was rejected: it cannot
+//! put the refcount inside the state word (see `state.rs`), and would need a
+//! second allocation or a fat pointer per queue entry. The waker's data
+//! pointer is the header pointer, so cloning a waker is one atomic increment
+//! and waking never allocates.
+//!
+//! Invariants (continuing the task numbering of `state.rs`):
+//!
+//! - INV-6: A `RawTask` points to a live `Cell<F, S>` whose `header` is its
+//!   first field and whose `header.vtable` was built for that same `F` and
+//!   `S`, for as long as the code using it owns a reference (INV-4).
+//! - INV-7: A [`JoinRaw<T>`] is only made by `task::new_task` for a task
+//!   whose `F::Output` is `T`.
+//! - INV-8: A `Waker` built on [`WAKER_VTABLE`] has a task header pointer
+//!   as its data and owns one reference, except the [`WakerRef`] lent to a
+//!   poll, which borrows the runner's reference and is never dropped.
+//!
+//! Concurrency: the header's immutable fields are written before the task
+//! is published and only read afterwards; `state` is the atomic of
+//! `state.rs`; `owned_key` and `polls` are side channels described on their
+//! fields. The stage and join waker are `UnsafeCell`s guarded by INV-1..3.
+//!
+//! References: tokio `runtime/task/{core,raw}.rs`; async-task `raw.rs`.
+
+use super::harness;
+use super::state::State;
+use super::{Id, JoinError, Schedule};
+use crate::loom::UnsafeCell;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::panic::Location;
+use std::ptr::NonNull;
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::task::{Poll, RawWaker, RawWakerVTable, Waker};
+use std::time::Instant;
+
+/// The first, type-independent part of every task (64 bytes on 64-bit targets).
+#[repr(C)]
+pub(crate) struct Header {
+    /// The state word (`state.rs`).
+    pub(crate) state: State,
+    /// The functions for this task's concrete `F` and `S` (INV-6).
+    pub(super) vtable: &'static Vtable,
+    /// The task's identity, for `task::id()`, dumps and errors.
+    pub(crate) id: Id,
+    /// The task's key in the owned-tasks list. Relaxed: it is only written
+    /// and read while holding that list's mutex, which orders it.
+    pub(crate) owned_key: AtomicUsize,
+    /// How many times the future was polled. Relaxed: only the runner
+    /// (INV-1) writes it; dumps read an approximate value.
+    pub(crate) polls: AtomicU64,
+    /// Where `spawn` was called (it is `#[track_caller]`).
+    pub(crate) spawned_at: &'static Location<'static>,
+    /// When the task was spawned.
+    pub(crate) spawned: Instant,
+}
+
+/// What a task is running: its future, then its output, then nothing.
+pub(super) enum Stage<F: Future> {
+    /// The future, not yet complete (owned per INV-1).
+    Running(F),
+    /// The output, waiting for the JoinHandle (owned per INV-2).
+    Finished(Result<F::Output, JoinError>),
+    /// The output was read or dropped.
+    Consumed,
+}
+
+/// The whole heap block of one task.
+#[repr(C)]
+pub(super) struct Cell<F: Future, S> {
+    /// First, so that a `NonNull<Header>` is a `NonNull<Cell>` (INV-6).
+    pub(super) header: Header,
+    /// The scheduler the task submits itself to when woken.
+    pub(super) scheduler: S,
+    /// # Invariant
+    /// Touched only by the owner named in INV-1 and INV-2.
+    pub(super) stage: UnsafeCell<Stage<F>>,
+    /// # Invariant
+    /// Touched only by the owner named in INV-3.
+    pub(super) join_waker: UnsafeCell<Option<Waker>>,
+}
+
+/// The typed operations of a task, reached from erased handles.
+pub(super) struct Vtable {
+    /// Runs the task, consuming a `Notified` reference.
+    pub(super) poll: unsafe fn(NonNull<Header>),
+    /// Submits the task to its scheduler, handing over one reference.
+    pub(super) schedule: unsafe fn(NonNull<Header>),
+    /// Frees the block.
+    pub(super) dealloc: unsafe fn(NonNull<Header>),
+    /// Moves the output to `dst` (a `*mut Poll<Result<F::Output, JoinError>>`)
+    /// if complete, else registers the waker.
+    pub(super) try_read_output: unsafe fn(NonNull<Header>, *mut (), &Waker),
+    /// The JoinHandle's drop, consuming its reference.
+    pub(super) drop_join_handle: unsafe fn(NonNull<Header>),
+    /// Cancels the task at runtime shutdown, consuming a reference.
+    pub(super) shutdown: unsafe fn(NonNull<Header>),
+}
+
+/// The vtable for `Cell<F, S>`; promoted to a `'static` constant.
+fn vtable<F, S>() -> &'static Vtable
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    &Vtable {
+        poll: harness::poll::<F, S>,
+        schedule: harness::schedule::<F, S>,
+        dealloc: harness::dealloc::<F, S>,
+        try_read_output: harness::try_read_output::<F, S>,
+        drop_join_handle: harness::drop_join_handle::<F, S>,
+        shutdown: harness::shutdown::<F, S>,
+    }
+}
+
+/// An erased, non-owning pointer to a task. The handle that holds it owns
+/// the reference (INV-6).
+#[derive(Copy, Clone, PartialEq, Eq)]
+pub(crate) struct RawTask {
+    ptr: NonNull<Header>,
+}
+
+// SAFETY: a RawTask is a pointer to a block whose shared parts are atomics
+// and whose cells are guarded by INV-1..3; the future and output it may
+// carry to another thread are `Send` (required by `RawTask::new`), and the
+// scheduler is `Send + Sync` (required by `Schedule`).
+unsafe impl Send for RawTask {}
+// SAFETY: as for Send: all shared access goes through the state word.
+unsafe impl Sync for RawTask {}
+
+impl RawTask {
+    /// Allocates a task with the initial state (three references: see `state.rs`).
+    pub(super) fn new<F, S>(
+        future: F,
+        scheduler: S,
+        id: Id,
+        spawned_at: &'static Location<'static>,
+    ) -> RawTask
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+        S: Schedule,
+    {
+        let cell = Box::new(Cell {
+            header: Header {
+                state: State::new(),
+                vtable: vtable::<F, S>(),
+                id,
+                owned_key: AtomicUsize::new(usize::MAX),
+                polls: AtomicU64::new(0),
+                spawned_at,
+                spawned: Instant::now(),
+            },
+            scheduler,
+            stage: UnsafeCell::new(Stage::Running(future)),
+            join_waker: UnsafeCell::new(None),
+        });
+        let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
+        RawTask { ptr }
+    }
+
+    /// The header. The caller holds a reference (INV-6).
+    pub(crate) fn header(&self) -> &Header {
+        // SAFETY: INV-6: the block is live while the caller owns a reference,
+        // and the header is only read through shared references.
+        unsafe { self.ptr.as_ref() }
+    }
+
+    /// Rebuilds a `RawTask` from a header pointer the harness was given.
+    pub(super) fn from_header(ptr: NonNull<Header>) -> RawTask {
+        RawTask { ptr }
+    }
+
+    /// Polls the task, consuming one `Notified` reference.
+    pub(super) fn poll(self) {
+        // SAFETY: INV-6: the vtable matches the block; the caller hands over
+        // its Notified reference, which `poll` consumes.
+        unsafe { (self.header().vtable.poll)(self.ptr) }
+    }
+
+    /// Submits the task to its scheduler, handing over one reference.
+    pub(super) fn schedule(self) {
+        // SAFETY: INV-6; the caller hands over one reference.
+        unsafe { (self.header().vtable.schedule)(self.ptr) }
+    }
+
+    /// Cancels the task for shutdown, consuming one reference.
+    pub(super) fn shutdown(self) {
+        // SAFETY: INV-6; the caller hands over one reference.
+        unsafe { (self.header().vtable.shutdown)(self.ptr) }
+    }
+
+    /// Drops the JoinHandle's interest and its reference.
+    pub(super) fn drop_join_handle(self) {
+        // SAFETY: INV-6; called once, from `JoinHandle::drop`, with its reference.
+        unsafe { (self.header().vtable.drop_join_handle)(self.ptr) }
+    }
+
+    /// Adds a reference (INV-4).
+    pub(super) fn ref_inc(self) {
+        self.header().state.ref_inc();
+    }
+
+    /// Drops one reference, freeing the task if it was the last (INV-4).
+    pub(super) fn drop_reference(self) {
+        if self.header().state.ref_dec() {
+            self.dealloc();
+        }
+    }
+
+    /// Frees the block. The caller took the count to zero (INV-4).
+    pub(super) fn dealloc(self) {
+        // SAFETY: INV-4: no reference is left, so nothing else can reach the
+        // block; INV-6: the vtable matches it.
+        unsafe { (self.header().vtable.dealloc)(self.ptr) }
+    }
+
+    /// Wakes the task, consuming the waker's reference.
+    fn wake_by_val(self) {
+        use super::state::TransitionToNotifiedByVal::*;
+        match self.header().state.transition_to_notified_by_val() {
+            Submit => self.schedule(),
+            Dealloc => self.dealloc(),
+            DoNothing => {}
+        }
+    }
+
+    /// Wakes the task, keeping the waker's reference.
+    fn wake_by_ref(self) {
+        use super::state::TransitionToNotifiedByRef::*;
+        match self.header().state.transition_to_notified_by_ref() {
+            Submit => self.schedule(),
+            DoNothing => {}
+        }
+    }
+
+    /// A waker that borrows the caller's reference, for the duration of a poll.
+    pub(super) fn waker_ref(&self) -> WakerRef<'_> {
+        let raw = RawWaker::new(self.ptr.as_ptr() as *const (), &WAKER_VTABLE);
+        // SAFETY: INV-8: the data is this task's header pointer and the
+        // vtable is WAKER_VTABLE; ManuallyDrop keeps it from dropping the
+        // reference it borrows.
+        let waker = unsafe { Waker::from_raw(raw) };
+        WakerRef {
+            waker: ManuallyDrop::new(waker),
+            _task: PhantomData,
+        }
+    }
+}
+
+/// A `Waker` lent to `poll`, tied to the runner's reference (INV-8).
+pub(super) struct WakerRef<'a> {
+    waker: ManuallyDrop<Waker>,
+    _task: PhantomData<&'a RawTask>,
+}
+
+impl std::ops::Deref for WakerRef<'_> {
+    type Target = Waker;
+    fn deref(&self) -> &Waker {
+        &self.waker
+    }
+}
+
+/// The JoinHandle's typed access to the output (INV-7).
+pub(super) struct JoinRaw<T> {
+    raw: RawTask,
+    _output: PhantomData<fn() -> T>,
+}
+
+impl<T> JoinRaw<T> {
+    /// Pairs a task with its output type. Only `task::new_task` calls this (INV-7).
+    pub(super) fn new(raw: RawTask) -> JoinRaw<T> {
+        JoinRaw {
+            raw,
+            _output: PhantomData,
+        }
+    }
+
+    /// The erased task.
+    pub(super) fn raw(&self) -> RawTask {
+        self.raw
+    }
+
+    /// The output if the task is complete, else registers `waker` for it.
+    pub(super) fn poll_output(&self, waker: &Waker) -> Poll<Result<T, JoinError>> {
+        let mut out: Poll<Result<T, JoinError>> = Poll::Pending;
+        // SAFETY: INV-7: the task's output type is T, so `out` has the type
+        // `try_read_output` writes; INV-6 for the vtable; the JoinHandle
+        // holds a reference for the call.
+        unsafe {
+            (self.raw.header().vtable.try_read_output)(
+                self.raw.ptr,
+                &mut out as *mut _ as *mut (),
+                waker,
+            );
+        }
+        out
+    }
+}
+
+/// The waker functions: the data pointer is a task header (INV-8).
+static WAKER_VTABLE: RawWakerVTable =
+    RawWakerVTable::new(clone_waker, wake_by_val, wake_by_ref, drop_waker);
+
+/// # Safety
+/// `ptr` is the data of a waker built on `WAKER_VTABLE` (INV-8).
+unsafe fn clone_waker(ptr: *const ()) -> RawWaker {
+    task_of(ptr).ref_inc();
+    RawWaker::new(ptr, &WAKER_VTABLE)
+}
+
+/// # Safety
+/// As [`clone_waker`]; consumes the waker's reference.
+unsafe fn wake_by_val(ptr: *const ()) {
+    task_of(ptr).wake_by_val();
+}
+
+/// # Safety
+/// As [`clone_waker`].
+unsafe fn wake_by_ref(ptr: *const ()) {
+    task_of(ptr).wake_by_ref();
+}
+
+/// # Safety
+/// As [`clone_waker`]; consumes the waker's reference.
+unsafe fn drop_waker(ptr: *const ()) {
+    task_of(ptr).drop_reference();
+}
+
+/// The task behind a waker's data pointer (INV-8: never null).
+fn task_of(ptr: *const ()) -> RawTask {
+    let ptr =
+        NonNull::new(ptr as *mut Header).expect("a task waker's data is a non-null task pointer");
+    RawTask { ptr }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::{Cell, Header};
+    use std::future::Future;
+    use std::mem::size_of;
+
+    /// The budget of issue 2: the header fits one 64-byte cache line.
+    #[test]
+    fn header_fits_in_64_bytes() {
+        assert!(
+            size_of::<Header>() <= 64,
+            "Header is {} bytes",
+            size_of::<Header>()
+        );
+    }
+
+    /// A no-op task's whole block, with a pointer-sized scheduler reference
+    /// (the runtime's is an `Arc`), stays well under tokio's 256 bytes.
+    #[test]
+    fn noop_task_block_is_at_most_128_bytes() {
+        fn block_size<F: Future>(_: &F) -> usize {
+            size_of::<Cell<F, std::sync::Arc<u8>>>()
+        }
+        let size = block_size(&async {});
+        assert!(size <= 128, "a no-op task takes {size} bytes");
+        println!(
+            "no-op task block: {size} bytes, header: {} bytes",
+            size_of::<Header>()
+        );
+    }
+}

@@ -1,0 +1,3 @@
+//! Loom models of the task state machine (`RUSTFLAGS="--cfg loom"`).
+
+mod loom_task;

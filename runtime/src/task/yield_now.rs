@@ -1,0 +1,50 @@
+//! Summary: `yield_now`, which lets the other ready tasks run before the
+//! calling task continues.
+//!
+//! Role: user code awaits it; it wakes its own task while that task is
+//! running, so the runner requeues it behind the waiting work
+//! (`Schedule::yield_now`, via `TransitionToIdle::OkNotified`).
+//!
+//! Design: the future is pending exactly once. Waking by reference during
+//! the poll only sets NOTIFIED (the task is RUNNING); it never enters the
+//! LIFO slot, so a yielding loop cannot starve its queue.
+//!
+//! Invariants: none of its own.
+//!
+//! Concurrency: single-task.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Returns once, after giving every other ready task a turn
+/// (asyncio's `await asyncio.sleep(0)`).
+///
+/// ```
+/// weft_runtime::run(async {
+///     for _ in 0..3 {
+///         weft_runtime::yield_now().await;
+///     }
+/// });
+/// ```
+pub async fn yield_now() {
+    YieldNow { yielded: false }.await
+}
+
+/// Pending on its first poll (after waking itself), ready on the second.
+struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}

@@ -1,0 +1,274 @@
+//! Summary: `Lock<T>` (asyncio.Lock) — an async mutex that owns its value.
+//!
+//! Role: a one-permit [`BatchSemaphore`] plus the protected value; the guard
+//! gives `&mut T` and returns the permit on drop. `Condition` re-acquires a
+//! `Lock` through [`LockGuard::source`].
+//!
+//! # Design
+//!
+//! STYLE.md §1.3: `Lock` is a one-permit semaphore, so FIFO order,
+//! no-barging `try_lock` and cancel-safety (a waiter dropped after it was
+//! handed the lock passes it on) all come from `batch_semaphore.rs`.
+//!
+//! Unsafe (design note required by STYLE.md §4.2): the value lives in an
+//! `UnsafeCell`, as in `std::sync::Mutex`; there is no safe way to hand out
+//! `&mut T` from `&self` on an async lock. The two unsafe blocks rely on:
+//!
+//! - INV-1: a [`LockGuard`] or [`OwnedLockGuard`] exists only while the
+//!   guard holds the single permit, so at most one exists at a time, and the
+//!   permit is returned only by its `Drop`.
+//!
+//! # Concurrency
+//!
+//! The permit hand-off happens under the semaphore's mutex; its unlock and
+//! lock give the release/acquire edge that orders one holder's writes to the
+//! value before the next holder's reads.
+
+use crate::batch_semaphore::BatchSemaphore;
+use std::cell::UnsafeCell;
+use std::fmt;
+use std::marker::PhantomData;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
+/// An async mutual-exclusion lock protecting a `T` (asyncio.Lock).
+///
+/// Waiters are served first come, first served; [`try_lock`](Lock::try_lock)
+/// fails while anyone waits. The lock is released when the guard drops.
+///
+/// # Which should I use?
+///
+/// Use `std::sync::Mutex` (or `parking_lot::Mutex`) when the critical
+/// section is short and never `.await`s: it is cheaper and cannot be held
+/// across a suspension point by accident. Use `Lock` when the guard must be
+/// held across an `.await` (e.g. while writing to a socket), when you need
+/// FIFO fairness, or together with a [`Condition`](crate::Condition).
+///
+/// # Thread safety
+///
+/// `Lock<T>` is `Sync` when `T: Send`, like `std::sync::Mutex`; a value
+/// that cannot move between threads cannot be shared through a lock:
+///
+/// ```compile_fail
+/// fn is_sync<T: Sync>() {}
+/// is_sync::<weft_sync::Lock<std::rc::Rc<u8>>>();
+/// ```
+///
+/// A guard hands out `&T`, so sharing a guard needs `T: Sync`:
+///
+/// ```compile_fail
+/// fn is_sync<T: Sync>() {}
+/// is_sync::<weft_sync::LockGuard<'static, std::cell::Cell<u8>>>();
+/// ```
+///
+/// # Examples
+///
+/// ```
+/// use weft_sync::Lock;
+/// smol::block_on(async {
+///     let counter = Lock::new(0);
+///     *counter.lock().await += 1;
+///     assert_eq!(*counter.lock().await, 1);
+///     assert_eq!(counter.into_inner(), 1);
+/// });
+/// ```
+pub struct Lock<T: ?Sized> {
+    semaphore: BatchSemaphore,
+    value: UnsafeCell<T>,
+}
+
+// SAFETY: INV-1 gives one guard at a time, so sharing a `Lock` across
+// threads only moves `T` between them (like `std::sync::Mutex`): `T: Send` suffices.
+unsafe impl<T: ?Sized + Send> Sync for Lock<T> {}
+// SAFETY: owning the `Lock` owns the `T`; sending it sends the `T`.
+unsafe impl<T: ?Sized + Send> Send for Lock<T> {}
+
+/// Exclusive access to a [`Lock`]'s value; unlocks on drop.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct LockGuard<'a, T: ?Sized> {
+    lock: &'a Lock<T>,
+    /// Makes the guard `Sync` only if `T: Sync` (it hands out `&T`).
+    _marker: PhantomData<&'a mut T>,
+}
+
+/// Like [`LockGuard`], but keeps the lock alive through an `Arc`, so it is
+/// `'static` and can move into a spawned task.
+#[must_use = "the lock is released as soon as the guard is dropped"]
+pub struct OwnedLockGuard<T: ?Sized> {
+    lock: Arc<Lock<T>>,
+    /// Makes the guard `Sync` only if `T: Sync` (it hands out `&T`).
+    _marker: PhantomData<T>,
+}
+
+impl<T> Lock<T> {
+    /// An unlocked lock holding `value`.
+    pub fn new(value: T) -> Self {
+        Lock {
+            semaphore: BatchSemaphore::new(1),
+            value: UnsafeCell::new(value),
+        }
+    }
+
+    /// Consumes the lock and returns the value.
+    pub fn into_inner(self) -> T {
+        self.value.into_inner()
+    }
+}
+
+impl<T: ?Sized> Lock<T> {
+    /// Waits for the lock, first come, first served.
+    ///
+    /// Cancel-safe: if the future is dropped after it was handed the lock,
+    /// the lock passes to the next waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # smol::block_on(async {
+    /// let names = weft_sync::Lock::new(Vec::new());
+    /// names.lock().await.push("ada");
+    /// assert_eq!(*names.lock().await, ["ada"]);
+    /// # });
+    /// ```
+    #[doc(alias = "acquire")]
+    pub async fn lock(&self) -> LockGuard<'_, T> {
+        self.semaphore.acquire(1).await;
+        LockGuard::new(self)
+    }
+
+    /// Takes the lock if it is free and nobody is waiting for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = weft_sync::Lock::new(1);
+    /// let guard = lock.try_lock().unwrap();
+    /// assert!(lock.try_lock().is_none());
+    /// drop(guard);
+    /// assert!(lock.try_lock().is_some());
+    /// ```
+    #[doc(alias = "try_acquire")]
+    pub fn try_lock(&self) -> Option<LockGuard<'_, T>> {
+        self.semaphore.try_acquire(1).then(|| LockGuard::new(self))
+    }
+
+    /// Like [`lock`](Lock::lock), but the guard owns an `Arc` of the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// # smol::block_on(async {
+    /// let lock = Arc::new(weft_sync::Lock::new(0));
+    /// let mut guard = lock.clone().lock_owned().await;
+    /// std::thread::spawn(move || *guard += 1).join().unwrap();
+    /// assert_eq!(*lock.lock().await, 1);
+    /// # });
+    /// ```
+    pub async fn lock_owned(self: Arc<Self>) -> OwnedLockGuard<T> {
+        self.semaphore.acquire(1).await;
+        OwnedLockGuard {
+            lock: self,
+            _marker: PhantomData,
+        }
+    }
+
+    /// True while some guard holds the lock (or it was just handed to a
+    /// waiter that has not run yet).
+    pub fn is_locked(&self) -> bool {
+        self.semaphore.available() == 0
+    }
+
+    /// Mutable access without locking: `&mut self` proves nobody else can.
+    pub fn get_mut(&mut self) -> &mut T {
+        self.value.get_mut()
+    }
+}
+
+impl<T: Default> Default for Lock<T> {
+    fn default() -> Self {
+        Lock::new(T::default())
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for Lock<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = f.debug_struct("Lock");
+        match self.try_lock() {
+            Some(guard) => out.field("value", &&*guard),
+            None => out.field("value", &format_args!("<locked>")),
+        };
+        out.finish()
+    }
+}
+
+impl<'a, T: ?Sized> LockGuard<'a, T> {
+    /// Call only while holding the lock's permit (INV-1).
+    fn new(lock: &'a Lock<T>) -> Self {
+        LockGuard {
+            lock,
+            _marker: PhantomData,
+        }
+    }
+
+    /// The lock this guard holds; `Condition` uses it to re-acquire.
+    pub(crate) fn source(guard: &Self) -> &'a Lock<T> {
+        guard.lock
+    }
+}
+
+impl<T: ?Sized> Deref for LockGuard<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: INV-1: this guard holds the only permit, so no `&mut T`
+        // exists elsewhere while `&self` is borrowed.
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for LockGuard<'_, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: INV-1: this guard holds the only permit, and `&mut self`
+        // makes this the only access through it.
+        unsafe { &mut *self.lock.value.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for LockGuard<'_, T> {
+    fn drop(&mut self) {
+        self.lock.semaphore.release(1);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for LockGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl<T: ?Sized> Deref for OwnedLockGuard<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        // SAFETY: INV-1, as for `LockGuard::deref`.
+        unsafe { &*self.lock.value.get() }
+    }
+}
+
+impl<T: ?Sized> DerefMut for OwnedLockGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: INV-1, as for `LockGuard::deref_mut`.
+        unsafe { &mut *self.lock.value.get() }
+    }
+}
+
+impl<T: ?Sized> Drop for OwnedLockGuard<T> {
+    fn drop(&mut self) {
+        self.lock.semaphore.release(1);
+    }
+}
+
+impl<T: ?Sized + fmt::Debug> fmt::Debug for OwnedLockGuard<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}

@@ -1,0 +1,418 @@
+//! Summary: the fair FIFO waiter kernel every primitive of weft-sync sits on.
+//!
+//! Role: `Semaphore` (and through it `Lock` and `RwLock`), `Event`,
+//! `Condition`, the `Queue` family and `Barrier` each keep one or more
+//! [`WaitList`]s inside their own state, under their own mutex. Their
+//! futures call [`WaitList::push_back`] when they must wait,
+//! [`WaitList::poll`] when polled again and [`WaitList::remove`] when they
+//! finish or are dropped; the primitive's notify paths call
+//! [`WaitList::grant_front`], [`WaitList::grant_all`] and
+//! [`WaitList::close_all`]. Wakers are collected into a [`WakeList`] and woken
+//! after the mutex is released.
+//!
+//! # Design
+//!
+//! A waiter is a [`Waiter`] node in a `slab::Slab`, linked into a doubly
+//! linked FIFO list by slab index, so push, grant and cancel are all O(1).
+//! Each node holds its `Waker`, a [`Grant`] state and a payload chosen by the
+//! primitive (the number of permits a semaphore waiter asks for, `()` for an
+//! event waiter). The list has no lock of its own: it lives inside the
+//! primitive's state, so one `parking_lot::Mutex` covers the resource (the
+//! permit count, the queued items) and its waiters, and "check the resource,
+//! then queue up" is a single critical section.
+//!
+//! Rejected alternatives: an intrusive list with the node inside the future
+//! (tokio's `batch_semaphore`) saves one slab slot per waiter but needs
+//! `unsafe` and pinning discipline; the uncontended path never touches the
+//! list, and the contended path is dominated by the wakeup, so the safe slab
+//! costs little. A `VecDeque` of keys would make cancel O(n).
+//!
+//! # Invariants
+//!
+//! - INV-1: a node is linked into the FIFO list iff its state is
+//!   [`Grant::Waiting`]; `waiting` counts exactly the linked nodes.
+//! - INV-2: a node is created by exactly one future, which alone removes it.
+//!   The notify side only changes a node's state, never frees it, so a key is
+//!   never reused while its future still holds it (no ABA; no generation
+//!   counter needed).
+//! - INV-3: a [`Grant::Granted`] node owns what it was granted (permits, a
+//!   reserved item, a notification) until its future removes it; the future
+//!   then either consumes the grant (it completes) or hands it back to the
+//!   primitive, which re-grants it to the next waiter (it was dropped).
+//! - INV-4: wakers are woken only after the primitive's mutex is released
+//!   ([`WakeList`] collects them), so a waker that re-enters the primitive
+//!   cannot deadlock.
+//!
+//! # State machine (one waiter)
+//!
+//! ```text
+//!            push_back           grant_front / grant_all
+//!   (none) -----------> Waiting -------------------------> Granted --remove--> (none)
+//!                          |  \         close_all                  (consume or hand back)
+//!                          |   +------------------------> Closed  --remove--> (none)
+//!                          +--remove (cancelled: nothing owned)--> (none)
+//! ```
+//!
+//! # Concurrency: register / notify / cancel
+//!
+//! All three sides run under the primitive's mutex; the mutex is the fence.
+//!
+//! ```text
+//!   waiter (register, poll)               notifier (release, put, set)
+//!   R1. lock the primitive                N1. lock the primitive
+//!   R2. resource ready and nobody         N2. add to the resource (permits,
+//!       queued? take it, unlock, Ready        items, the "set" flag)
+//!   R3. else push_back(payload, waker)    N3. while the head's request fits:
+//!       (Waiting), unlock, Pending            move it into the node, mark it
+//!   R4. on each later poll: lock;             Granted, unlink it, take its waker
+//!       Granted -> remove, Ready(grant)   N4. unlock
+//!       Closed  -> remove, Ready(closed)  N5. wake the taken wakers
+//!       Waiting -> refresh waker, Pending
+//!
+//!   canceller (the waiting future is dropped)
+//!   C1. lock the primitive
+//!   C2. remove the node: Waiting -> nothing is owned (INV-1);
+//!       Granted -> the grant is handed back (INV-3): run N2 and N3 with it
+//!   C3. unlock, then wake the taken wakers (N5)
+//! ```
+//!
+//! Why no wakeup is lost: R3 and N3 are serialised by the mutex. If R3 came
+//! first, N3 sees the node and takes the waker stored by the latest R3/R4;
+//! if N3 came first, R2 sees the resource. A Granted node is never ignored:
+//! either its future polls (R4) or drops (C2), and both settle the grant.
+//!
+//! # References
+//!
+//! tokio `sync/batch_semaphore.rs` (the FIFO batch-permit design);
+//! CPython `asyncio/locks.py` (the cancel-after-wake hand-off rules).
+
+use slab::Slab;
+use std::task::Waker;
+
+/// Where one waiter stands; see the state machine in the module doc.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Grant {
+    /// Queued, linked into the FIFO list (INV-1).
+    Waiting,
+    /// Unlinked and handed its grant; its future must consume or return it (INV-3).
+    Granted,
+    /// Unlinked because the primitive shut down; owns nothing.
+    Closed,
+}
+
+/// Identifies one waiter; owned by the future that pushed it (INV-2).
+pub(crate) type WaiterKey = usize;
+
+/// One queued future.
+#[derive(Debug)]
+struct Waiter<P> {
+    /// The waker from the future's latest poll; `None` once taken by a grant.
+    waker: Option<Waker>,
+    state: Grant,
+    /// The previous node in FIFO order (towards the head), if linked.
+    prev: Option<WaiterKey>,
+    /// The next node in FIFO order (towards the tail), if linked.
+    next: Option<WaiterKey>,
+    /// What the primitive stores per waiter (e.g. the permits asked for).
+    payload: P,
+}
+
+/// A FIFO list of waiters with O(1) push, grant and cancel.
+#[derive(Debug)]
+pub(crate) struct WaitList<P> {
+    nodes: Slab<Waiter<P>>,
+    head: Option<WaiterKey>,
+    tail: Option<WaiterKey>,
+    /// Number of linked (Waiting) nodes (INV-1).
+    waiting: usize,
+}
+
+impl<P> WaitList<P> {
+    /// An empty list; allocates nothing until the first waiter.
+    pub(crate) fn new() -> Self {
+        WaitList {
+            nodes: Slab::new(),
+            head: None,
+            tail: None,
+            waiting: 0,
+        }
+    }
+
+    /// True if any waiter is queued (Waiting).
+    pub(crate) fn has_waiters(&self) -> bool {
+        self.waiting > 0
+    }
+
+    /// How many waiters are queued (Waiting).
+    pub(crate) fn waiting(&self) -> usize {
+        self.waiting
+    }
+
+    /// R3: queue a new waiter at the tail.
+    pub(crate) fn push_back(&mut self, payload: P, waker: &Waker) -> WaiterKey {
+        let key = self.nodes.insert(Waiter {
+            waker: Some(waker.clone()),
+            state: Grant::Waiting,
+            prev: self.tail,
+            next: None,
+            payload,
+        });
+        match self.tail {
+            Some(tail) => self.nodes[tail].next = Some(key),
+            None => self.head = Some(key),
+        }
+        self.tail = Some(key);
+        self.waiting += 1;
+        key
+    }
+
+    /// The payload of the head waiter, if any is queued.
+    pub(crate) fn front(&self) -> Option<&P> {
+        self.head.map(|key| &self.nodes[key].payload)
+    }
+
+    /// R4: the waiter's state; while still Waiting, store `waker` for the
+    /// next grant.
+    pub(crate) fn poll(&mut self, key: WaiterKey, waker: &Waker) -> Grant {
+        let node = &mut self.nodes[key];
+        if node.state == Grant::Waiting {
+            match &node.waker {
+                Some(old) if old.will_wake(waker) => {}
+                _ => node.waker = Some(waker.clone()),
+            }
+        }
+        node.state
+    }
+
+    /// N3: grant the head waiter; its waker goes to `wakes`. Returns the
+    /// granted node's payload, or `None` if nobody waits.
+    pub(crate) fn grant_front(&mut self, wakes: &mut WakeList) -> Option<&mut P> {
+        let key = self.head?;
+        self.transition_to(key, Grant::Granted, wakes);
+        Some(&mut self.nodes[key].payload)
+    }
+
+    /// N3 for every queued waiter (Event::set, notify_all, Barrier).
+    /// Returns how many were granted.
+    pub(crate) fn grant_all(&mut self, wakes: &mut WakeList) -> usize {
+        self.transition_all_to(Grant::Granted, wakes)
+    }
+
+    /// Marks every queued waiter Closed (a queue shut down).
+    pub(crate) fn close_all(&mut self, wakes: &mut WakeList) -> usize {
+        self.transition_all_to(Grant::Closed, wakes)
+    }
+
+    /// R4/C2: frees the node and returns its last state and payload. A
+    /// Waiting node is unlinked first (INV-1); a Granted node's payload is the
+    /// grant the caller must now consume or hand back (INV-3).
+    pub(crate) fn remove(&mut self, key: WaiterKey) -> (Grant, P) {
+        if self.nodes[key].state == Grant::Waiting {
+            self.unlink(key);
+        }
+        let node = self.nodes.remove(key);
+        (node.state, node.payload)
+    }
+
+    fn transition_all_to(&mut self, state: Grant, wakes: &mut WakeList) -> usize {
+        let mut count = 0;
+        while let Some(key) = self.head {
+            self.transition_to(key, state, wakes);
+            count += 1;
+        }
+        count
+    }
+
+    /// Waiting -> `state` (Granted or Closed): unlink and take the waker.
+    fn transition_to(&mut self, key: WaiterKey, state: Grant, wakes: &mut WakeList) {
+        debug_assert_eq!(
+            self.nodes[key].state,
+            Grant::Waiting,
+            "only a queued waiter is granted or closed"
+        );
+        self.unlink(key);
+        let node = &mut self.nodes[key];
+        node.state = state;
+        if let Some(waker) = node.waker.take() {
+            wakes.push(waker);
+        }
+    }
+
+    fn unlink(&mut self, key: WaiterKey) {
+        let (prev, next) = {
+            let node = &mut self.nodes[key];
+            (node.prev.take(), node.next.take())
+        };
+        match prev {
+            Some(prev) => self.nodes[prev].next = next,
+            None => self.head = next,
+        }
+        match next {
+            Some(next) => self.nodes[next].prev = prev,
+            None => self.tail = prev,
+        }
+        self.waiting -= 1;
+    }
+}
+
+/// How many wakers a [`WakeList`] holds without allocating: enough for the
+/// common single hand-off and small `notify(n)` calls.
+const INLINE_WAKERS: usize = 4;
+
+/// Wakers collected under a primitive's mutex, woken after it is released
+/// (INV-4). Wakes on drop, so an early return cannot lose a wakeup.
+#[derive(Debug, Default)]
+pub(crate) struct WakeList {
+    inline: [Option<Waker>; INLINE_WAKERS],
+    inline_len: usize,
+    spilled: Vec<Waker>,
+}
+
+impl WakeList {
+    /// An empty list.
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    fn push(&mut self, waker: Waker) {
+        if self.inline_len < INLINE_WAKERS {
+            self.inline[self.inline_len] = Some(waker);
+            self.inline_len += 1;
+        } else {
+            self.spilled.push(waker);
+        }
+    }
+
+    /// N5: wake everything collected. Call after the mutex guard is dropped.
+    ///
+    /// # Panics
+    ///
+    /// If a waker panics, every other collected waker is still woken, and
+    /// then the first panic is resumed in the caller (a waker panicking is
+    /// the waker's bug, but it must not cost another waiter its wakeup).
+    pub(crate) fn wake_all(mut self) {
+        if let Err(payload) = self.wake_collected() {
+            std::panic::resume_unwind(payload);
+        }
+    }
+
+    /// Wakes and empties the list. Each wake runs under `catch_unwind`, so a
+    /// panicking waker cannot leave the wakers behind it unwoken; the first
+    /// panic's payload is returned for the caller to resume.
+    fn wake_collected(&mut self) -> std::thread::Result<()> {
+        let mut first_panic = None;
+        let mut wake = |waker: Waker| {
+            let woken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+            if let (Err(payload), None) = (woken, &first_panic) {
+                first_panic = Some(payload);
+            }
+        };
+        let inline_len = std::mem::take(&mut self.inline_len);
+        for slot in &mut self.inline[..inline_len] {
+            if let Some(waker) = slot.take() {
+                wake(waker);
+            }
+        }
+        for waker in std::mem::take(&mut self.spilled) {
+            wake(waker);
+        }
+        first_panic.map_or(Ok(()), Err)
+    }
+}
+
+impl Drop for WakeList {
+    /// A list dropped without `wake_all` (an early return, or unwinding from
+    /// a panic while the mutex was held) still wakes what it collected. A
+    /// waker's panic is swallowed here: resuming it while already unwinding
+    /// would abort the process.
+    fn drop(&mut self) {
+        if let Err(payload) = self.wake_collected() {
+            if !std::thread::panicking() {
+                std::panic::resume_unwind(payload);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::Wake;
+
+    struct CountingWaker(AtomicUsize);
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            // Relaxed: a test counter, read after the waking thread is done.
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn counting() -> (Arc<CountingWaker>, Waker) {
+        let inner = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        (inner.clone(), Waker::from(inner))
+    }
+
+    #[test]
+    fn grants_in_fifo_order_and_skips_cancelled_waiters() {
+        let (_, waker) = counting();
+        let mut list = WaitList::new();
+        let keys: Vec<_> = (0..4).map(|i| list.push_back(i, &waker)).collect();
+        assert_eq!(list.remove(keys[1]), (Grant::Waiting, 1));
+        let mut wakes = WakeList::new();
+        let granted: Vec<i32> =
+            std::iter::from_fn(|| list.grant_front(&mut wakes).map(|p| *p)).collect();
+        assert_eq!(granted, vec![0, 2, 3]);
+        assert!(!list.has_waiters());
+        for key in [keys[0], keys[2], keys[3]] {
+            assert_eq!(list.poll(key, &waker), Grant::Granted);
+            assert_eq!(list.remove(key).0, Grant::Granted);
+        }
+    }
+
+    #[test]
+    fn unlinking_head_middle_and_tail_keeps_the_list_consistent() {
+        let (_, waker) = counting();
+        for victim in 0..3 {
+            let mut list = WaitList::new();
+            let keys: Vec<_> = (0..3).map(|i| list.push_back(i, &waker)).collect();
+            list.remove(keys[victim]);
+            let mut wakes = WakeList::new();
+            let rest: Vec<usize> =
+                std::iter::from_fn(|| list.grant_front(&mut wakes).map(|p| *p)).collect();
+            let expected: Vec<usize> = (0..3).filter(|&i| i != victim).collect();
+            assert_eq!(rest, expected, "after removing waiter {victim}");
+            assert_eq!(list.waiting(), 0);
+        }
+    }
+
+    #[test]
+    fn wakers_fire_only_when_the_wake_list_is_released() {
+        let (count, waker) = counting();
+        let mut list = WaitList::new();
+        for _ in 0..(INLINE_WAKERS + 3) {
+            list.push_back((), &waker);
+        }
+        let mut wakes = WakeList::new();
+        assert_eq!(list.grant_all(&mut wakes), INLINE_WAKERS + 3);
+        assert_eq!(count.0.load(Ordering::Relaxed), 0);
+        wakes.wake_all();
+        assert_eq!(count.0.load(Ordering::Relaxed), INLINE_WAKERS + 3);
+    }
+
+    #[test]
+    fn poll_refreshes_the_waker_of_a_queued_waiter() {
+        let (first, waker_a) = counting();
+        let (second, waker_b) = counting();
+        let mut list = WaitList::new();
+        let key = list.push_back((), &waker_a);
+        assert_eq!(list.poll(key, &waker_b), Grant::Waiting);
+        let mut wakes = WakeList::new();
+        list.close_all(&mut wakes);
+        drop(wakes);
+        assert_eq!(first.0.load(Ordering::Relaxed), 0);
+        assert_eq!(second.0.load(Ordering::Relaxed), 1);
+        assert_eq!(list.poll(key, &waker_a), Grant::Closed);
+    }
+}

@@ -1,0 +1,365 @@
+//! The runtime's clock: real time, or a paused test clock that moves only when
+//! told to; and the conversions between instants and wheel ticks.
+//!
+//! # Summary
+//!
+//! One `Clock` per driver. In *running* mode it reads the system's monotonic
+//! clock (plus any offset left by an earlier pause); in *paused* mode it
+//! returns a frozen instant that moves only through [`advance`] or the
+//! driver's auto-advance (which jumps it to the next deadline when the runtime
+//! is idle). [`pause`], [`resume`] and [`advance`] are the public test-clock
+//! API.
+//!
+//! Ticks are whole milliseconds since `origin` (the driver's creation). A
+//! deadline maps to the first tick at or after it (rounding *up*, so a timer
+//! never fires early); "now" maps to the last tick at or before it. [`pause`]
+//! snaps the frozen time up to a tick boundary (moving it forward by less than
+//! 1 ms), so with a paused clock whole-millisecond sleeps end exactly on their
+//! deadline and `start.elapsed()` reads the exact sleep length.
+//!
+//! # Design
+//!
+//! An enum (`Mode`), not a trait object: there are exactly two clocks and the
+//! paused one needs to be switched on and off at run time anyway. Reading the
+//! mode takes a lock, so until the clock is first paused an atomic flag lets
+//! [`Clock::now`] skip the lock and read the system clock directly.
+//!
+//! # Invariants
+//!
+//! - INV-1: while `shifted` is false the mode is `Running` with
+//!   `clock_base == real_base`, i.e. the clock reads the system clock.
+//! - INV-2: the clock never goes backwards: pausing freezes the current
+//!   reading (rounded up), resuming continues from the frozen reading, and a
+//!   paused clock only moves forward.
+//!
+//! # Concurrency
+//!
+//! `mode` is behind its own lock; lock order is the driver's state lock
+//! first, then `mode` (auto-advance holds both so the wheel and the clock
+//! jump together).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::handle::Handle;
+use crate::instant::saturating_add;
+use crate::loom::{AtomicBool, Mutex, Ordering};
+
+/// Nanoseconds per wheel tick: the wheel's resolution is 1 ms.
+const TICK_NANOS: u128 = 1_000_000;
+
+/// Deadlines at or beyond this tick (2^62 ms, about 146 million years after
+/// the driver started) are treated as "never": such a `Sleep` stays pending
+/// without entering the wheel. Without this cut-off, `sleep(Duration::MAX)`
+/// would be clamped to the last representable tick, which lies *before* its
+/// deadline, and a paused clock's auto-advance would jump there and fire it
+/// early.
+pub(crate) const NEVER_TICK: u64 = 1 << 62;
+
+enum Mode {
+    /// The clock reads `clock_base + (system now - real_base)`.
+    Running {
+        real_base: std::time::Instant,
+        clock_base: std::time::Instant,
+    },
+    /// The clock reads `now`.
+    Paused { now: std::time::Instant },
+}
+
+/// A runtime's source of "now", real or paused.
+pub(crate) struct Clock {
+    /// Tick 0 of the driver's wheel.
+    origin: std::time::Instant,
+    /// Set (once, forever) by the first pause; see INV-1.
+    shifted: AtomicBool,
+    mode: Mutex<Mode>,
+}
+
+impl Clock {
+    pub(crate) fn new(start_paused: bool) -> Clock {
+        let origin = std::time::Instant::now();
+        let mode = if start_paused {
+            Mode::Paused { now: origin }
+        } else {
+            Mode::Running {
+                real_base: origin,
+                clock_base: origin,
+            }
+        };
+        Clock {
+            origin,
+            shifted: AtomicBool::new(start_paused),
+            mode: Mutex::new(mode),
+        }
+    }
+
+    /// The clock's current reading.
+    pub(crate) fn now(&self) -> std::time::Instant {
+        // Acquire pairs with the Release store in `pause`: seeing `true`
+        // means the mode written before it is visible through the lock anyway;
+        // seeing `false` means INV-1 holds and the system clock is the answer.
+        if !self.shifted.load(Ordering::Acquire) {
+            return std::time::Instant::now();
+        }
+        Self::read(&self.mode.lock())
+    }
+
+    fn read(mode: &Mode) -> std::time::Instant {
+        match *mode {
+            Mode::Running {
+                real_base,
+                clock_base,
+            } => saturating_add(clock_base, real_base.elapsed()),
+            Mode::Paused { now } => now,
+        }
+    }
+
+    pub(crate) fn is_paused(&self) -> bool {
+        matches!(*self.mode.lock(), Mode::Paused { .. })
+    }
+
+    /// Freezes the clock at its current reading, rounded up to a tick
+    /// boundary. Does nothing if already paused.
+    pub(crate) fn pause(&self) {
+        let mut mode = self.mode.lock();
+        if let Mode::Running { .. } = *mode {
+            let now = Self::read(&mode);
+            let tick = self.tick_at_or_after(now);
+            *mode = Mode::Paused {
+                now: self.instant_of(tick).max(now),
+            };
+        }
+        // Release pairs with the Acquire load in `now`.
+        self.shifted.store(true, Ordering::Release);
+    }
+
+    /// Lets a paused clock run again from its frozen reading (INV-2). Does
+    /// nothing if it is running.
+    pub(crate) fn resume(&self) {
+        let mut mode = self.mode.lock();
+        if let Mode::Paused { now } = *mode {
+            *mode = Mode::Running {
+                real_base: std::time::Instant::now(),
+                clock_base: now,
+            };
+        }
+    }
+
+    /// Moves a paused clock forward by `duration` (saturating). Returns false,
+    /// changing nothing, if the clock is running.
+    pub(crate) fn advance(&self, duration: Duration) -> bool {
+        match &mut *self.mode.lock() {
+            Mode::Paused { now } => {
+                *now = saturating_add(*now, duration);
+                true
+            }
+            Mode::Running { .. } => false,
+        }
+    }
+
+    /// If paused, asks `target` where to jump and moves the clock there (never
+    /// backwards, INV-2), all under the mode lock so no resume can slip in
+    /// between. Returns false if running or if `target` returns `None`.
+    pub(crate) fn jump_if_paused(
+        &self,
+        target: impl FnOnce() -> Option<std::time::Instant>,
+    ) -> bool {
+        match &mut *self.mode.lock() {
+            Mode::Paused { now } => match target() {
+                Some(at) => {
+                    *now = at.max(*now);
+                    true
+                }
+                None => false,
+            },
+            Mode::Running { .. } => false,
+        }
+    }
+
+    /// The first tick at or after `instant` (rounds up: never early).
+    pub(crate) fn tick_at_or_after(&self, instant: std::time::Instant) -> u64 {
+        let nanos = instant.saturating_duration_since(self.origin).as_nanos();
+        u64::try_from(nanos.div_ceil(TICK_NANOS)).unwrap_or(u64::MAX)
+    }
+
+    /// The last tick at or before `instant`.
+    pub(crate) fn tick_at_or_before(&self, instant: std::time::Instant) -> u64 {
+        let nanos = instant.saturating_duration_since(self.origin).as_nanos();
+        u64::try_from(nanos / TICK_NANOS).unwrap_or(u64::MAX)
+    }
+
+    /// The instant at which `tick` begins (saturating).
+    pub(crate) fn instant_of(&self, tick: u64) -> std::time::Instant {
+        saturating_add(self.origin, Duration::from_millis(tick))
+    }
+}
+
+/// Pauses the current runtime's clock: from now on time moves only through
+/// [`advance`], or by jumping to the next timer when the runtime is idle.
+///
+/// Meant for tests on a current-thread runtime (or one started with
+/// `start_paused`). The frozen reading is rounded up to the next whole
+/// millisecond of the clock (less than 1 ms forward), so whole-millisecond
+/// sleeps end exactly on their deadline. Pausing a paused clock does nothing.
+///
+/// # Panics
+///
+/// Panics if called outside a weft runtime.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_timer::{pause, sleep, Instant};
+///
+/// # weft_timer::doc_support::block_on(async {
+/// pause();
+/// let start = Instant::now();
+/// sleep(Duration::from_secs(86_400)).await; // a day, in no real time
+/// assert_eq!(start.elapsed(), Duration::from_secs(86_400));
+/// # });
+/// ```
+#[track_caller]
+pub fn pause() {
+    let handle = Handle::current_for("weft::time::pause");
+    handle.shared().clock.pause();
+    handle.shared().unpark_parker();
+}
+
+/// Lets a paused clock run again, continuing from its frozen reading. Resuming
+/// a running clock does nothing.
+///
+/// # Panics
+///
+/// Panics if called outside a weft runtime.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_timer::{advance, resume, Instant};
+///
+/// # weft_timer::doc_support::block_on_paused(async {
+/// let start = Instant::now();
+/// advance(Duration::from_secs(5)).await;
+/// resume();
+/// assert!(start.elapsed() >= Duration::from_secs(5)); // never goes back
+/// # });
+/// ```
+#[track_caller]
+pub fn resume() {
+    let handle = Handle::current_for("weft::time::resume");
+    handle.shared().clock.resume();
+    handle.shared().unpark_parker();
+}
+
+/// Moves the paused clock forward by `duration`, fires every timer that is
+/// then due, and yields once so the tasks they woke get to run.
+///
+/// # Panics
+///
+/// Panics if called outside a weft runtime, or if the clock is not paused
+/// (call [`pause`] first, or build the runtime with `start_paused`).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_timer::{advance, pause, Instant};
+///
+/// # weft_timer::doc_support::block_on(async {
+/// pause();
+/// let start = Instant::now();
+/// advance(Duration::from_secs(60)).await;
+/// assert_eq!(start.elapsed(), Duration::from_secs(60));
+/// # });
+/// ```
+pub async fn advance(duration: Duration) {
+    let handle = Handle::current_for("weft::time::advance");
+    assert!(
+        handle.shared().clock.advance(duration),
+        "weft::time::advance called while the clock is running: call weft::time::pause() first \
+         or build the runtime with start_paused(true)"
+    );
+    handle.shared().process();
+    YieldNow { yielded: false }.await;
+}
+
+/// Returns `Pending` once (after waking itself), then `Ready`.
+struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_round_up_and_now_rounds_down() {
+        let clock = Clock::new(true);
+        let origin = clock.origin;
+        let cases: &[(u64, u64, u64)] = &[
+            // (nanos after origin, tick at or after, tick at or before)
+            (0, 0, 0),
+            (1, 1, 0),
+            (999_999, 1, 0),
+            (1_000_000, 1, 1),
+            (1_500_000, 2, 1),
+        ];
+        for &(nanos, up, down) in cases {
+            let at = origin + Duration::from_nanos(nanos);
+            assert_eq!(clock.tick_at_or_after(at), up, "{nanos} ns");
+            assert_eq!(clock.tick_at_or_before(at), down, "{nanos} ns");
+        }
+        assert_eq!(
+            clock.tick_at_or_after(saturating_add(origin, Duration::MAX)),
+            u64::MAX
+        );
+    }
+
+    #[test]
+    fn a_paused_clock_moves_only_forward_and_only_when_told() {
+        let clock = Clock::new(true);
+        let start = clock.now();
+        assert_eq!(clock.now(), start);
+        assert!(clock.advance(Duration::from_millis(7)));
+        assert_eq!(clock.now() - start, Duration::from_millis(7));
+        assert!(
+            clock.jump_if_paused(|| Some(start)),
+            "a jump backwards is clamped"
+        );
+        assert_eq!(clock.now() - start, Duration::from_millis(7));
+        clock.resume();
+        assert!(
+            !clock.advance(Duration::from_millis(1)),
+            "running clocks cannot be advanced"
+        );
+        assert!(clock.now() >= start + Duration::from_millis(7));
+    }
+
+    #[test]
+    fn pause_snaps_forward_to_a_tick_boundary() {
+        let clock = Clock::new(false);
+        let before = clock.now();
+        clock.pause();
+        let frozen = clock.now();
+        assert!(frozen >= before && frozen - before < Duration::from_millis(2));
+        let offset = frozen - clock.origin;
+        assert_eq!(offset.as_nanos() % TICK_NANOS, 0, "{offset:?}");
+    }
+}

@@ -1,0 +1,292 @@
+//! [`Sleep`]: the future that completes at a deadline, and its constructors
+//! [`sleep`] and [`sleep_until`].
+//!
+//! # Summary
+//!
+//! A `Sleep` is a deadline plus a registration in the driver's wheel. It
+//! registers lazily, on its first poll, and deregisters when dropped, so a
+//! `Sleep` that is never polled pending (say, the one inside a `timeout`
+//! around a future that is immediately ready) never touches the wheel.
+//!
+//! # State machine
+//!
+//! ```text
+//!                 poll, deadline not reached
+//! Unregistered ----------------------------------> Registered(key)
+//!   |   ^  ^                                          |   |
+//!   |   |  +------ reset (entry already fired) -------+   | poll finds the
+//!   |   +---------- reset --------- Elapsed <-------------+ entry fired
+//!   | poll, deadline reached           ^
+//!   +----------------------------------+
+//!
+//! Unregistered --poll, deadline "never" (INV-2)--> Never(waker)
+//! Never --reset into reach: register with the kept waker--> Registered(key)
+//! Registered --reset to "never": cancel, keep the waker--> Never(waker)
+//! ```
+//!
+//! `reset` while `Registered` with the entry still in the wheel moves the
+//! entry in place (same key, same waker). Dropping a `Registered` sleep
+//! cancels its entry. In every state that has seen a poll, the last waker is
+//! kept (in the wheel or in `Never`), so a `reset` wakes the waiting task at
+//! the new deadline without it polling again first.
+//!
+//! # Design
+//!
+//! The entry lives in the driver's arena, not inside the future, so `Sleep` is
+//! `Unpin`, has no `unsafe`, and can be moved or dropped from any thread. The
+//! price is one arena slot per pending sleep (reused, no allocation per sleep
+//! once the arena has grown) and one lock acquisition per register, re-poll
+//! and cancel. See `wheel/arena.rs` for the intrusive alternative.
+//!
+//! # Invariants
+//!
+//! - INV-1: `Registered(key)` means the driver was given an entry for the
+//!   current `deadline`; the entry is either still in the wheel or has fired
+//!   exactly once (driver INV-3). `Elapsed` means `deadline` has passed.
+//! - INV-2: a deadline at or beyond `NEVER_TICK` (about 146 million years
+//!   away, e.g. `sleep(Duration::MAX)`) is never registered: the sleep waits
+//!   in `Never`, holding its waker itself, so it takes no wheel slot and a
+//!   paused clock never jumps towards it.
+//!
+//! # Concurrency
+//!
+//! A `Sleep` is polled, reset and dropped through `&mut`/ownership, so its
+//! own fields need no synchronisation; every shared access goes through the
+//! driver's lock.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use crate::clock::NEVER_TICK;
+use crate::driver::EntryPoll;
+use crate::handle::Handle;
+use crate::instant::{saturating_add, Instant};
+use crate::wheel::Key;
+
+/// Where a [`Sleep`] stands with the driver (INV-1, INV-2).
+#[derive(Debug)]
+enum Registration {
+    Unregistered,
+    Registered(Key),
+    /// Polled, with a deadline too far away to ever fire (INV-2).
+    Never(Waker),
+    Elapsed,
+}
+
+/// A future that completes at a deadline. Created by [`sleep`] and
+/// [`sleep_until`].
+///
+/// The timer has 1 ms resolution and never completes early: the deadline is
+/// rounded up to the next whole millisecond of the runtime's clock.
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Sleep {
+    handle: Handle,
+    deadline: Instant,
+    registration: Registration,
+}
+
+/// Waits until `duration` has passed. `Duration::MAX` (or any duration that
+/// overflows the clock) saturates to a far-future deadline and never panics;
+/// a deadline that far away never fires and takes no timer slot, so
+/// `sleep(Duration::MAX)` is a cheap "forever".
+///
+/// The equivalent of Python's `asyncio.sleep`.
+///
+/// # Panics
+///
+/// Panics if called outside a weft runtime (from a thread that has not
+/// entered a timer [`Handle`]).
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_timer::{sleep, Instant};
+///
+/// # weft_timer::doc_support::block_on(async {
+/// let start = Instant::now();
+/// sleep(Duration::from_millis(10)).await;
+/// assert!(start.elapsed() >= Duration::from_millis(10));
+/// # });
+/// ```
+#[track_caller]
+pub fn sleep(duration: Duration) -> Sleep {
+    let handle = Handle::current_for("weft::time::sleep");
+    let now = handle.shared().clock.now();
+    let deadline = Instant::from_std(saturating_add(now, duration));
+    Sleep::new(handle, deadline)
+}
+
+/// Waits until `deadline`; a deadline in the past completes on the first poll.
+///
+/// # Panics
+///
+/// Panics if called outside a weft runtime.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use weft_timer::{sleep_until, Instant};
+///
+/// # weft_timer::doc_support::block_on_paused(async {
+/// let deadline = Instant::now() + Duration::from_secs(30);
+/// sleep_until(deadline).await;
+/// assert_eq!(Instant::now(), deadline);
+/// # });
+/// ```
+#[track_caller]
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep::new(Handle::current_for("weft::time::sleep_until"), deadline)
+}
+
+impl Sleep {
+    /// A sleep on `handle`'s driver; it registers on first poll.
+    pub(crate) fn new(handle: Handle, deadline: Instant) -> Sleep {
+        Sleep {
+            handle,
+            deadline,
+            registration: Registration::Unregistered,
+        }
+    }
+
+    /// The instant at which this sleep completes.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// True once the deadline has passed (by the runtime's clock) or the
+    /// sleep has completed.
+    pub fn is_elapsed(&self) -> bool {
+        match self.registration {
+            Registration::Elapsed => true,
+            Registration::Never(_) => false,
+            Registration::Registered(key) => !self.handle.shared().is_pending(key),
+            Registration::Unregistered => {
+                self.deadline.into_std() <= self.handle.shared().clock.now()
+            }
+        }
+    }
+
+    /// Changes the deadline, whether or not the sleep has completed; a
+    /// completed sleep becomes pending again if `deadline` is in the future.
+    ///
+    /// A registered sleep keeps its wheel entry and waker (an O(1) move), so
+    /// the task waiting on it is woken at the new deadline without polling
+    /// again first.
+    ///
+    /// # Examples
+    ///
+    /// A watchdog that is pushed back:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft_timer::{sleep, Instant};
+    ///
+    /// # weft_timer::doc_support::block_on_paused(async {
+    /// let start = Instant::now();
+    /// let mut watchdog = sleep(Duration::from_secs(1));
+    /// watchdog.reset(start + Duration::from_secs(5));
+    /// watchdog.await;
+    /// assert_eq!(start.elapsed(), Duration::from_secs(5));
+    /// # });
+    /// ```
+    pub fn reset(&mut self, deadline: Instant) {
+        self.deadline = deadline;
+        let tick = self.tick();
+        let shared = self.handle.shared();
+        let previous = std::mem::replace(&mut self.registration, Registration::Unregistered);
+        self.registration = match previous {
+            Registration::Registered(key) if tick >= NEVER_TICK => match shared.cancel(key) {
+                // INV-2: out of the wheel, keeping the waker.
+                Some(waker) => Registration::Never(waker),
+                None => Registration::Unregistered,
+            },
+            Registration::Registered(key) if shared.reschedule(key, tick) => {
+                Registration::Registered(key)
+            }
+            Registration::Never(waker) if tick >= NEVER_TICK => Registration::Never(waker),
+            Registration::Never(waker) => Registration::Registered(shared.register(tick, waker)),
+            Registration::Registered(_) | Registration::Elapsed | Registration::Unregistered => {
+                Registration::Unregistered
+            }
+        };
+    }
+
+    /// The current reading of this sleep's runtime clock.
+    pub(crate) fn clock_now(&self) -> Instant {
+        Instant::from_std(self.handle.shared().clock.now())
+    }
+
+    /// The wheel tick of the deadline, rounded up (never early).
+    fn tick(&self) -> u64 {
+        self.handle
+            .shared()
+            .clock
+            .tick_at_or_after(self.deadline.into_std())
+    }
+
+    /// Moves to `Elapsed` and reports `Ready`.
+    fn transition_to_elapsed(&mut self) -> Poll<()> {
+        self.registration = Registration::Elapsed;
+        Poll::Ready(())
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        match &mut this.registration {
+            Registration::Elapsed => Poll::Ready(()),
+            Registration::Unregistered => {
+                let shared = this.handle.shared();
+                if this.deadline.into_std() <= shared.clock.now() {
+                    return this.transition_to_elapsed();
+                }
+                let tick = this.tick();
+                this.registration = if tick >= NEVER_TICK {
+                    // INV-2: can never fire, so nothing to register.
+                    Registration::Never(cx.waker().clone())
+                } else {
+                    Registration::Registered(shared.register(tick, cx.waker().clone()))
+                };
+                Poll::Pending
+            }
+            Registration::Never(waker) => {
+                if !waker.will_wake(cx.waker()) {
+                    waker.clone_from(cx.waker());
+                }
+                Poll::Pending
+            }
+            Registration::Registered(key) => {
+                match this.handle.shared().poll_entry(*key, cx.waker()) {
+                    EntryPoll::Pending => Poll::Pending,
+                    EntryPoll::Fired => this.transition_to_elapsed(),
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Registration::Registered(key) = self.registration {
+            // The waker is dropped here, after the lock is released (driver INV-1).
+            drop(self.handle.shared().cancel(key));
+        }
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .field("registration", &self.registration)
+            .finish()
+    }
+}
