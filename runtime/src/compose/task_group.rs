@@ -52,34 +52,52 @@ use std::task::{Context, Poll};
 /// # Fail fast, as `asyncio.TaskGroup` does
 /// A failing member does not cancel the others by itself. To stop at the
 /// first failure, abort the rest and return the error:
-/// ```ignore
-/// while let Some(result) = group.join_next().await {
-///     if let Err(err) = flatten(result) {   // a JoinError or the task's own Err
-///         group.abort_all();
-///         return Err(err);
+/// ```
+/// use weft_runtime::compose::TaskGroup;
+/// let first_error = weft_runtime::run(async {
+///     let mut group = TaskGroup::new();
+///     for id in 0..4u32 {
+///         group.spawn(async move {
+///             if id == 2 {
+///                 return Err(format!("task {id} failed"));
+///             }
+///             std::future::pending::<()>().await; // the others would run forever
+///             Ok(id)
+///         });
 ///     }
-/// }
+///     while let Some(joined) = group.join_next().await {
+///         // A JoinError (panic, abort) counts as a failure too.
+///         if let Err(err) = joined.unwrap_or_else(|join_error| Err(join_error.to_string())) {
+///             group.abort_all(); // cancel the siblings
+///             return Some(err);
+///         }
+///     }
+///     None
+/// });
+/// assert_eq!(first_error.as_deref(), Some("task 2 failed"));
 /// ```
 ///
 /// # Examples
+/// `join_next` in a loop is `asyncio.as_completed`:
 /// ```
-/// use std::time::Duration;
 /// weft_runtime::run(async {
 ///     let mut group = weft_runtime::compose::TaskGroup::new();
-///     for (name, delay_ms) in [("slow", 30), ("fast", 0)] {
+///     for (name, yields) in [("slow", 50), ("fast", 0)] {
 ///         group.spawn(async move {
-///             if delay_ms > 0 {
-///                 std::thread::sleep(Duration::from_millis(delay_ms));
+///             for _ in 0..yields {
+///                 weft_runtime::yield_now().await;
 ///             }
 ///             name
 ///         });
 ///     }
+///     assert_eq!(group.len(), 2);
 ///     let mut finished = Vec::new();
 ///     while let Some(result) = group.join_next().await {
 ///         finished.push(result.expect("no task panics"));
 ///     }
 ///     finished.sort();
 ///     assert_eq!(finished, ["fast", "slow"]);
+///     assert!(group.is_empty());
 /// });
 /// ```
 pub struct TaskGroup<T> {
