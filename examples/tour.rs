@@ -4,7 +4,7 @@
 //! runtime (as each `asyncio.run` starts a fresh event loop), then prints a
 //! one-screen table: the pattern, what it showed, and how long it took.
 //!
-//! Run: `cargo run --example tour` (about ten seconds; `--release` changes
+//! Run: `cargo run --example tour` (about five seconds; `--release` changes
 //! little, the time is spent waiting on purpose).
 //!
 //! Each pattern is also its own example: `cargo run --example gather`, and

@@ -341,6 +341,19 @@ mod tests {
         }
     }
 
+    /// Adapters are `Send`/`Sync`/`Unpin` when their parts are.
+    #[test]
+    fn adapters_have_the_expected_auto_traits() {
+        fn send_sync_unpin<T: Send + Sync + Unpin>() {}
+        type Numbers = Iter<std::ops::Range<u32>>;
+        send_sync_unpin::<Numbers>();
+        send_sync_unpin::<Map<Numbers, fn(u32) -> u64>>();
+        send_sync_unpin::<Filter<Numbers, fn(&u32) -> bool>>();
+        send_sync_unpin::<Take<Numbers>>();
+        send_sync_unpin::<Collect<Numbers, Vec<u32>>>();
+        send_sync_unpin::<Next<'static, Numbers>>();
+    }
+
     #[test]
     fn next_yields_every_item_then_none() {
         let mut stream = trickle(&[1, 2]);

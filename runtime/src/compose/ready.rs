@@ -52,9 +52,19 @@
 //! # References
 //! futures-util `FuturesUnordered` (ready-to-run queue with per-task wakers).
 
-use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+// The queue, its flags and the shared block come from loom under
+// `--cfg loom`, so `tests::loom_*` explores this very code. The child waker
+// itself stays a `std::sync::Arc`: `Waker::from` needs one.
+#[cfg(loom)]
+use loom::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc, Mutex, MutexGuard,
+};
+#[cfg(not(loom))]
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc, Mutex, MutexGuard,
+};
 use std::task::{Context, Wake, Waker};
 
 /// The queue of woken child indices and the waker of the task that owns them.
@@ -70,6 +80,17 @@ struct Shared {
     state: Mutex<State>,
 }
 
+impl Shared {
+    /// Locks the state. A panic elsewhere cannot leave `State` half-updated
+    /// (every critical section is a push, a swap or a clone), so a poisoned
+    /// lock is still consistent and is used as is.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// The waker handed to one child: waking it marks that child ready.
 pub(crate) struct ChildWaker {
     /// Position of the child in its combinator's storage.
@@ -80,11 +101,11 @@ pub(crate) struct ChildWaker {
 }
 
 impl Wake for ChildWaker {
-    fn wake(self: Arc<Self>) {
+    fn wake(self: std::sync::Arc<Self>) {
         self.wake_by_ref();
     }
 
-    fn wake_by_ref(self: &Arc<Self>) {
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
         self.mark_ready();
     }
 }
@@ -98,7 +119,7 @@ impl ChildWaker {
             return; // INV-1: already in the queue
         }
         let parent = {
-            let mut state = self.shared.state.lock();
+            let mut state = self.shared.lock();
             state.queue.push(self.index);
             state.parent.clone()
         };
@@ -133,7 +154,7 @@ pub(crate) struct ReadyList {
     shared: Arc<Shared>,
     /// `children[i]` is the waker of child slot `i`, both as the `Arc` (to
     /// reach its flag) and as the `Waker` handed to the child's `poll`.
-    children: Vec<(Arc<ChildWaker>, Waker)>,
+    children: Vec<(std::sync::Arc<ChildWaker>, Waker)>,
     /// INV-4: indices drained from the queue; `batch[cursor..]` are still
     /// to be polled.
     batch: Vec<usize>,
@@ -160,12 +181,12 @@ impl ReadyList {
     /// first poll happens on the parent's next poll.
     pub(crate) fn push_slot(&mut self) -> usize {
         let index = self.children.len();
-        let child = Arc::new(ChildWaker {
+        let child = std::sync::Arc::new(ChildWaker {
             index,
             queued: AtomicBool::new(false),
             shared: Arc::clone(&self.shared),
         });
-        let waker = Waker::from(Arc::clone(&child));
+        let waker = Waker::from(std::sync::Arc::clone(&child));
         self.children.push((child, waker));
         self.mark_ready(index);
         index
@@ -179,7 +200,7 @@ impl ReadyList {
 
     /// Records the parent's waker; done before draining (INV-2).
     fn register(&self, parent: &Waker) {
-        let mut state = self.shared.state.lock();
+        let mut state = self.shared.lock();
         match &state.parent {
             Some(old) if old.will_wake(parent) => {}
             _ => state.parent = Some(parent.clone()),
@@ -192,7 +213,7 @@ impl ReadyList {
     fn drain(&mut self) {
         self.batch.clear();
         self.cursor = 0;
-        std::mem::swap(&mut self.shared.state.lock().queue, &mut self.batch);
+        std::mem::swap(&mut self.shared.lock().queue, &mut self.batch);
     }
 
     /// One parent poll's worth of work: calls `poll_child(index, waker)` for
@@ -246,8 +267,10 @@ impl ReadyList {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use std::sync::atomic::AtomicUsize;
+    use super::{ReadyList, Step};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Wake, Waker};
 
     /// Counts how often the parent was woken.
     struct CountingWaker(AtomicUsize);
@@ -380,5 +403,47 @@ mod tests {
         let mut polled = poll_all(&mut list, &parent).0;
         polled.sort_unstable();
         assert_eq!(polled, (0..CHILDREN).collect::<Vec<_>>());
+    }
+
+    /// Loom: a child woken on another thread while the parent is polling is
+    /// never lost: either that poll saw it, or it is still queued and the
+    /// parent's *current* waker was woken (INV-2, INV-3, INV-5). The parent
+    /// polls with a new waker, as a task moved to another executor would, so
+    /// a wake delivered to the stale waker counts as lost.
+    #[cfg(loom)]
+    #[test]
+    fn loom_wake_racing_a_parent_poll_is_never_lost() {
+        use loom::sync::atomic::{AtomicUsize as LoomCount, Ordering as LoomOrdering};
+        struct LoomParent(loom::sync::Arc<LoomCount>);
+        impl Wake for LoomParent {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, LoomOrdering::SeqCst);
+            }
+        }
+        fn loom_parent() -> (loom::sync::Arc<LoomCount>, Waker) {
+            let count = loom::sync::Arc::new(LoomCount::new(0));
+            let waker = Waker::from(Arc::new(LoomParent(loom::sync::Arc::clone(&count))));
+            (count, waker)
+        }
+        let mut model = loom::model::Builder::new();
+        model.preemption_bound = Some(3);
+        model.check(|| {
+            let (_, old_parent) = loom_parent();
+            let (woken, parent) = loom_parent();
+            let mut list = ReadyList::with_capacity(2);
+            list.push_slot();
+            list.push_slot();
+            let (_, wakers) = poll_all(&mut list, &old_parent);
+            let child = wakers[1].clone();
+            let waking = loom::thread::spawn(move || child.wake());
+            let first = poll_all(&mut list, &parent).0;
+            waking.join().expect("the waking thread does not panic");
+            let woken_after_first = woken.load(LoomOrdering::SeqCst);
+            let second = poll_all(&mut list, &parent).0;
+            assert!(
+                first.contains(&1) || (second.contains(&1) && woken_after_first > 0),
+                "lost wake: first {first:?}, second {second:?}, parent woken {woken_after_first}"
+            );
+        });
     }
 }

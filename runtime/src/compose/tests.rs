@@ -183,3 +183,20 @@ fn gather_of_children_woken_from_other_threads_completes() {
     })));
     assert_eq!(out, (0..CHILDREN).collect::<Vec<_>>());
 }
+
+/// Compile-time check of the auto traits of every public type: a combinator
+/// is `Send`/`Sync` when its children and outputs are, and always `Unpin`
+/// (its children are pinned in their own allocation).
+#[test]
+fn public_types_have_the_expected_auto_traits() {
+    fn send_sync_unpin<T: Send + Sync + Unpin>() {}
+    fn unpin<T: Unpin>() {}
+    type SendFuture = std::future::Ready<u8>;
+    send_sync_unpin::<super::Gather<SendFuture>>();
+    send_sync_unpin::<super::TryGather<std::future::Ready<Result<u8, ()>>, u8>>();
+    send_sync_unpin::<super::Race<SendFuture>>();
+    send_sync_unpin::<super::TaskGroup<u8>>();
+    // Not Send children still give Unpin combinators, usable in one task.
+    unpin::<super::Gather<std::future::Ready<std::rc::Rc<u8>>>>();
+    unpin::<super::Race<std::pin::Pin<Box<dyn Future<Output = ()>>>>>();
+}
