@@ -202,7 +202,7 @@ impl Readiness {
     /// operation's Acquire sees it (and vice versa for the clear).
     fn update(&self, mut next: impl FnMut(usize) -> Option<usize>) -> bool {
         self.0
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |current| next(current))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, &mut next)
             .is_ok()
     }
 }
