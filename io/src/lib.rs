@@ -69,6 +69,8 @@
 compile_error!("weft-io supports Unix platforms only (epoll or kqueue through mio, Unix signals)");
 
 mod blocking;
+#[doc(hidden)]
+pub mod doc_support;
 pub mod fs;
 pub mod io;
 mod loom;
