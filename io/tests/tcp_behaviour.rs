@@ -295,3 +295,27 @@ fn writer_blocked_on_full_buffers_resumes_as_the_peer_reads() {
         done.wait().await;
     });
 }
+
+/// `connect` tries every address it is given: a refused first address does
+/// not stop it from reaching the second; when all fail, the last error is
+/// returned.
+#[test]
+fn connect_tries_every_address_in_turn() {
+    block_on(async {
+        let refused = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let good = listener.local_addr().unwrap();
+        let stream = TcpStream::connect(&[refused, good][..]).await.unwrap();
+        assert_eq!(stream.peer_addr().unwrap(), good);
+
+        let error = TcpStream::connect(vec![refused, refused])
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::ConnectionRefused);
+        let error = TcpStream::connect(Vec::new()).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidInput, "no address at all");
+    });
+}
