@@ -57,6 +57,11 @@
 //!   the bit: no wake-up is lost.
 //! - INV-3: wakers are taken out of the list before being woken, and woken
 //!   with the lock released, so a waker that re-polls inline cannot deadlock.
+//! - INV-4: a waker that panics in `wake` does not stop the others from
+//!   being woken, and the panic does not escape `Driver::poll` or the
+//!   driver's drop: wakers are user code, and one buggy waker must not take
+//!   down the worker that parks in the driver (or, on the current-thread
+//!   flavour, `block_on` itself). Each wake runs under `catch_unwind`.
 //!
 //! State machine (per direction; the word starts at 0, "not ready"):
 //!
@@ -86,6 +91,7 @@
 //! References: `epoll(7)`, "edge-triggered"; tokio `io/scheduled_io.rs`.
 
 use std::io;
+use std::panic::{self, AssertUnwindSafe};
 use std::task::{Context, Poll, Waker};
 
 use crate::loom::{AtomicUsize, Mutex, Ordering};
@@ -230,14 +236,23 @@ impl Waiters {
         }
     }
 
-    /// Wakes every waiter; returns how many.
+    /// Wakes every waiter; returns how many (INV-4).
     fn wake_all(self) -> usize {
         let count = usize::from(self.first.is_some()) + self.others.len();
         self.first
             .into_iter()
             .chain(self.others)
-            .for_each(Waker::wake);
+            .for_each(wake_contained);
         count
+    }
+}
+
+/// Wakes `waker`, containing a panic from its `wake` (INV-4). The panic has
+/// already been reported by the panic hook when it was raised; the payload
+/// is dropped (itself under `catch_unwind`, in case its destructor panics).
+pub(crate) fn wake_contained(waker: Waker) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(payload)));
     }
 }
 
@@ -477,6 +492,30 @@ mod tests {
         assert_eq!(registration.set_readiness(READ_CLOSED), 2);
         assert_eq!(first.0.load(StdOrdering::SeqCst), 1);
         assert_eq!(second.0.load(StdOrdering::SeqCst), 1);
+    }
+
+    /// Panics on wake.
+    struct Panicking;
+
+    impl Wake for Panicking {
+        fn wake(self: Arc<Self>) {
+            panic!("test waker panics on wake");
+        }
+    }
+
+    /// A waker that panics does not escape `set_readiness`, and the other
+    /// waiters are still woken (INV-4).
+    #[test]
+    fn panicking_waker_is_contained_and_others_still_wake() {
+        let registration = Registration::new();
+        let panicking = Waker::from(Arc::new(Panicking));
+        let (counter, waker) = counting_waker();
+        for waker in [&panicking, &waker] {
+            let poll = registration.poll_snapshot(&mut Context::from_waker(waker), Direction::Read);
+            assert!(poll.is_pending());
+        }
+        assert_eq!(registration.set_readiness(READABLE), 2);
+        assert_eq!(counter.0.load(StdOrdering::SeqCst), 1);
     }
 
     /// After shutdown every operation fails without being attempted, and
