@@ -56,8 +56,7 @@
 //! References: Go `runtime/proc.go` ("Worker thread parking/unparking");
 //! tokio `runtime/scheduler/multi_thread/idle.rs`.
 
-use parking_lot::Mutex;
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
+use crate::loom::{fence, AtomicUsize, Mutex, Ordering};
 
 /// `state` packs `num_searching` in the low bits and `num_unparked` above.
 const UNPARKED_SHIFT: u32 = 16;

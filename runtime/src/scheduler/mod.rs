@@ -61,6 +61,9 @@ pub(crate) mod current;
 pub(crate) mod idle;
 pub(crate) mod worker;
 
+#[cfg(all(test, loom))]
+mod tests;
+
 use crate::blocking::BlockingPool;
 use crate::debug::{SlowPoll, SlowPollConfig, TaskDump, TaskInfo, TaskState, UnhandledPanic};
 use crate::driver::Driver;
