@@ -24,12 +24,13 @@ fn current_thread() -> Runtime {
     Builder::new_current_thread().build().unwrap()
 }
 
-/// Spawns `MANY_TASKS` no-op tasks from inside a task and joins them all.
+/// Spawns `MANY_TASKS` no-op tasks from inside a task (on a worker, for
+/// the multi-thread flavour) and joins them all.
 fn many_tasks_spawned_inside(rt: &Runtime) {
     let counter = Arc::new(AtomicUsize::new(0));
     let total = rt.block_on({
         let counter = counter.clone();
-        async move {
+        let spawner = rt.spawn(async move {
             let handles: Vec<_> = (0..MANY_TASKS)
                 .map(|_| {
                     let counter = counter.clone();
@@ -44,7 +45,8 @@ fn many_tasks_spawned_inside(rt: &Runtime) {
                 joined += 1;
             }
             joined
-        }
+        });
+        async move { spawner.await.unwrap() }
     });
     assert_eq!(total, MANY_TASKS);
     assert_eq!(counter.load(Ordering::Relaxed), MANY_TASKS);
@@ -209,4 +211,16 @@ fn block_on_from_two_threads_current_thread() {
     rt.block_on(async {});
     rx.recv().unwrap();
     assert_eq!(other.join().unwrap(), 7);
+}
+
+/// `Handle::block_on` is allowed on a blocking-pool thread (it does not
+/// drive the runtime's tasks) and can await tasks of the same runtime.
+#[test]
+fn block_on_inside_spawn_blocking_is_allowed() {
+    let rt = multi_thread();
+    let handle = rt.handle().clone();
+    let out = rt.block_on(rt.spawn_blocking(move || {
+        handle.block_on(async { weft_runtime::spawn(async { 5 }).await.unwrap() })
+    }));
+    assert_eq!(out.unwrap(), 5);
 }
