@@ -102,6 +102,7 @@ impl Idle {
         let worker = sleepers.pop()?;
         // IDLE-2: it leaves `sleepers` and is counted unparked and searching
         // in one step, so no other notifier wakes a second one for this task.
+        // SeqCst: the store other notifiers' N3 loads must see.
         self.state.fetch_add(UNPARKED_ONE | 1, Ordering::SeqCst);
         Some(worker)
     }
