@@ -1,7 +1,8 @@
 //! Loom models of the grant/cancel race, one per primitive, through the
 //! public API (the crate's `loom.rs` swaps its mutex for loom's).
 //!
-//! Run with `RUSTFLAGS="--cfg loom" cargo test -p weft-sync --release --test loom`.
+//! Run with `RUSTFLAGS="--cfg loom" cargo test -p weft-sync --release --lib --tests loom`
+//! (every model's name starts with `loom_`, so the `loom` filter of `.ci/run` selects them).
 //! Each model has two or three threads and a preemption bound of
 //! [`PREEMPTIONS`], so the whole file explores in well under three minutes
 //! on two cores. A lost wakeup shows up as a loom deadlock (every thread
@@ -44,7 +45,7 @@ fn poll_once_then_drop<F: Future>(future: F) -> bool {
 /// Waitlist register vs notify vs cancel, through the semaphore: a waiter
 /// granted permits and dropped hands them to the next waiter.
 #[test]
-fn semaphore_grant_vs_cancel() {
+fn loom_semaphore_grant_vs_cancel() {
     model(|| {
         let sem = Arc::new(Semaphore::new(0));
         let cancelled = {
@@ -66,7 +67,7 @@ fn semaphore_grant_vs_cancel() {
 
 /// Lock: a waiter handed the lock and dropped passes it on.
 #[test]
-fn lock_handoff_vs_cancel() {
+fn loom_lock_handoff_vs_cancel() {
     model(|| {
         let lock = Arc::new(Lock::new(0));
         let guard = lock.try_lock().unwrap();
@@ -89,7 +90,7 @@ fn lock_handoff_vs_cancel() {
 
 /// RwLock: a cancelled queued writer does not strand a reader behind it.
 #[test]
-fn rwlock_writer_cancel_vs_reader() {
+fn loom_rwlock_writer_cancel_vs_reader() {
     model(|| {
         let lock = Arc::new(RwLock::new(()));
         let held = Arc::new(lock.try_read().unwrap_or_else(|| unreachable!()));
@@ -112,25 +113,34 @@ fn rwlock_writer_cancel_vs_reader() {
     });
 }
 
-/// Event: a waiter present at `set` is released even if `clear` follows.
+/// Event: a waiter present at `set` is released even if `clear` follows,
+/// and a cancelled waiter does not absorb the release.
 #[test]
-fn event_set_then_clear_releases_waiter() {
+fn loom_event_set_then_clear_vs_cancel() {
     model(|| {
         let event = Arc::new(Event::new());
+        let cancelled = {
+            let event = event.clone();
+            thread::spawn(move || poll_once_then_drop(event.wait()))
+        };
         let waiter = {
             let event = event.clone();
             thread::spawn(move || block_on(event.wait()))
         };
         event.set();
-        waiter.join().unwrap();
         event.clear();
-        assert!(!event.is_set());
+        // The waiter may not have queued before `clear`; a second `set`
+        // stands for "the program sets it again later".
+        let _ = cancelled.join().unwrap();
+        event.set();
+        waiter.join().unwrap();
+        assert!(event.is_set());
     });
 }
 
 /// Condition: a notification meant for a cancelled waiter reaches the other.
 #[test]
-fn condition_notify_vs_cancel() {
+fn loom_condition_notify_vs_cancel() {
     model(|| {
         let shared = Arc::new((Lock::new(false), Condition::new()));
         let cancelled = {
@@ -162,7 +172,7 @@ fn condition_notify_vs_cancel() {
 
 /// Queue: an item reserved for a cancelled getter reaches the other getter.
 #[test]
-fn queue_get_cancel_vs_put() {
+fn loom_queue_get_cancel_vs_put() {
     model(|| {
         let queue = Arc::new(Queue::unbounded());
         let cancelled = {
@@ -186,9 +196,38 @@ fn queue_get_cancel_vs_put() {
     });
 }
 
+/// Queue: a slot reserved for a cancelled putter reaches the other putter,
+/// and the cancelled put inserted nothing.
+#[test]
+fn loom_queue_put_cancel_vs_get() {
+    model(|| {
+        let queue = Arc::new(Queue::bounded(1));
+        queue.put_nowait(0).unwrap();
+        let cancelled = {
+            let queue = queue.clone();
+            thread::spawn(move || poll_once_then_drop(queue.put(1)))
+        };
+        let putter = {
+            let queue = queue.clone();
+            thread::spawn(move || block_on(queue.put(2)).unwrap())
+        };
+        assert_eq!(block_on(queue.get()), Ok(0));
+        if cancelled.join().unwrap() {
+            assert_eq!(
+                block_on(queue.get()),
+                Ok(1),
+                "a completed put inserted its item"
+            );
+        }
+        putter.join().unwrap();
+        assert_eq!(queue.get_nowait(), Ok(2));
+        assert!(queue.is_empty(), "the cancelled put must not insert");
+    });
+}
+
 /// Queue: `shutdown(true)` wakes a blocked getter and putter.
 #[test]
-fn queue_shutdown_vs_waiters() {
+fn loom_queue_shutdown_vs_waiters() {
     model(|| {
         let queue = Arc::new(Queue::bounded(1));
         queue.put_nowait(0).unwrap();
@@ -204,7 +243,7 @@ fn queue_shutdown_vs_waiters() {
 
 /// Barrier: a dropped wait does not count as arrived.
 #[test]
-fn barrier_arrival_vs_cancel() {
+fn loom_barrier_arrival_vs_cancel() {
     model(|| {
         let barrier = Arc::new(Barrier::new(2));
         let cancelled = {
@@ -230,13 +269,13 @@ fn barrier_arrival_vs_cancel() {
             assert!(pin!(barrier.wait()).poll(&mut cx).is_ready());
         }
         // Whichever way the round formed, our wait is released now.
-        assert!(mine.as_mut().poll(&mut cx).is_ready() || mine_first);
+        assert!(mine_first || mine.as_mut().poll(&mut cx).is_ready());
     });
 }
 
 /// oneshot: send vs receiver drop never loses or duplicates the value.
 #[test]
-fn oneshot_send_vs_receive() {
+fn loom_oneshot_send_vs_receive() {
     model(|| {
         let (tx, rx) = oneshot::channel();
         let sender = thread::spawn(move || tx.send(1).is_ok());
