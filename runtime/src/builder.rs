@@ -15,8 +15,8 @@
 use crate::blocking::{BlockingPool, PoolConfig, DEFAULT_MAX_BLOCKING_THREADS};
 use crate::context;
 use crate::debug::{
-    default_slow_poll_callback, SlowPoll, SlowPollCallback, SlowPollConfig, UnhandledPanic,
-    DEFAULT_SLOW_POLL_THRESHOLD,
+    contain_panic, default_slow_poll_callback, SlowPoll, SlowPollCallback, SlowPollConfig,
+    UnhandledPanic, DEFAULT_SLOW_POLL_THRESHOLD,
 };
 use crate::driver::Driver;
 use crate::handle::Handle;
@@ -264,7 +264,7 @@ impl Builder {
             .name(self.thread_name.clone())
             .spawn(move || {
                 if let Some(on_start) = on_start {
-                    on_start();
+                    contain_panic(|| on_start());
                 }
                 {
                     let _driving = context::enter_driving();
@@ -272,7 +272,7 @@ impl Builder {
                     worker::run(handle.shared.clone(), core);
                 }
                 if let Some(on_stop) = on_stop {
-                    on_stop();
+                    contain_panic(|| on_stop());
                 }
             });
         if let Err(err) = started {
