@@ -98,7 +98,8 @@ pub(crate) fn default_slow_poll_callback() -> SlowPollCallback {
     Arc::new(|slow: &SlowPoll| eprintln!("{slow}"))
 }
 
-/// What the runtime does when a spawned task panics.
+/// What the runtime does when a spawned task panics. It applies to async
+/// tasks; a panicking `spawn_blocking` closure only reaches its JoinHandle.
 ///
 /// ```should_panic
 /// let rt = weft_runtime::Builder::new_current_thread()
