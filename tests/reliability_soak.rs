@@ -168,7 +168,9 @@ fn set_linger_zero(stream: &TcpStream) -> io::Result<()> {
 /// mid-message if its generator says so.
 async fn client(addr: SocketAddr, connection: u64, seed: u64) -> io::Result<ClientEnd> {
     let mut rng = Rng::new(seed);
-    let reset_at = (rng.below(RESET_ONE_IN) == 0).then(|| rng.below(MESSAGES_PER_CONNECTION));
+    // Connection 0 of every round resets, so even the smallest run has resets.
+    let resets = rng.below(RESET_ONE_IN) == 0 || connection == 0;
+    let reset_at = resets.then(|| rng.below(MESSAGES_PER_CONNECTION));
     let mut stream = TcpStream::connect(addr).await?;
     let mut echoed = 0;
     let mut reply = Vec::new();
