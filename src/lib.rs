@@ -8,12 +8,14 @@
 //! # A first program (asyncio.run, create_task, gather)
 //!
 //! ```
+//! use std::time::Duration;
+//!
 //! let total = weft::run(async {
 //!     // asyncio.create_task: starts running at once, on any worker.
 //!     let background = weft::spawn(async { 40 });
 //!     // asyncio.gather: three futures run concurrently inside this task.
 //!     let parts = weft::gather((0..3).map(|i| async move {
-//!         weft::yield_now().await;
+//!         weft::time::sleep(Duration::from_millis(10)).await;
 //!         i
 //!     }))
 //!     .await;

@@ -284,26 +284,53 @@ impl WakeList {
     }
 
     /// N5: wake everything collected. Call after the mutex guard is dropped.
+    ///
+    /// # Panics
+    ///
+    /// If a waker panics, every other collected waker is still woken, and
+    /// then the first panic is resumed in the caller (a waker panicking is
+    /// the waker's bug, but it must not cost another waiter its wakeup).
     pub(crate) fn wake_all(mut self) {
-        self.wake_collected();
+        if let Err(payload) = self.wake_collected() {
+            std::panic::resume_unwind(payload);
+        }
     }
 
-    fn wake_collected(&mut self) {
-        for slot in &mut self.inline[..self.inline_len] {
+    /// Wakes and empties the list. Each wake runs under `catch_unwind`, so a
+    /// panicking waker cannot leave the wakers behind it unwoken; the first
+    /// panic's payload is returned for the caller to resume.
+    fn wake_collected(&mut self) -> std::thread::Result<()> {
+        let mut first_panic = None;
+        let mut wake = |waker: Waker| {
+            let woken = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| waker.wake()));
+            if let (Err(payload), None) = (woken, &first_panic) {
+                first_panic = Some(payload);
+            }
+        };
+        let inline_len = std::mem::take(&mut self.inline_len);
+        for slot in &mut self.inline[..inline_len] {
             if let Some(waker) = slot.take() {
-                waker.wake();
+                wake(waker);
             }
         }
-        self.inline_len = 0;
-        for waker in self.spilled.drain(..) {
-            waker.wake();
+        for waker in std::mem::take(&mut self.spilled) {
+            wake(waker);
         }
+        first_panic.map_or(Ok(()), Err)
     }
 }
 
 impl Drop for WakeList {
+    /// A list dropped without `wake_all` (an early return, or unwinding from
+    /// a panic while the mutex was held) still wakes what it collected. A
+    /// waker's panic is swallowed here: resuming it while already unwinding
+    /// would abort the process.
     fn drop(&mut self) {
-        self.wake_collected();
+        if let Err(payload) = self.wake_collected() {
+            if !std::thread::panicking() {
+                std::panic::resume_unwind(payload);
+            }
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! Loom models of the grant/cancel race, one per primitive, through the
 //! public API (the crate's `loom.rs` swaps its mutex for loom's).
 //!
-//! Run with `RUSTFLAGS="--cfg loom" cargo test -p weft-sync --release --test loom`.
+//! Run with `RUSTFLAGS="--cfg loom" cargo test -p weft-sync --release --lib --tests loom`
+//! (every model's name starts with `loom_`, so the `loom` filter of `.ci/run` selects them).
 //! Each model has two or three threads and a preemption bound of
 //! [`PREEMPTIONS`], so the whole file explores in well under three minutes
 //! on two cores. A lost wakeup shows up as a loom deadlock (every thread
@@ -44,7 +45,7 @@ fn poll_once_then_drop<F: Future>(future: F) -> bool {
 /// Waitlist register vs notify vs cancel, through the semaphore: a waiter
 /// granted permits and dropped hands them to the next waiter.
 #[test]
-fn semaphore_grant_vs_cancel() {
+fn loom_semaphore_grant_vs_cancel() {
     model(|| {
         let sem = Arc::new(Semaphore::new(0));
         let cancelled = {
@@ -66,7 +67,7 @@ fn semaphore_grant_vs_cancel() {
 
 /// Lock: a waiter handed the lock and dropped passes it on.
 #[test]
-fn lock_handoff_vs_cancel() {
+fn loom_lock_handoff_vs_cancel() {
     model(|| {
         let lock = Arc::new(Lock::new(0));
         let guard = lock.try_lock().unwrap();
@@ -89,7 +90,7 @@ fn lock_handoff_vs_cancel() {
 
 /// RwLock: a cancelled queued writer does not strand a reader behind it.
 #[test]
-fn rwlock_writer_cancel_vs_reader() {
+fn loom_rwlock_writer_cancel_vs_reader() {
     model(|| {
         let lock = Arc::new(RwLock::new(()));
         let held = Arc::new(lock.try_read().unwrap_or_else(|| unreachable!()));
@@ -115,7 +116,7 @@ fn rwlock_writer_cancel_vs_reader() {
 /// Event: a waiter present at `set` is released even if `clear` follows,
 /// and a cancelled waiter does not absorb the release.
 #[test]
-fn event_set_then_clear_vs_cancel() {
+fn loom_event_set_then_clear_vs_cancel() {
     model(|| {
         let event = Arc::new(Event::new());
         let cancelled = {
@@ -139,7 +140,7 @@ fn event_set_then_clear_vs_cancel() {
 
 /// Condition: a notification meant for a cancelled waiter reaches the other.
 #[test]
-fn condition_notify_vs_cancel() {
+fn loom_condition_notify_vs_cancel() {
     model(|| {
         let shared = Arc::new((Lock::new(false), Condition::new()));
         let cancelled = {
@@ -171,7 +172,7 @@ fn condition_notify_vs_cancel() {
 
 /// Queue: an item reserved for a cancelled getter reaches the other getter.
 #[test]
-fn queue_get_cancel_vs_put() {
+fn loom_queue_get_cancel_vs_put() {
     model(|| {
         let queue = Arc::new(Queue::unbounded());
         let cancelled = {
@@ -198,7 +199,7 @@ fn queue_get_cancel_vs_put() {
 /// Queue: a slot reserved for a cancelled putter reaches the other putter,
 /// and the cancelled put inserted nothing.
 #[test]
-fn queue_put_cancel_vs_get() {
+fn loom_queue_put_cancel_vs_get() {
     model(|| {
         let queue = Arc::new(Queue::bounded(1));
         queue.put_nowait(0).unwrap();
@@ -226,7 +227,7 @@ fn queue_put_cancel_vs_get() {
 
 /// Queue: `shutdown(true)` wakes a blocked getter and putter.
 #[test]
-fn queue_shutdown_vs_waiters() {
+fn loom_queue_shutdown_vs_waiters() {
     model(|| {
         let queue = Arc::new(Queue::bounded(1));
         queue.put_nowait(0).unwrap();
@@ -242,7 +243,7 @@ fn queue_shutdown_vs_waiters() {
 
 /// Barrier: a dropped wait does not count as arrived.
 #[test]
-fn barrier_arrival_vs_cancel() {
+fn loom_barrier_arrival_vs_cancel() {
     model(|| {
         let barrier = Arc::new(Barrier::new(2));
         let cancelled = {
@@ -274,7 +275,7 @@ fn barrier_arrival_vs_cancel() {
 
 /// oneshot: send vs receiver drop never loses or duplicates the value.
 #[test]
-fn oneshot_send_vs_receive() {
+fn loom_oneshot_send_vs_receive() {
     model(|| {
         let (tx, rx) = oneshot::channel();
         let sender = thread::spawn(move || tx.send(1).is_ok());
