@@ -209,7 +209,13 @@ pub fn in_child_process(
     }
     let exe = std::env::current_exe().expect("the test binary knows its path");
     let output = std::process::Command::new(exe)
-        .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            test_name,
+            "--exact",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, "1")
         .output()
         .expect("the test binary can be re-run as a child");
