@@ -13,12 +13,16 @@ fenced code blocks:
    the same page (`#...` alone) is not checked.
 2. If the link text is a single code span, e.g.
    [`State::transition_to_running`](../../runtime/src/task/state.rs),
-   it names an item, and every `::`-separated segment of that name must
-   appear as a whole word in the target file. Call parentheses `()`, a macro
-   bang `!` and generic arguments `<...>` are ignored, so `join!`,
-   `Lock<T>` and `block_on()` are all accepted forms. A code span that
-   contains a `/` or a `.` (a path such as `runtime/src/task/`) is a file
-   name, not an item, and only rule 1 applies.
+   it names an item. The last `::`-separated segment must be *defined* in
+   the target file: after `fn`, `struct`, `enum`, `trait`, `type`, `const`,
+   `static`, `mod` or `macro_rules!`, or as a struct field (`name:`) or an
+   enum variant (a line starting with `Name,` `Name(` or `Name {`). Every
+   earlier segment (the type or module) must appear in the file as a whole
+   word. Call parentheses `()`, a macro bang `!` and generic arguments
+   `<...>` are ignored, so `join!`, `Lock<T>` and `block_on()` are accepted.
+   A code span that contains a `/` or a `.` (a path such as
+   `runtime/src/task/`) is a file name, not an item, and only rule 1
+   applies.
 
 Links with a scheme (`https:`, `mailto:` ...) are not fetched.
 
@@ -105,10 +109,31 @@ def check_link(md_path, text, target):
         return f"link text {text} names an item but {target} is a directory; link the file that defines it"
     with open(resolved, encoding="utf-8", errors="replace") as f:
         source = f.read()
-    missing = [s for s in segments if not re.search(r"(?<![A-Za-z0-9_])" + re.escape(s) + r"(?![A-Za-z0-9_])", source)]
+    *owners, item = segments
+    missing = [s for s in owners if not re.search(word(s), source)]
     if missing:
         return f"{', '.join(missing)} (from {text}) not found in {target}"
+    if not any(re.search(pattern, source, re.MULTILINE) for pattern in definitions(item)):
+        if re.search(word(item), source):
+            return f"{item} (from {text}) is mentioned but not defined in {target}; link the file that defines it"
+        return f"{item} (from {text}) not found in {target}"
     return None
+
+
+def word(name):
+    """A regex matching `name` as a whole identifier."""
+    return r"(?<![A-Za-z0-9_])" + re.escape(name) + r"(?![A-Za-z0-9_])"
+
+
+def definitions(name):
+    """Regexes that match a definition of the item `name` in Rust source."""
+    n = re.escape(name)
+    return [
+        r"\b(?:fn|struct|enum|trait|type|const|static|mod|union)\s+" + n + r"(?![A-Za-z0-9_])",
+        r"macro_rules!\s*" + n + r"(?![A-Za-z0-9_])",
+        r"^\s*(?:pub(?:\([a-z]+\))?\s+)?" + n + r"\s*:(?!:)",  # a struct field
+        r"^\s*" + n + r"\s*(?:,|\(|\{|=|$)",  # an enum variant
+    ]
 
 
 def main(argv):
