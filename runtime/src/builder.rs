@@ -27,7 +27,7 @@ use crate::scheduler::worker::{self, Core};
 use crate::scheduler::{Config, Flavor, Remote, Shared};
 use std::fmt;
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 /// A thread start/stop hook.
@@ -110,7 +110,9 @@ impl Builder {
         self
     }
 
-    /// Starts the runtime's clock paused (for tests of timeouts).
+    /// Starts the runtime's clock paused (for tests of timeouts): time moves
+    /// only through `weft::time::advance`, or jumps to the next timer when
+    /// the runtime has nothing else to do.
     pub fn start_paused(&mut self, paused: bool) -> &mut Self {
         self.start_paused = paused;
         self
@@ -160,7 +162,7 @@ impl Builder {
     /// # Errors
     ///
     /// `InvalidInput` if `worker_threads` or `max_blocking_threads` is 0 or
-    /// too large; the OS error if a thread cannot be started.
+    /// too large; the OS error if the reactor or a thread cannot be started.
     pub fn build(&mut self) -> io::Result<Runtime> {
         let num_workers = self.num_workers()?;
         if self.max_blocking_threads == 0 {
@@ -168,7 +170,13 @@ impl Builder {
                 "max_blocking_threads must be at least 1, got 0".to_owned(),
             ));
         }
-        let driver = Arc::new(Driver::new());
+        // The reactor's blocking hook reaches the pool through a weak
+        // reference set below: the driver is created before the runtime.
+        let runtime_slot: Arc<OnceLock<Weak<Shared>>> = Arc::new(OnceLock::new());
+        let driver = Arc::new(Driver::new(
+            self.start_paused,
+            blocking_hook(runtime_slot.clone()),
+        )?);
         let mut cores = Vec::with_capacity(num_workers);
         let mut remotes = Vec::with_capacity(num_workers);
         for index in 0..num_workers {
@@ -204,6 +212,9 @@ impl Builder {
             blocking,
             config,
         ));
+        runtime_slot
+            .set(Arc::downgrade(&shared))
+            .unwrap_or_else(|_| unreachable!("set once, here"));
         let runtime = Runtime::from_handle(Handle { shared });
         for core in cores {
             self.start_worker(runtime.handle(), core)?;
@@ -272,6 +283,16 @@ impl Builder {
         }
         Ok(())
     }
+}
+
+/// The reactor's hook onto the blocking pool. Once the runtime is gone a
+/// closure is dropped unrun, which its waiter sees as cancellation.
+fn blocking_hook(runtime: Arc<OnceLock<Weak<Shared>>>) -> weft_io::BlockingHook {
+    Arc::new(move |f: Box<dyn FnOnce() + Send>| {
+        if let Some(shared) = runtime.get().and_then(Weak::upgrade) {
+            drop(Handle { shared }.spawn_blocking(f));
+        }
+    })
 }
 
 fn invalid_input(message: String) -> io::Error {

@@ -1,6 +1,6 @@
 //! Summary: the thread-local "current runtime" that lets `spawn`,
-//! `Handle::current` (and, through their own contexts, timers and sockets)
-//! find their runtime, and the "this thread drives a runtime" flag that
+//! `Handle::current` and, through the timer's and reactor's own contexts
+//! (entered together with ours), `sleep` and sockets find their runtime, and the "this thread drives a runtime" flag that
 //! turns a nested `block_on` into a clear panic instead of a deadlock.
 //!
 //! Role: worker threads, blocking-pool threads and `block_on` enter the
@@ -35,6 +35,8 @@ thread_local! {
 #[must_use = "the runtime is only current while the guard is alive"]
 pub struct EnterGuard<'a> {
     previous: Option<Handle>,
+    _timer: weft_timer::EnterGuard,
+    _io: weft_io::EnterGuard,
     _handle: PhantomData<&'a Handle>,
     _not_send: PhantomData<*const ()>,
 }
@@ -47,9 +49,13 @@ impl std::fmt::Debug for EnterGuard<'_> {
 
 /// Makes `handle` the current runtime of this thread until the guard drops.
 pub(crate) fn enter(handle: &Handle) -> EnterGuard<'_> {
+    let driver = &handle.shared.driver;
+    let (_timer, _io) = (driver.timer_handle().enter(), driver.io_handle().enter());
     let previous = CURRENT.with(|current| current.replace(Some(handle.clone())));
     EnterGuard {
         previous,
+        _timer,
+        _io,
         _handle: PhantomData,
         _not_send: PhantomData,
     }

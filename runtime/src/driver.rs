@@ -1,104 +1,156 @@
-//! Summary: the drivers a parked worker blocks in, behind one lock: "one
-//! parked worker at a time owns the drivers".
+//! Summary: the I/O and timer drivers a parked thread blocks in, behind one
+//! lock: "one parked worker at a time owns the drivers".
 //!
 //! Role: `park.rs` calls [`Driver::try_lock`] when a worker (or the
 //! current-thread `block_on`) has nothing to run; the holder calls
-//! [`Drivers::park`]. Anyone calls [`Driver::unpark`] to get the holder
-//! out of it (through [`Unparker`]).
+//! [`Drivers::park`]. Anyone calls [`Driver::unpark`] to get the holder out
+//! of it. `context.rs` enters the [`Driver::timer_handle`] and
+//! [`Driver::io_handle`] on every runtime thread, so `sleep` and sockets
+//! find them.
 //!
-//! Design: this is the seam of `docs/architecture.md`. Until weft-io's
-//! reactor and weft-timer's wheel are wired in, the drivers are a single
-//! wakeup signal: `park` blocks on a condvar until `unpark` (or the
-//! timeout). The timer and reactor plug in here without changing `park.rs`
-//! or the scheduler: `park` becomes "compute the timer deadline, poll mio
-//! until then, fire due timers" and `unpark` becomes the mio waker.
+//! Design: this is the seam of `docs/architecture.md`. The runtime owns one
+//! `weft_io::Driver` (a `mio::Poll`) and one `weft_timer::Driver` (the
+//! wheel). Parking means: ask the timer how long we may sleep, block in
+//! `mio::Poll` that long, then fire due timers:
+//!
+//! ```text
+//! park(timeout):                     // only the thread holding the drivers lock
+//!     t = min(timeout, timer.park_timeout())
+//!     if timer.is_paused() and t is Some:    // test clock: never sleep for a timer
+//!         woke = io.poll(Some(0))
+//!         if !woke and runtime idle: timer.auto_advance()
+//!         else if !woke: io.poll(Some(PAUSED_RECHECK))   // let busy workers go idle
+//!     else:
+//!         io.poll(t)
+//!     timer.process()
+//! unpark():  io.unparker().unpark()  // also given to the timer as its `unpark`
+//! ```
+//!
+//! The timer's `unpark` is the reactor's `mio::Waker`, so a sleep registered
+//! earlier than the parked thread's deadline cuts the poll short. The
+//! reactor's blocking hook runs closures on the runtime's blocking pool
+//! (name resolution, files); it holds only a weak reference to the runtime,
+//! so it cannot keep a dropped runtime alive.
 //!
 //! Invariants:
 //!
 //! - DRV-1: at most one thread is inside [`Drivers::park`] at a time (it
 //!   holds the `drivers` mutex).
-//! - DRV-2: an `unpark` that happens before or during `park` makes that
-//!   `park` (or the next one) return: the signal is a sticky flag, consumed
-//!   by the park that observes it.
+//! - DRV-2: an `unpark` before or during `park` makes that `park` (or the
+//!   next) return: the `mio::Waker` leaves a token the next poll consumes.
+//! - DRV-3: after [`Driver::shutdown`] the drivers are gone (dropping them
+//!   wakes every pending timer and socket with a shutdown error); parking
+//!   threads then block on their own condvar only.
 //!
-//! Concurrency: `drivers` is locked only by the parking thread; `unpark`
-//! only touches the signal, from any thread.
+//! Concurrency: `drivers` is locked by the parking thread (and once by
+//! shutdown); `unpark` and the handles are usable from any thread.
 
-use parking_lot::{Condvar, Mutex, MutexGuard};
+use parking_lot::{Mutex, MutexGuard};
+use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// With a paused clock and other workers still busy, the driver holder
+/// re-checks this often whether the runtime went idle (and the clock may
+/// jump). Only paused test clocks on the multi-thread flavour pay it; 1 ms
+/// is short against test timeouts and long against a poll's cost.
+const PAUSED_RECHECK: Duration = Duration::from_millis(1);
+
 /// The runtime's drivers and the lock that makes one parked thread their owner.
 pub(crate) struct Driver {
-    drivers: Mutex<Drivers>,
-    unparker: Unparker,
+    drivers: Mutex<Option<Drivers>>,
+    unparker: weft_io::Unparker,
+    timer_handle: weft_timer::Handle,
+    io_handle: weft_io::Handle,
 }
 
 /// What the lock holder drives.
 pub(crate) struct Drivers {
-    signal: Arc<Signal>,
-}
-
-/// Wakes the thread parked in the drivers. Clone + Send + Sync.
-#[derive(Clone)]
-pub(crate) struct Unparker {
-    signal: Arc<Signal>,
-}
-
-/// A sticky wakeup flag (DRV-2) with a condvar to block on.
-struct Signal {
-    notified: Mutex<bool>,
-    condvar: Condvar,
+    io: weft_io::Driver,
+    timer: weft_timer::Driver,
 }
 
 impl Driver {
-    pub(crate) fn new() -> Driver {
-        let signal = Arc::new(Signal {
-            notified: Mutex::new(false),
-            condvar: Condvar::new(),
-        });
-        Driver {
-            drivers: Mutex::new(Drivers {
-                signal: signal.clone(),
-            }),
-            unparker: Unparker { signal },
-        }
+    /// Creates both drivers. `blocking` is the reactor's hook onto the
+    /// blocking pool.
+    ///
+    /// # Errors
+    ///
+    /// The OS error if the reactor's `mio::Poll` cannot be created.
+    pub(crate) fn new(start_paused: bool, blocking: weft_io::BlockingHook) -> io::Result<Driver> {
+        let io = weft_io::Driver::new(blocking)?;
+        let unparker = io.unparker();
+        let timer_unparker = io.unparker();
+        let timer =
+            weft_timer::Driver::new(start_paused, Arc::new(move || timer_unparker.unpark()));
+        Ok(Driver {
+            unparker,
+            timer_handle: timer.handle(),
+            io_handle: io.handle(),
+            drivers: Mutex::new(Some(Drivers { io, timer })),
+        })
     }
 
-    /// The drivers, if no other thread is parked in them (DRV-1).
-    pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, Drivers>> {
-        self.drivers.try_lock()
+    /// The drivers, if no other thread is parked in them (DRV-1) and the
+    /// runtime is not shut down (DRV-3).
+    pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, Option<Drivers>>> {
+        self.drivers.try_lock().filter(|drivers| drivers.is_some())
     }
 
     /// Gets the driver holder out of `park` (DRV-2).
     pub(crate) fn unpark(&self) {
         self.unparker.unpark();
     }
-}
 
-impl Drivers {
-    /// Blocks until unparked or until `timeout` (None = no limit) passes.
-    pub(crate) fn park(&mut self, timeout: Option<Duration>) {
-        let mut notified = self.signal.notified.lock();
-        if !*notified {
-            match timeout {
-                Some(timeout) => {
-                    self.signal.condvar.wait_for(&mut notified, timeout);
-                }
-                None => {
-                    while !*notified {
-                        self.signal.condvar.wait(&mut notified);
-                    }
-                }
-            }
-        }
-        *notified = false;
+    /// The handle timer futures use (entered on every runtime thread).
+    pub(crate) fn timer_handle(&self) -> &weft_timer::Handle {
+        &self.timer_handle
+    }
+
+    /// The handle sockets use (entered on every runtime thread).
+    pub(crate) fn io_handle(&self) -> &weft_io::Handle {
+        &self.io_handle
+    }
+
+    /// Drops both drivers (DRV-3): pending timers and sockets learn that
+    /// their runtime is gone. Called once the worker threads have stopped.
+    pub(crate) fn shutdown(&self) {
+        self.unpark();
+        let drivers = self.drivers.lock().take();
+        drop(drivers);
     }
 }
 
-impl Unparker {
-    pub(crate) fn unpark(&self) {
-        *self.signal.notified.lock() = true;
-        self.signal.condvar.notify_one();
+impl Drivers {
+    /// Blocks until an I/O event, a due timer, an unpark, or `timeout`
+    /// (None = no limit), then fires due timers. `is_idle` says whether the
+    /// whole runtime has nothing to run (only then may a paused clock jump).
+    pub(crate) fn park(&mut self, timeout: Option<Duration>, is_idle: &dyn Fn() -> bool) {
+        let timer_timeout = self.timer.park_timeout();
+        let timeout = match (timeout, timer_timeout) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if self.timer.is_paused() && timer_timeout.is_some() {
+            let woke = self.poll_io(Some(Duration::ZERO));
+            if !woke && timeout != Some(Duration::ZERO) {
+                if is_idle() {
+                    self.timer.auto_advance();
+                } else {
+                    self.poll_io(Some(PAUSED_RECHECK));
+                }
+            }
+        } else {
+            self.poll_io(timeout);
+        }
+        self.timer.process();
+    }
+
+    /// Polls the reactor; an OS error from `epoll_wait` other than EINTR
+    /// means the reactor is unusable, which no task could recover from.
+    fn poll_io(&mut self, timeout: Option<Duration>) -> bool {
+        self.io
+            .poll(timeout)
+            .unwrap_or_else(|err| panic!("the weft I/O driver failed to poll: {err}"))
     }
 }

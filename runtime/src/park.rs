@@ -87,8 +87,11 @@ impl Parker {
         }
     }
 
-    /// Blocks until unparked (PARK-1). Returns early after a pending unpark.
-    pub(crate) fn park(&mut self) {
+    /// Blocks until unparked (PARK-1), or until the drivers had something
+    /// to do (an I/O event, a due timer). Returns early after a pending
+    /// unpark. `is_idle` tells the drivers whether the whole runtime is idle
+    /// (`driver.rs`: only then may a paused clock jump).
+    pub(crate) fn park(&mut self, is_idle: &dyn Fn() -> bool) {
         let inner = &*self.inner;
         if inner.consume_notification() {
             return;
@@ -96,7 +99,9 @@ impl Parker {
         match inner.driver.try_lock() {
             Some(mut drivers) => {
                 if inner.transition_to_parked(PARKED_DRIVER) {
-                    drivers.park(None);
+                    if let Some(drivers) = drivers.as_mut() {
+                        drivers.park(None, is_idle);
+                    }
                     inner.state.swap(EMPTY, Ordering::AcqRel);
                 }
             }
@@ -108,7 +113,9 @@ impl Parker {
     /// a busy worker's way of keeping I/O and timers moving.
     pub(crate) fn poll_drivers(&mut self) {
         if let Some(mut drivers) = self.inner.driver.try_lock() {
-            drivers.park(Some(Duration::ZERO));
+            if let Some(drivers) = drivers.as_mut() {
+                drivers.park(Some(Duration::ZERO), &|| false);
+            }
         }
     }
 }

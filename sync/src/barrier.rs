@@ -102,6 +102,7 @@ impl Barrier {
         BarrierWait {
             barrier: self,
             key: None,
+            is_done: false,
         }
     }
 }
@@ -120,7 +121,10 @@ impl fmt::Debug for Barrier {
 #[derive(Debug)]
 pub struct BarrierWait<'a> {
     barrier: &'a Barrier,
+    /// Set while queued in the current round.
     key: Option<WaiterKey>,
+    /// Set once `Ready` was returned: a second poll must not arrive again.
+    is_done: bool,
 }
 
 impl Future for BarrierWait<'_> {
@@ -128,9 +132,14 @@ impl Future for BarrierWait<'_> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
         let this = &mut *self;
+        assert!(
+            !this.is_done,
+            "barrier wait future polled after it completed; call wait() again for the next round"
+        );
         let mut state = this.barrier.state.lock();
         match this.key {
             None if state.arrived + 1 == this.barrier.parties => {
+                this.is_done = true;
                 let mut wakes = WakeList::new();
                 state.arrived = 0;
                 state.waiters.grant_all(&mut wakes);
@@ -148,6 +157,7 @@ impl Future for BarrierWait<'_> {
                 Grant::Granted | Grant::Closed => {
                     state.waiters.remove(key);
                     this.key = None;
+                    this.is_done = true;
                     Poll::Ready(BarrierWaitResult { is_leader: false })
                 }
             },

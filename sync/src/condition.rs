@@ -119,6 +119,28 @@ impl Condition {
     }
 
     /// Wakes up to `n` waiters, oldest first. Not remembered if nobody waits.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weft_sync::{Condition, Lock};
+    /// # smol::block_on(async {
+    /// let state = Arc::new((Lock::new(0), Condition::new()));
+    /// let (lock, cond) = &*state;
+    /// cond.notify(3); // nobody waits: nothing happens, nothing is remembered
+    /// let waiter = smol::spawn({
+    ///     let state = state.clone();
+    ///     async move {
+    ///         let (lock, cond) = &*state;
+    ///         *cond.wait_for(lock.lock().await, |n| *n > 0).await
+    ///     }
+    /// });
+    /// *lock.lock().await = 1;
+    /// cond.notify(1);
+    /// assert_eq!(waiter.await, 1);
+    /// # });
+    /// ```
     pub fn notify(&self, n: usize) {
         let mut wakes = WakeList::new();
         let mut waiters = self.waiters.lock();

@@ -64,6 +64,21 @@ impl Event {
     }
 
     /// Sets the flag and releases every current waiter (INV-1).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// # smol::block_on(async {
+    /// let go = Arc::new(weft_sync::Event::new());
+    /// let worker = smol::spawn({
+    ///     let go = go.clone();
+    ///     async move { go.wait().await; "ran" }
+    /// });
+    /// go.set();
+    /// assert_eq!(worker.await, "ran");
+    /// # });
+    /// ```
     pub fn set(&self) {
         let mut wakes = WakeList::new();
         let mut state = self.state.lock();

@@ -120,6 +120,16 @@ impl<T: ?Sized> Lock<T> {
     ///
     /// Cancel-safe: if the future is dropped after it was handed the lock,
     /// the lock passes to the next waiter.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # smol::block_on(async {
+    /// let names = weft_sync::Lock::new(Vec::new());
+    /// names.lock().await.push("ada");
+    /// assert_eq!(*names.lock().await, ["ada"]);
+    /// # });
+    /// ```
     #[doc(alias = "acquire")]
     pub async fn lock(&self) -> LockGuard<'_, T> {
         self.semaphore.acquire(1).await;
@@ -127,11 +137,34 @@ impl<T: ?Sized> Lock<T> {
     }
 
     /// Takes the lock if it is free and nobody is waiting for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let lock = weft_sync::Lock::new(1);
+    /// let guard = lock.try_lock().unwrap();
+    /// assert!(lock.try_lock().is_none());
+    /// drop(guard);
+    /// assert!(lock.try_lock().is_some());
+    /// ```
+    #[doc(alias = "try_acquire")]
     pub fn try_lock(&self) -> Option<LockGuard<'_, T>> {
         self.semaphore.try_acquire(1).then(|| LockGuard::new(self))
     }
 
     /// Like [`lock`](Lock::lock), but the guard owns an `Arc` of the lock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// # smol::block_on(async {
+    /// let lock = Arc::new(weft_sync::Lock::new(0));
+    /// let mut guard = lock.clone().lock_owned().await;
+    /// std::thread::spawn(move || *guard += 1).join().unwrap();
+    /// assert_eq!(*lock.lock().await, 1);
+    /// # });
+    /// ```
     pub async fn lock_owned(self: Arc<Self>) -> OwnedLockGuard<T> {
         self.semaphore.acquire(1).await;
         OwnedLockGuard {

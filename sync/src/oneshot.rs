@@ -109,6 +109,15 @@ impl<T> Sender<T> {
     }
 
     /// True once the receiver was dropped: a `send` would fail.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let (tx, rx) = weft_sync::oneshot::channel::<u8>();
+    /// drop(rx);
+    /// assert!(tx.is_closed());
+    /// assert_eq!(tx.send(1), Err(1));
+    /// ```
     pub fn is_closed(&self) -> bool {
         !self.slot.lock().is_receiver_alive
     }
@@ -166,8 +175,8 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         let mut slot = self.slot.lock();
         slot.is_receiver_alive = false;
-        // Drop an unreceived value now, outside nobody's lock but ours, so
-        // its destructor runs on this thread rather than with the sender.
+        // Drop an unreceived value after unlocking, so its destructor never
+        // runs under the slot's lock.
         let value = slot.value.take();
         drop(slot);
         drop(value);

@@ -183,6 +183,17 @@ impl BoundedSemaphore {
     ///
     /// [`ReleaseError`] if no permit is out of circulation, so the count
     /// would exceed the initial one.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = weft_sync::BoundedSemaphore::new(1);
+    /// assert!(sem.release().is_err()); // would make 2 permits out of 1
+    /// sem.try_acquire().unwrap().forget();
+    /// assert_eq!(sem.available_permits(), 0);
+    /// sem.release().unwrap();
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
     #[doc(alias = "add_permits")]
     pub fn release(&self) -> Result<(), ReleaseError> {
         if self.core.release_forgotten() {
@@ -222,6 +233,14 @@ impl PermitSource for BoundedSemaphore {
 impl SemaphorePermit<'_> {
     /// Keeps the permits out of circulation instead of returning them.
     /// A [`BoundedSemaphore`] can put them back with `release()`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// let sem = weft_sync::Semaphore::new(2);
+    /// sem.try_acquire().unwrap().forget();
+    /// assert_eq!(sem.available_permits(), 1);
+    /// ```
     pub fn forget(mut self) {
         self.core.forget(self.permits);
         self.permits = 0;

@@ -71,3 +71,14 @@ fn single_party_barrier_passes_at_once() {
 fn zero_parties_panics() {
     let _ = Barrier::new(0);
 }
+
+/// Polling a finished `wait` again is a bug and panics instead of arriving
+/// in the next round.
+#[test]
+#[should_panic(expected = "polled after it completed")]
+fn wait_polled_after_completion_panics() {
+    let barrier = Barrier::new(1);
+    let mut wait = pin!(barrier.wait());
+    assert!(poll_once(wait.as_mut()).is_ready());
+    let _ = poll_once(wait.as_mut());
+}

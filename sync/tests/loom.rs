@@ -112,19 +112,28 @@ fn rwlock_writer_cancel_vs_reader() {
     });
 }
 
-/// Event: a waiter present at `set` is released even if `clear` follows.
+/// Event: a waiter present at `set` is released even if `clear` follows,
+/// and a cancelled waiter does not absorb the release.
 #[test]
-fn event_set_then_clear_releases_waiter() {
+fn event_set_then_clear_vs_cancel() {
     model(|| {
         let event = Arc::new(Event::new());
+        let cancelled = {
+            let event = event.clone();
+            thread::spawn(move || poll_once_then_drop(event.wait()))
+        };
         let waiter = {
             let event = event.clone();
             thread::spawn(move || block_on(event.wait()))
         };
         event.set();
-        waiter.join().unwrap();
         event.clear();
-        assert!(!event.is_set());
+        // The waiter may not have queued before `clear`; a second `set`
+        // stands for "the program sets it again later".
+        let _ = cancelled.join().unwrap();
+        event.set();
+        waiter.join().unwrap();
+        assert!(event.is_set());
     });
 }
 
@@ -186,6 +195,35 @@ fn queue_get_cancel_vs_put() {
     });
 }
 
+/// Queue: a slot reserved for a cancelled putter reaches the other putter,
+/// and the cancelled put inserted nothing.
+#[test]
+fn queue_put_cancel_vs_get() {
+    model(|| {
+        let queue = Arc::new(Queue::bounded(1));
+        queue.put_nowait(0).unwrap();
+        let cancelled = {
+            let queue = queue.clone();
+            thread::spawn(move || poll_once_then_drop(queue.put(1)))
+        };
+        let putter = {
+            let queue = queue.clone();
+            thread::spawn(move || block_on(queue.put(2)).unwrap())
+        };
+        assert_eq!(block_on(queue.get()), Ok(0));
+        if cancelled.join().unwrap() {
+            assert_eq!(
+                block_on(queue.get()),
+                Ok(1),
+                "a completed put inserted its item"
+            );
+        }
+        putter.join().unwrap();
+        assert_eq!(queue.get_nowait(), Ok(2));
+        assert!(queue.is_empty(), "the cancelled put must not insert");
+    });
+}
+
 /// Queue: `shutdown(true)` wakes a blocked getter and putter.
 #[test]
 fn queue_shutdown_vs_waiters() {
@@ -230,7 +268,7 @@ fn barrier_arrival_vs_cancel() {
             assert!(pin!(barrier.wait()).poll(&mut cx).is_ready());
         }
         // Whichever way the round formed, our wait is released now.
-        assert!(mine.as_mut().poll(&mut cx).is_ready() || mine_first);
+        assert!(mine_first || mine.as_mut().poll(&mut cx).is_ready());
     });
 }
 

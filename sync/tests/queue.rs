@@ -266,3 +266,69 @@ fn errors_display_and_return_the_item() {
     assert_eq!(PutError::ShutDown('a').into_inner(), 'a');
     assert_eq!(GetError::Empty.to_string(), "the queue is empty");
 }
+
+/// Polling a finished `get` again is a bug and panics instead of taking a
+/// second item.
+#[test]
+#[should_panic(expected = "polled after it completed")]
+fn get_polled_after_completion_panics() {
+    let queue = Queue::unbounded();
+    queue.put_nowait(1).unwrap();
+    queue.put_nowait(2).unwrap();
+    let mut get = pin!(queue.get());
+    assert_eq!(poll_once(get.as_mut()), Poll::Ready(Ok(1)));
+    let _ = poll_once(get.as_mut());
+}
+
+/// Blocked getters are served in the order they started waiting: with two
+/// items for three getters, the two oldest get them, whoever runs first
+/// (as in asyncio, a served getter takes the queue's next item when it runs).
+#[test]
+fn getters_are_served_in_fifo_order() {
+    let queue = Queue::unbounded();
+    let mut getters: Vec<_> = (0..3).map(|_| Box::pin(queue.get())).collect();
+    for getter in &mut getters {
+        assert!(poll_once(getter.as_mut()).is_pending());
+    }
+    queue.put_nowait("a").unwrap();
+    queue.put_nowait("b").unwrap();
+    assert!(
+        poll_once(getters[2].as_mut()).is_pending(),
+        "the newest getter is not served"
+    );
+    assert_eq!(poll_once(getters[1].as_mut()), Poll::Ready(Ok("a")));
+    assert_eq!(poll_once(getters[0].as_mut()), Poll::Ready(Ok("b")));
+    queue.put_nowait("c").unwrap();
+    assert_eq!(poll_once(getters[2].as_mut()), Poll::Ready(Ok("c")));
+}
+
+/// Blocked putters insert in the order they started waiting, and a
+/// cancelled putter leaves no trace in the waiting list
+/// (test_cancelled_puts_not_being_held_in_self_putters).
+#[test]
+fn putters_are_served_in_fifo_order_and_cancelled_ones_vanish() {
+    let queue = Queue::bounded(1);
+    queue.put_nowait(0).unwrap();
+    let mut first = pin!(queue.put(1));
+    assert!(poll_once(first.as_mut()).is_pending());
+    {
+        let mut cancelled = pin!(queue.put(99));
+        assert!(poll_once(cancelled.as_mut()).is_pending());
+    }
+    let mut second = pin!(queue.put(2));
+    assert!(poll_once(second.as_mut()).is_pending());
+    assert_eq!(queue.get_nowait(), Ok(0));
+    assert!(
+        poll_once(second.as_mut()).is_pending(),
+        "the first putter owns the free slot"
+    );
+    assert_eq!(poll_once(first.as_mut()), Poll::Ready(Ok(())));
+    assert_eq!(queue.get_nowait(), Ok(1));
+    assert_eq!(poll_once(second.as_mut()), Poll::Ready(Ok(())));
+    assert_eq!(queue.get_nowait(), Ok(2));
+    assert_eq!(
+        queue.get_nowait(),
+        Err(GetError::Empty),
+        "the cancelled put inserted nothing"
+    );
+}

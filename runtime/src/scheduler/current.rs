@@ -8,8 +8,9 @@
 //! it only polls the given future; the workers run the tasks.
 //!
 //! Design: the main future is polled only when its waker fired (a flag set
-//! by [`MainWaker`]), between tasks, so a task-heavy runtime still answers
-//! the main future promptly. If another thread already holds the
+//! by [`MainWaker`]), after each batch of at most `EVENT_INTERVAL` tasks, so
+//! a task-heavy runtime still answers the main future promptly and a main
+//! future that keeps yielding cannot starve the tasks. If another thread already holds the
 //! current-thread core, this `block_on` polls its own future and waits to
 //! take the core over when it is returned (tokio does the same).
 //!
@@ -166,8 +167,11 @@ fn drive<F: Future>(shared: &Arc<Shared>, core: Box<Core>, mut future: Pin<&mut 
                 return output;
             }
         }
+        // Up to EVENT_INTERVAL tasks before the main future is polled again,
+        // even if it is already woken: a main future that keeps yielding must
+        // not starve the tasks it waits for.
         let mut ran = 0;
-        while ran < EVENT_INTERVAL && !main.woken.load(Ordering::Acquire) && !shared.is_shutdown() {
+        while ran < EVENT_INTERVAL && !shared.is_shutdown() {
             let core = guard
                 .core
                 .as_mut()
@@ -188,7 +192,7 @@ fn drive<F: Future>(shared: &Arc<Shared>, core: Box<Core>, mut future: Pin<&mut 
                 .core
                 .as_mut()
                 .expect("block_on holds the core (SCHED-1)");
-            core.parker.park();
+            core.parker.park(&|| shared.is_idle());
             shared.remotes[core.index]
                 .metrics
                 .incr(WorkerCounter::Parks);

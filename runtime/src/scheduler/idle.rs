@@ -163,6 +163,13 @@ impl Idle {
         !self.sleepers.lock().contains(&worker)
     }
 
+    /// True if every worker is parked (none running or searching).
+    pub(crate) fn is_all_parked(&self) -> bool {
+        // SeqCst: as the notifier's load (N3); an approximate answer is
+        // re-checked on the next park.
+        self.state.load(Ordering::SeqCst) >> UNPARKED_SHIFT == 0
+    }
+
     /// How many workers are searching now (for tests and metrics).
     #[cfg(test)]
     fn num_searching(&self) -> usize {

@@ -298,6 +298,14 @@ impl Shared {
         !self.injector.is_empty() || self.remotes.iter().any(|remote| !remote.stealer.is_empty())
     }
 
+    /// True if nothing is runnable anywhere: every worker is parked and no
+    /// queue another worker could take from holds a task. Decides whether a
+    /// paused clock may jump (`driver.rs`).
+    pub(crate) fn is_idle(&self) -> bool {
+        let workers_parked = self.flavor == Flavor::CurrentThread || self.idle.is_all_parked();
+        workers_parked && !self.has_stealable_work()
+    }
+
     /// Polls one task on worker `index`, counting it and timing it if asked.
     pub(crate) fn run_task(&self, index: usize, task: Runnable) {
         self.remotes[index].metrics.incr(WorkerCounter::Polls);
@@ -409,6 +417,7 @@ impl Shared {
                 Steal::Retry => continue,
             }
         }
+        self.driver.shutdown();
     }
 }
 

@@ -215,7 +215,7 @@ fn park(shared: &Shared, mut core: Box<Core>) -> Box<Core> {
     }
     core.is_searching = false;
     while !shared.is_shutdown() {
-        core.parker.park();
+        core.parker.park(&|| shared.is_idle());
         shared.remotes[core.index]
             .metrics
             .incr(WorkerCounter::Parks);

@@ -348,3 +348,35 @@ fn task_of(ptr: *const ()) -> RawTask {
         NonNull::new(ptr as *mut Header).expect("a task waker's data is a non-null task pointer");
     RawTask { ptr }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::{Cell, Header};
+    use std::future::Future;
+    use std::mem::size_of;
+
+    /// The budget of issue 2: the header fits one 64-byte cache line.
+    #[test]
+    fn header_fits_in_64_bytes() {
+        assert!(
+            size_of::<Header>() <= 64,
+            "Header is {} bytes",
+            size_of::<Header>()
+        );
+    }
+
+    /// A no-op task's whole block, with a pointer-sized scheduler reference
+    /// (the runtime's is an `Arc`), stays well under tokio's 256 bytes.
+    #[test]
+    fn noop_task_block_is_at_most_128_bytes() {
+        fn block_size<F: Future>(_: &F) -> usize {
+            size_of::<Cell<F, std::sync::Arc<u8>>>()
+        }
+        let size = block_size(&async {});
+        assert!(size <= 128, "a no-op task takes {size} bytes");
+        println!(
+            "no-op task block: {size} bytes, header: {} bytes",
+            size_of::<Header>()
+        );
+    }
+}

@@ -30,6 +30,8 @@ pub struct Get<'a, S: QueueStorage> {
     queue: &'a GenericQueue<S>,
     /// Set while queued for an item.
     key: Option<WaiterKey>,
+    /// Set once `Ready` was returned: a second poll must not take another item.
+    is_done: bool,
 }
 
 /// Future of [`GenericQueue::join`].
@@ -128,7 +130,11 @@ impl<S: QueueStorage> Drop for Put<'_, S> {
 
 impl<'a, S: QueueStorage> Get<'a, S> {
     pub(super) fn new(queue: &'a GenericQueue<S>) -> Self {
-        Get { queue, key: None }
+        Get {
+            queue,
+            key: None,
+            is_done: false,
+        }
     }
 }
 
@@ -137,6 +143,20 @@ impl<S: QueueStorage> Future for Get<'_, S> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
+        assert!(
+            !this.is_done,
+            "queue get future polled after it completed; call get() again"
+        );
+        let poll = this.poll_item(cx);
+        this.is_done = poll.is_ready();
+        poll
+    }
+}
+
+impl<S: QueueStorage> Get<'_, S> {
+    /// R1–R4 against the getters' list (INV-1, INV-3, INV-5).
+    fn poll_item(&mut self, cx: &mut Context<'_>) -> Poll<Result<S::Item, QueueShutDown>> {
+        let this = self;
         let mut wakes = WakeList::new();
         let mut state = this.queue.state.lock();
         match this.key {

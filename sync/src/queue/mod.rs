@@ -17,6 +17,11 @@
 //! a `put()` inserts its item only when it returns `Ready(Ok)`, so a dropped
 //! `put()` has inserted nothing.
 //!
+//! Fairness is about *who* is served: getters (and putters) are granted in
+//! arrival order. Which item a granted getter receives is decided when it
+//! runs: the storage's next item at that moment, as in asyncio, where a
+//! woken getter calls `get_nowait`.
+//!
 //! Rejected: handing the item itself to the getter's node. It would bypass
 //! the storage order (a PriorityQueue must give the smallest item at the
 //! moment of the `get`) and makes `shutdown(immediate)` chase items through
@@ -247,6 +252,15 @@ impl<S: QueueStorage> GenericQueue<S> {
     ///
     /// [`PutError::Full`] if no slot is free or earlier `put`s are waiting;
     /// [`PutError::ShutDown`] after `shutdown`. Both give the item back.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_sync::{PutError, Queue};
+    /// let queue = Queue::bounded(1);
+    /// queue.put_nowait('a').unwrap();
+    /// assert_eq!(queue.put_nowait('b'), Err(PutError::Full('b')));
+    /// ```
     #[doc(alias = "try_put")]
     pub fn put_nowait(&self, item: S::Item) -> Result<(), PutError<S::Item>> {
         let mut wakes = WakeList::new();
@@ -269,6 +283,18 @@ impl<S: QueueStorage> GenericQueue<S> {
     ///
     /// [`GetError::Empty`] if no item is free (all remaining items may be
     /// promised to waiting getters); [`GetError::ShutDown`] once shut down and drained.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_sync::{GetError, Queue};
+    /// let queue = Queue::unbounded();
+    /// assert_eq!(queue.get_nowait(), Err(GetError::Empty));
+    /// queue.put_nowait(1).unwrap();
+    /// assert_eq!(queue.get_nowait(), Ok(1));
+    /// queue.shutdown(false);
+    /// assert_eq!(queue.get_nowait(), Err(GetError::ShutDown));
+    /// ```
     #[doc(alias = "try_get")]
     pub fn get_nowait(&self) -> Result<S::Item, GetError> {
         let mut wakes = WakeList::new();
@@ -292,6 +318,19 @@ impl<S: QueueStorage> GenericQueue<S> {
     /// # Panics
     ///
     /// If called more times than items were put.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # smol::block_on(async {
+    /// let queue = weft_sync::Queue::unbounded();
+    /// queue.put_nowait("job").unwrap();
+    /// let job = queue.get().await.unwrap();
+    /// // ... handle `job` ...
+    /// queue.task_done();
+    /// queue.join().await; // returns: every job is done
+    /// # });
+    /// ```
     pub fn task_done(&self) {
         let mut wakes = WakeList::new();
         let mut state = self.state.lock();
@@ -316,6 +355,20 @@ impl<S: QueueStorage> GenericQueue<S> {
     /// fail and return their item; `get`s drain the remaining items, then
     /// fail. With `immediate`, the remaining items are dropped and counted as
     /// done for `join`. Every blocked putter (and, once empty, getter) wakes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_sync::{Queue, QueueShutDown};
+    /// # smol::block_on(async {
+    /// let queue = Queue::unbounded();
+    /// queue.put_nowait(1).unwrap();
+    /// queue.shutdown(false);
+    /// assert_eq!(queue.put(2).await, Err(QueueShutDown(2))); // the item comes back
+    /// assert_eq!(queue.get().await, Ok(1)); // what was queued drains
+    /// assert!(queue.get().await.is_err());
+    /// # });
+    /// ```
     pub fn shutdown(&self, immediate: bool) {
         let mut wakes = WakeList::new();
         let mut dropped = Vec::new();
@@ -371,6 +424,21 @@ impl<S: QueueStorage> GenericQueue<S> {
 
     /// The items as a [`Stream`](futures_core::Stream) (`async for item in
     /// queue`); it ends once the queue is shut down and drained.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_core::Stream;
+    /// use std::pin::pin;
+    /// # smol::block_on(async {
+    /// let queue = weft_sync::Queue::unbounded();
+    /// queue.put_nowait(1).unwrap();
+    /// queue.shutdown(false);
+    /// let mut items = pin!(queue.stream());
+    /// let next = std::future::poll_fn(|cx| items.as_mut().poll_next(cx));
+    /// assert_eq!(next.await, Some(1));
+    /// # });
+    /// ```
     pub fn stream(&self) -> QueueStream<'_, S> {
         QueueStream::new(self)
     }

@@ -1,0 +1,127 @@
+//! The timer and I/O drivers are wired in: sleeps and sockets work on both
+//! flavours, on workers and in `block_on`, and a paused clock jumps to the
+//! next timer when the runtime is idle.
+
+use std::time::Duration;
+use weft_io::io::{AsyncReadExt, AsyncWriteExt};
+use weft_io::net::{TcpListener, TcpStream};
+use weft_runtime::{Builder, Runtime};
+
+fn runtimes() -> Vec<Runtime> {
+    vec![
+        Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap(),
+        Builder::new_current_thread().build().unwrap(),
+    ]
+}
+
+/// A real-clock sleep inside a spawned task and in `block_on` completes
+/// and lasts at least its duration.
+#[test]
+fn sleep_completes_in_tasks_and_block_on() {
+    for rt in runtimes() {
+        let start = std::time::Instant::now();
+        rt.block_on(async {
+            let task = weft_runtime::spawn(weft_timer::sleep(Duration::from_millis(20)));
+            weft_timer::sleep(Duration::from_millis(10)).await;
+            task.await.unwrap();
+        });
+        assert!(start.elapsed() >= Duration::from_millis(20));
+    }
+}
+
+/// With `start_paused(true)`, an idle runtime jumps its clock to the next
+/// timer: an hour of sleeps finishes at once (current-thread flavour).
+#[test]
+fn paused_clock_auto_advances_when_idle_current_thread() {
+    let rt = Builder::new_current_thread()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let virtual_elapsed = rt.block_on(async {
+        let begin = weft_timer::Instant::now();
+        let task = weft_runtime::spawn(weft_timer::sleep(Duration::from_secs(3600)));
+        weft_timer::sleep(Duration::from_secs(60)).await;
+        task.await.unwrap();
+        begin.elapsed()
+    });
+    assert!(
+        virtual_elapsed >= Duration::from_secs(3600),
+        "{virtual_elapsed:?}"
+    );
+    assert!(
+        start.elapsed() < Duration::from_secs(30),
+        "the paused clock must not sleep in real time"
+    );
+}
+
+/// The same on the multi-thread flavour: the clock jumps once every worker is idle.
+#[test]
+fn paused_clock_auto_advances_when_idle_multi_thread() {
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let start = std::time::Instant::now();
+    rt.block_on(async {
+        let tasks: Vec<_> = (1..=10)
+            .map(|minutes| {
+                weft_runtime::spawn(weft_timer::sleep(Duration::from_secs(60 * minutes)))
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    assert!(start.elapsed() < Duration::from_secs(30));
+}
+
+/// A TCP echo over loopback between two tasks works on both flavours.
+#[test]
+fn tcp_echo_between_tasks() {
+    for rt in runtimes() {
+        let echoed = rt.block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let server = weft_runtime::spawn(async move {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut buf = [0u8; 5];
+                stream.read_exact(&mut buf).await.unwrap();
+                stream.write_all(&buf).await.unwrap();
+            });
+            let mut client = TcpStream::connect(addr).await.unwrap();
+            client.write_all(b"hello").await.unwrap();
+            let mut buf = [0u8; 5];
+            client.read_exact(&mut buf).await.unwrap();
+            server.await.unwrap();
+            buf
+        });
+        assert_eq!(&echoed, b"hello");
+    }
+}
+
+/// Timer and reactor handles are current on worker and blocking threads.
+#[test]
+fn driver_handles_are_current_on_every_runtime_thread() {
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        assert!(weft_timer::Handle::try_current().is_some());
+        assert!(
+            weft_runtime::spawn(async { weft_io::Handle::try_current().is_some() })
+                .await
+                .unwrap()
+        );
+        assert!(
+            weft_runtime::spawn_blocking(|| weft_timer::Handle::try_current().is_some())
+                .await
+                .unwrap()
+        );
+    });
+}
