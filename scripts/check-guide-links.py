@@ -26,6 +26,10 @@ fenced code blocks:
 
 Links with a scheme (`https:`, `mailto:` ...) are not fetched.
 
+3. Every chapter of the guide (a file named `NN-*.md` under docs/guide/)
+   must hold at least one diagram (a fenced ```text or ```mermaid block)
+   and end with an exercise (a `## Exercise` heading).
+
 Exit status: 0 when every link resolves, 1 when any is broken (each broken
 link is listed as `file:line: problem`), 2 on bad usage.
 """
@@ -136,6 +140,23 @@ def definitions(name):
     ]
 
 
+CHAPTER = re.compile(r"^\d\d-.*\.md$")
+
+
+def chapter_problems(path):
+    """Structural problems of a guide chapter (rule 3), as messages."""
+    if not CHAPTER.match(os.path.basename(path)):
+        return []
+    with open(path, encoding="utf-8") as f:
+        text = f.read()
+    problems = []
+    if not re.search(r"^\s*```(?:text|mermaid)\s*$", text, re.MULTILINE):
+        problems.append("chapter has no diagram (a ```text or ```mermaid block)")
+    if not re.search(r"^## Exercise", text, re.MULTILINE):
+        problems.append("chapter has no '## Exercise' section")
+    return problems
+
+
 def main(argv):
     if any(a in ("-h", "--help") for a in argv):
         print(__doc__.strip())
@@ -143,6 +164,9 @@ def main(argv):
     broken = 0
     checked = 0
     for md in markdown_files(argv):
+        for problem in chapter_problems(md):
+            broken += 1
+            print(f"{os.path.relpath(md, REPO)}: {problem}")
         for number, text, target in links_outside_code(md):
             checked += 1
             problem = check_link(md, text, target)
@@ -150,7 +174,7 @@ def main(argv):
                 broken += 1
                 print(f"{os.path.relpath(md, REPO)}:{number}: {problem}")
     if broken:
-        print(f"check-guide-links: {broken} broken link(s) out of {checked}", file=sys.stderr)
+        print(f"check-guide-links: {broken} problem(s); {checked} links checked", file=sys.stderr)
         return 1
     print(f"check-guide-links: all {checked} links resolve")
     return 0
