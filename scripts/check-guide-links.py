@@ -23,15 +23,15 @@ fenced code blocks:
    A code span that contains a `/` or a `.` (a path such as
    `runtime/src/task/`) is a file name, not an item, and only rule 1
    applies.
-
-Links with a scheme (`https:`, `mailto:` ...) are not fetched.
-
 3. Every chapter of the guide (a file named `NN-*.md` under docs/guide/)
    must hold at least one diagram (a fenced ```text or ```mermaid block)
    and end with an exercise (a `## Exercise` heading).
 
-Exit status: 0 when every link resolves, 1 when any is broken (each broken
-link is listed as `file:line: problem`), 2 on bad usage.
+Links with a scheme (`https:`, `mailto:` ...) are not fetched.
+
+Exit status: 0 when everything holds, 1 when anything is broken (each
+problem is listed as `file:line: problem` on stdout, with a count on
+stderr), 2 on bad usage (a path that does not exist).
 """
 
 import os
