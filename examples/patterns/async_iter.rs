@@ -2,9 +2,16 @@
 //! async generator).
 //!
 //! Rust's async iterator is the `Stream` trait (`weft::stream::Stream`).
-//! `Pages` below is the async generator written by hand: `poll_next` starts
-//! the next page's fetch when asked and yields the page when it arrives, so
-//! only one page is in memory at a time. `while let Some(page) =
+//! Rust has no `yield` in async code yet, so the generator is written one of
+//! two ways, both shown here:
+//! - `weft::stream::unfold(state, step)`: an async step function that
+//!   returns the next item and the next state (`pages_generator`); the
+//!   closest thing to `async def ... yield`;
+//! - a type implementing `Stream::poll_next` by hand (`Pages`), which shows
+//!   what `unfold` does underneath: start the next page's fetch when asked,
+//!   yield the page when it arrives.
+//!
+//! Either way only one page is in memory at a time. `while let Some(page) =
 //! pages.next().await` is the `async for` loop, and `StreamExt` adds `map`,
 //! `filter`, `take` and `collect`.
 
@@ -74,6 +81,17 @@ impl Stream for Pages {
     }
 }
 
+/// The same generator as an async step function: `state` is the next page
+/// number; returning `None` ends the stream.
+fn pages_generator(url: &'static str, max_pages: u32) -> impl Stream<Item = Page> + Unpin {
+    weft::stream::unfold(1, move |number| async move {
+        if number > max_pages {
+            return None;
+        }
+        Some((fetch_page(url, number).await, number + 1))
+    })
+}
+
 /// Walks five pages one by one, then pipes a stream through StreamExt.
 pub async fn run() -> String {
     let mut pages = fetch_pages("https://api.example.com", 5);
@@ -87,12 +105,12 @@ pub async fn run() -> String {
             page.items[0]
         );
     }
-    let even_pages: Vec<u32> = fetch_pages("https://api.example.com", 10)
+    let even_pages: Vec<u32> = pages_generator("https://api.example.com", 10)
         .filter(|page| page.number % 2 == 0)
         .map(|page| page.number)
         .take(2)
         .collect()
         .await;
-    println!("  filter/map/take(2) stopped after page 4: {even_pages:?}");
+    println!("  unfold generator through filter/map/take(2), stopped after page 4: {even_pages:?}");
     format!("streamed 5 pages ({items} items) lazily; take(2) fetched only what it needed")
 }

@@ -181,6 +181,18 @@ impl<T> TaskGroup<T> {
 
     /// Waits for every task and returns all results in completion order,
     /// leaving the group empty. Errors and panics are returned, not raised.
+    ///
+    /// ```
+    /// weft_runtime::run(async {
+    ///     let mut group = weft_runtime::compose::TaskGroup::new();
+    ///     group.spawn(async { Ok(1) });
+    ///     group.spawn(async { Err("no luck") });
+    ///     let results = group.join_all().await;
+    ///     let failures = results.iter().filter(|r| matches!(r, Ok(Err(_)))).count();
+    ///     assert_eq!((results.len(), failures), (2, 1));
+    ///     assert!(group.is_empty());
+    /// });
+    /// ```
     pub async fn join_all(&mut self) -> Vec<Result<T, JoinError>> {
         let mut results = Vec::with_capacity(self.len);
         while let Some(result) = self.join_next().await {
@@ -192,6 +204,18 @@ impl<T> TaskGroup<T> {
     /// Aborts every task in the group. They stay in the group until joined:
     /// each then yields its output if it had already finished, or a
     /// cancelled `JoinError`.
+    ///
+    /// ```
+    /// weft_runtime::run(async {
+    ///     let mut group = weft_runtime::compose::TaskGroup::new();
+    ///     for _ in 0..3 {
+    ///         group.spawn(std::future::pending::<()>());
+    ///     }
+    ///     group.abort_all();
+    ///     let results = group.join_all().await;
+    ///     assert!(results.iter().all(|r| r.as_ref().is_err_and(|e| e.is_cancelled())));
+    /// });
+    /// ```
     pub fn abort_all(&mut self) {
         for handle in self.slots.iter().flatten() {
             handle.abort();
