@@ -229,3 +229,27 @@ fn a_dropped_join_next_loses_no_result() {
     });
     assert_eq!(results, [0, 1, 2]);
 }
+
+/// `TaskGroup::spawn` is `#[track_caller]`: the task dump names the line
+/// that called it, not a line inside weft.
+#[test]
+fn task_group_members_are_reported_at_the_callers_line() {
+    let files = weft::run(async {
+        let mut group = TaskGroup::new();
+        group.spawn(std::future::pending::<()>());
+        let dump = weft::Handle::current().dump();
+        let files: Vec<String> = dump
+            .tasks()
+            .iter()
+            .map(|task| task.spawned_at().file().to_string())
+            .collect();
+        group.abort_all();
+        files
+    });
+    assert!(
+        files
+            .iter()
+            .any(|file| file.ends_with("patterns_compose.rs")),
+        "spawn sites: {files:?}"
+    );
+}
