@@ -253,3 +253,61 @@ fn task_group_members_are_reported_at_the_callers_line() {
         "spawn sites: {files:?}"
     );
 }
+
+/// Stress: thousands of members on a multi-thread runtime, half of them
+/// aborted from a blocking-pool thread while they run. Every member is
+/// joined exactly once (finished or cancelled), the ones never aborted all
+/// finish, and every future is dropped exactly once.
+#[test]
+fn stress_task_group_with_aborts_from_another_thread() {
+    const MEMBERS: usize = 4_000;
+    let drops = Arc::new(AtomicUsize::new(0));
+    let (finished, cancelled, untouched_finished) = weft::run({
+        let drops = Arc::clone(&drops);
+        async move {
+            let mut group = TaskGroup::new();
+            let mut to_abort = Vec::new();
+            for i in 0..MEMBERS {
+                let guard = DropCount(Arc::clone(&drops));
+                let abort = group.spawn(async move {
+                    let _guard = guard;
+                    for _ in 0..i % 4 {
+                        weft::yield_now().await;
+                    }
+                    i
+                });
+                if i % 2 == 1 {
+                    to_abort.push(abort);
+                }
+            }
+            let aborter = weft::spawn_blocking(move || to_abort.iter().for_each(|h| h.abort()));
+            let results = group.join_all().await;
+            aborter.await.expect("the aborting thread does not panic");
+            let finished: Vec<usize> = results
+                .iter()
+                .filter_map(|r| r.as_ref().ok().copied())
+                .collect();
+            let cancelled = results
+                .iter()
+                .filter(|r| r.as_ref().is_err_and(|e| e.is_cancelled()))
+                .count();
+            let untouched = finished.iter().filter(|i| *i % 2 == 0).count();
+            (finished.len(), cancelled, untouched)
+        }
+    });
+    assert_eq!(
+        finished + cancelled,
+        MEMBERS,
+        "every member joined exactly once"
+    );
+    assert_eq!(
+        untouched_finished,
+        MEMBERS / 2,
+        "members never aborted all finish"
+    );
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        MEMBERS,
+        "every future dropped exactly once"
+    );
+}
