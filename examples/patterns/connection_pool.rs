@@ -161,6 +161,21 @@ impl Pool {
         let _total_permit = self.total.acquire().await;
         host.in_flight.enter();
         self.in_flight.enter();
+        let body = self.get_on_idle_or_new(&host, addr, path).await;
+        self.in_flight.leave();
+        host.in_flight.leave();
+        body
+    }
+
+    /// One request on a reused connection if one is idle, else on a new
+    /// one; the connection goes back to the idle list if the exchange
+    /// succeeded (a failed one may be mid-response, so it is dropped).
+    async fn get_on_idle_or_new(
+        &self,
+        host: &Host,
+        addr: SocketAddr,
+        path: &str,
+    ) -> io::Result<String> {
         let reused = host.idle.lock().expect("idle lock not poisoned").pop();
         let mut conn = match reused {
             Some(conn) => conn,
@@ -173,13 +188,9 @@ impl Pool {
                 }
             }
         };
-        let body = conn.get(addr, path).await;
-        if body.is_ok() {
-            host.idle.lock().expect("idle lock not poisoned").push(conn); // keep-alive
-        }
-        self.in_flight.leave();
-        host.in_flight.leave();
-        body
+        let body = conn.get(addr, path).await?;
+        host.idle.lock().expect("idle lock not poisoned").push(conn); // keep-alive
+        Ok(body)
     }
 }
 
