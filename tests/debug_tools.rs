@@ -243,9 +243,10 @@ fn ignore_policy_keeps_the_runtime_running() {
 }
 
 /// Runs a fixed workload on a fresh current-thread runtime built with
-/// `rng_seed(seed)` and returns the order in which task steps were polled
-/// (labels, not ids: ids differ between runtimes of one process).
-fn poll_order_trace(seed: u64) -> Vec<(u32, u32)> {
+/// `rng_seed(seed)` and the paused clock, and returns the order in which
+/// task steps were polled with the (virtual) time of each (labels, not
+/// ids: ids differ between runtimes of one process).
+fn poll_order_trace(seed: u64) -> Vec<(u32, u32, u64)> {
     const WORKERS: u32 = 16;
     const STEPS: u32 = 8;
     let rt = weft::Builder::new_current_thread()
@@ -253,15 +254,17 @@ fn poll_order_trace(seed: u64) -> Vec<(u32, u32)> {
         .start_paused(true)
         .build()
         .expect("runtime builds");
-    let trace: Arc<Mutex<Vec<(u32, u32)>>> = Arc::default();
+    let trace: Arc<Mutex<Vec<(u32, u32, u64)>>> = Arc::default();
     rt.block_on(async {
+        let start = weft::time::Instant::now();
         let queue = Arc::new(Queue::bounded(4));
         let joins: Vec<_> = (0..WORKERS)
             .map(|label| {
                 let (trace, queue) = (trace.clone(), queue.clone());
                 weft::spawn(async move {
                     for step in 0..STEPS {
-                        trace.lock().unwrap().push((label, step));
+                        let at_ms = start.elapsed().as_millis() as u64;
+                        trace.lock().unwrap().push((label, step, at_ms));
                         // Producers and consumers hand items over through a
                         // small queue, so wake order matters, not only spawn order.
                         if label % 2 == 0 {
@@ -271,6 +274,12 @@ fn poll_order_trace(seed: u64) -> Vec<(u32, u32)> {
                         }
                         if (label + step) % 3 == 0 {
                             weft::yield_now().await;
+                        }
+                        // Timers on the paused clock: the runtime jumps the
+                        // clock to the next deadline when nothing else runs.
+                        if label % 4 == 1 {
+                            let millis = u64::from((label * 7 + step * 3) % 11);
+                            weft::time::sleep(Duration::from_millis(millis)).await;
                         }
                     }
                 })
@@ -291,6 +300,10 @@ fn same_seed_gives_the_same_poll_order_on_the_current_thread_runtime() {
     within("seeded trace", LIMIT, || {
         let first = poll_order_trace(7);
         assert_eq!(first.len(), 16 * 8);
+        assert!(
+            first.iter().any(|&(_, _, at_ms)| at_ms > 0),
+            "the sleeps moved the paused clock"
+        );
         for _ in 0..3 {
             assert_eq!(
                 poll_order_trace(7),

@@ -279,7 +279,6 @@ fn event_set_with_a_panicking_first_waker_still_wakes_every_other_waiter() {
 /// The panicking waker is one of the later waiters (past the primitive's
 /// small inline batch of wakers).
 #[test]
-#[ignore = "bug: weft-sync WakeList::wake_collected drops the spilled wakers after a panicking one unwoken (lost wakeup)"]
 fn event_set_with_a_panicking_later_waker_still_wakes_every_other_waiter() {
     within("panicking later waker", LIMIT, || {
         event_set_with_one_panicking_waiter(5)
@@ -290,7 +289,6 @@ fn event_set_with_a_panicking_later_waker_still_wakes_every_other_waiter() {
 /// the caller, the second must not turn into a panic during unwinding,
 /// which would abort the process (checked in a child process).
 #[test]
-#[ignore = "bug: weft-sync WakeList wakes again in Drop while unwinding, so a second panicking waker aborts the process"]
 fn two_panicking_wakers_in_one_wake_batch_do_not_abort_the_process() {
     let status = in_child_process(
         "two_panicking_wakers_in_one_wake_batch_do_not_abort_the_process",
