@@ -306,6 +306,9 @@ impl Builder {
         let started = std::thread::Builder::new()
             .name(self.thread_name.clone())
             .spawn(move || {
+                // Dropped last: the worker counts as exited only after its
+                // stop hook ran, even if something unwinds.
+                let _exited = worker::ExitGuard(handle.shared.clone());
                 if let Some(on_start) = on_start {
                     contain_panic(|| on_start());
                 }
