@@ -179,7 +179,7 @@ impl BlockingPool {
     }
 
     /// Threads alive now.
-    pub(crate) fn num_threads(&self) -> usize {
+    pub(crate) fn num_alive(&self) -> usize {
         self.inner.state.lock().num_alive
     }
 

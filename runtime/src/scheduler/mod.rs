@@ -356,7 +356,7 @@ impl Shared {
             spawned_tasks: self.metrics.spawned.load(Ordering::Relaxed),
             injected: self.metrics.injected.load(Ordering::Relaxed),
             alive_tasks: self.owned.len() as u64,
-            blocking_threads: self.blocking.num_threads() as u64,
+            blocking_threads: self.blocking.num_alive() as u64,
             ..RuntimeMetrics::default()
         };
         metrics.sum_workers(self.remotes.iter().map(|remote| &remote.metrics));
