@@ -7,8 +7,9 @@
 //! Design: shutdown is explicit steps in one place, so their order is
 //! visible: (1) tell workers to stop and wake them, (2) wait for them to
 //! exit, (3) cancel every task left in the owned list, dropping its future
-//! on this thread, (4) release every queued reference, (5) stop the
-//! blocking pool. Futures are dropped after the workers stopped, so no
+//! on this thread, (4) release every queued reference and drop the timer
+//! and I/O drivers (sockets and timers still held outside learn that their
+//! runtime is gone), (5) stop the blocking pool. Futures are dropped after the workers stopped, so no
 //! worker can be polling a task whose future is being dropped.
 //!
 //! Invariants: SCHED-3 (`scheduler`); after `drop` returns, every

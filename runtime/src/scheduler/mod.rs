@@ -412,7 +412,8 @@ impl Shared {
     }
 
     /// The last steps of shutdown, once the workers are gone (SCHED-3):
-    /// cancel every task, then drop every queued reference (SCHED-2).
+    /// cancel every task, drop every queued reference (SCHED-2), then the
+    /// drivers (DRV-3).
     pub(crate) fn shutdown_tasks(&self) {
         let cores: Vec<Box<Core>> = std::mem::take(&mut *self.idle_cores.lock());
         drop(cores);
