@@ -247,6 +247,9 @@ impl Inner {
         state.num_threads -= 1;
         drop(state);
         drop(enter);
+        // Before counting out: shutdown must not return while this thread
+        // still keeps the runtime alive.
+        drop(handle);
         if let Some(on_stop) = &self.config.on_stop {
             contain_panic(|| on_stop());
         }

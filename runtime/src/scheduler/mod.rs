@@ -418,14 +418,26 @@ impl Shared {
         let cores: Vec<Box<Core>> = std::mem::take(&mut *self.idle_cores.lock());
         drop(cores);
         self.owned.close_and_shutdown_all();
-        loop {
-            match self.injector.steal() {
-                Steal::Success(task) => drop(task),
-                Steal::Empty => break,
-                Steal::Retry => continue,
-            }
+        drain(|| self.injector.steal());
+        // A worker's deque outlives its `Worker` handle: its buffer is shared
+        // with the `Stealer` kept here, so queued tasks (each holding an
+        // `Arc` of this `Shared`) must be taken out, or they would keep the
+        // runtime alive in a cycle.
+        for remote in self.remotes.iter() {
+            drain(|| remote.stealer.steal());
         }
         self.driver.shutdown();
+    }
+}
+
+/// Drops every task `steal` yields until it reports `Empty`.
+fn drain(steal: impl Fn() -> Steal<Runnable>) {
+    loop {
+        match steal() {
+            Steal::Success(task) => drop(task),
+            Steal::Empty => break,
+            Steal::Retry => continue,
+        }
     }
 }
 
