@@ -258,9 +258,10 @@ impl Builder {
         runtime_slot
             .set(Arc::downgrade(&shared))
             .unwrap_or_else(|_| unreachable!("set once, here"));
-        let runtime = Runtime::from_handle(Handle { shared });
+        let mut runtime = Runtime::from_handle(Handle { shared });
         for core in cores {
-            self.start_worker(runtime.handle(), core)?;
+            let thread = self.start_worker(runtime.handle(), core)?;
+            runtime.add_worker_thread(thread);
         }
         Ok(runtime)
     }
@@ -297,7 +298,11 @@ impl Builder {
     }
 
     /// Starts one worker thread driving `core`.
-    fn start_worker(&self, handle: &Handle, core: Box<Core>) -> io::Result<()> {
+    fn start_worker(
+        &self,
+        handle: &Handle,
+        core: Box<Core>,
+    ) -> io::Result<std::thread::JoinHandle<()>> {
         let handle = handle.clone();
         let on_start = self.on_thread_start.clone();
         let on_stop = self.on_thread_stop.clone();
@@ -306,6 +311,9 @@ impl Builder {
         let started = std::thread::Builder::new()
             .name(self.thread_name.clone())
             .spawn(move || {
+                // Dropped last: the worker counts as exited only after its
+                // stop hook ran, even if something unwinds.
+                let _exited = worker::ExitGuard(handle.shared.clone());
                 if let Some(on_start) = on_start {
                     contain_panic(|| on_start());
                 }
@@ -318,13 +326,11 @@ impl Builder {
                     contain_panic(|| on_stop());
                 }
             });
-        if let Err(err) = started {
+        started.inspect_err(|_| {
             let mut live = shared.live_workers.lock();
             *live -= 1;
             shared.core_returned.notify_all();
-            return Err(err);
-        }
-        Ok(())
+        })
     }
 }
 

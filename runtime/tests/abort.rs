@@ -192,3 +192,35 @@ fn destructors_run_once_under_concurrent_abort() {
     });
     assert_eq!(drops.load(Ordering::SeqCst), TASKS);
 }
+
+/// A queued `spawn_blocking` closure aborted before a pool thread takes it
+/// never runs; one already running finishes and keeps its output.
+#[test]
+fn abort_of_a_queued_blocking_closure_prevents_it_from_running() {
+    let rt = Builder::new_current_thread()
+        .max_blocking_threads(1)
+        .build()
+        .unwrap();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    let running = rt.spawn_blocking(move || {
+        started_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+        "finished"
+    });
+    started_rx.recv().unwrap();
+    let ran = Arc::new(AtomicBool::new(false));
+    let ran2 = ran.clone();
+    let queued = rt.spawn_blocking(move || ran2.store(true, Ordering::SeqCst));
+    queued.abort();
+    running.abort();
+    release_tx.send(()).unwrap();
+    let (running, queued) = rt.block_on(async { (running.await, queued.await) });
+    assert_eq!(
+        running.unwrap(),
+        "finished",
+        "a started closure cannot be stopped"
+    );
+    assert!(queued.unwrap_err().is_cancelled());
+    assert!(!ran.load(Ordering::SeqCst));
+}

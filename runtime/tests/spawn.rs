@@ -310,3 +310,65 @@ async fn yield_a_hundred_times() {
         weft_runtime::yield_now().await;
     }
 }
+
+/// no_starvation: two tasks that wake each other forever (each wake puts
+/// the other in the LIFO slot) cannot starve a third task in the queue,
+/// on either flavour: the LIFO cap sends the pair to the back of the queue.
+#[test]
+fn no_starvation_ping_pong_pair_cannot_starve_the_queue() {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Mutex;
+    use std::task::{Context, Poll, Waker};
+
+    /// Wakes its partner on every poll, until `done`.
+    struct PingPong {
+        mine: Arc<Mutex<Option<Waker>>>,
+        partner: Arc<Mutex<Option<Waker>>>,
+        done: Arc<AtomicBool>,
+    }
+    impl Future for PingPong {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.done.load(Ordering::SeqCst) {
+                if let Some(partner) = self.partner.lock().unwrap().take() {
+                    partner.wake();
+                }
+                return Poll::Ready(());
+            }
+            *self.mine.lock().unwrap() = Some(cx.waker().clone());
+            if let Some(partner) = self.partner.lock().unwrap().take() {
+                partner.wake();
+            }
+            Poll::Pending
+        }
+    }
+    for rt in [current_thread(), multi_thread()] {
+        let done = Arc::new(AtomicBool::new(false));
+        let (a, b) = (Arc::new(Mutex::new(None)), Arc::new(Mutex::new(None)));
+        let finished = rt.block_on({
+            let done = done.clone();
+            async move {
+                let ping = weft_runtime::spawn(PingPong {
+                    mine: a.clone(),
+                    partner: b.clone(),
+                    done: done.clone(),
+                });
+                let pong = weft_runtime::spawn(PingPong {
+                    mine: b,
+                    partner: a,
+                    done: done.clone(),
+                });
+                // Give the pair a head start, then ask a third task to run.
+                weft_runtime::yield_now().await;
+                let third = weft_runtime::spawn(async move { done.store(true, Ordering::SeqCst) });
+                third.await.unwrap();
+                ping.await.unwrap();
+                pong.await.unwrap();
+                true
+            }
+        });
+        assert!(finished);
+    }
+}

@@ -146,7 +146,6 @@ fn steal_from(
 
 /// A worker thread's body: runs tasks until shutdown.
 pub(crate) fn run(shared: Arc<Shared>, mut core: Box<Core>) {
-    let _exited = ExitGuard(&shared);
     let cx = Rc::new(WorkerContext {
         shared: shared.clone(),
         core: RefCell::new(None),
@@ -164,12 +163,12 @@ pub(crate) fn run(shared: Arc<Shared>, mut core: Box<Core>) {
     drop(core);
 }
 
-/// Counts the worker out when its thread leaves `run`, even by unwinding
-/// (a bug), so `Runtime::drop` never waits for a dead worker; tasks left in
-/// its deque stay stealable through its `Stealer` until shutdown.
-struct ExitGuard<'a>(&'a Shared);
+/// Counts a worker thread out when it ends, even by unwinding (a bug), so
+/// `Runtime::drop` never waits for a dead worker; tasks left in its deque
+/// stay stealable through its `Stealer` until shutdown.
+pub(crate) struct ExitGuard(pub(crate) Arc<Shared>);
 
-impl Drop for ExitGuard<'_> {
+impl Drop for ExitGuard {
     fn drop(&mut self) {
         let mut live = self.0.live_workers.lock();
         *live -= 1;
