@@ -347,3 +347,31 @@ fn metrics_count_spawns_polls_and_alive_tasks() {
         settle_alive_tasks(rt.handle(), 0);
     });
 }
+
+/// `yield_now` in the main future of `block_on` lets spawned tasks run on
+/// the current-thread runtime (asyncio's `await asyncio.sleep(0)`): a main
+/// future that yields until a task has run must not spin forever.
+#[test]
+fn yield_now_in_block_on_lets_spawned_tasks_run_on_the_current_thread_runtime() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    within("yield_now in block_on", Duration::from_secs(10), || {
+        let rt = weft::Builder::new_current_thread()
+            .build()
+            .expect("runtime builds");
+        let ran = Arc::new(AtomicBool::new(false));
+        let flag = ran.clone();
+        let yields = rt.block_on(async move {
+            weft::spawn(async move { flag.store(true, Ordering::Release) });
+            let mut yields = 0u64;
+            while !ran.load(Ordering::Acquire) {
+                weft::yield_now().await;
+                yields += 1;
+            }
+            yields
+        });
+        assert!(
+            yields <= 1,
+            "the spawned task waited {yields} yields of the main future"
+        );
+    });
+}
