@@ -23,6 +23,7 @@
 //!
 //! Concurrency: every field of `PoolState` is behind the mutex.
 
+use crate::debug::contain_panic;
 use crate::handle::Handle;
 use crate::task::{self, Id, JoinHandle, Notified, Schedule, Task};
 use parking_lot::{Condvar, Mutex};
@@ -210,7 +211,7 @@ impl Inner {
     /// A pool thread's body.
     fn run(&self, handle: Handle) {
         if let Some(on_start) = &self.config.on_start {
-            on_start();
+            contain_panic(|| on_start());
         }
         let enter = handle.enter();
         let mut state = self.state.lock();
@@ -242,7 +243,7 @@ impl Inner {
         drop(state);
         drop(enter);
         if let Some(on_stop) = &self.config.on_stop {
-            on_stop();
+            contain_panic(|| on_stop());
         }
     }
 }

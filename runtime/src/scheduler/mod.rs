@@ -61,8 +61,13 @@ pub(crate) mod current;
 pub(crate) mod idle;
 pub(crate) mod worker;
 
+#[cfg(all(test, loom))]
+mod tests;
+
 use crate::blocking::BlockingPool;
-use crate::debug::{SlowPoll, SlowPollConfig, TaskDump, TaskInfo, TaskState, UnhandledPanic};
+use crate::debug::{
+    contain_panic, SlowPoll, SlowPollConfig, TaskDump, TaskInfo, TaskState, UnhandledPanic,
+};
 use crate::driver::Driver;
 use crate::metrics::{RuntimeMetrics, SharedMetrics, WorkerCounter, WorkerMetrics};
 use crate::park::Unparker;
@@ -318,11 +323,13 @@ impl Shared {
         task.run();
         let duration = start.elapsed();
         if duration >= slow.threshold {
-            (slow.callback)(&SlowPoll {
+            let report = SlowPoll {
                 task_id,
                 spawned_at,
                 duration,
-            });
+            };
+            // A panicking callback must not kill the worker (debug.rs).
+            contain_panic(|| (slow.callback)(&report));
         }
     }
 

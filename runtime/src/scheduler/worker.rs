@@ -146,6 +146,7 @@ fn steal_from(
 
 /// A worker thread's body: runs tasks until shutdown.
 pub(crate) fn run(shared: Arc<Shared>, mut core: Box<Core>) {
+    let _exited = ExitGuard(&shared);
     let cx = Rc::new(WorkerContext {
         shared: shared.clone(),
         core: RefCell::new(None),
@@ -161,9 +162,19 @@ pub(crate) fn run(shared: Arc<Shared>, mut core: Box<Core>) {
     drop(guard);
     // SCHED-2: the Notified references still queued here are released.
     drop(core);
-    let mut live = shared.live_workers.lock();
-    *live -= 1;
-    shared.core_returned.notify_all();
+}
+
+/// Counts the worker out when its thread leaves `run`, even by unwinding
+/// (a bug), so `Runtime::drop` never waits for a dead worker; tasks left in
+/// its deque stay stealable through its `Stealer` until shutdown.
+struct ExitGuard<'a>(&'a Shared);
+
+impl Drop for ExitGuard<'_> {
+    fn drop(&mut self) {
+        let mut live = self.0.live_workers.lock();
+        *live -= 1;
+        self.0.core_returned.notify_all();
+    }
 }
 
 /// Runs `task`, then up to [`MAX_LIFO_POLLS_PER_TICK`] tasks it woke into
