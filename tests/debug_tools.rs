@@ -91,8 +91,10 @@ fn slow_poll_report_names_task_id_spawn_site_and_duration() {
     });
 }
 
-/// `weft::spawn` (the free function) and `Handle::spawn` also record the
-/// user's line, not weft's.
+/// `weft::spawn` (the free function), `Handle::spawn` and
+/// `TaskGroup::spawn` record the user's line, not weft's
+/// (`#[track_caller]`). (`spawn_blocking` closures are not in the dump, so
+/// their spawn site is not observable.)
 #[test]
 fn spawn_functions_record_the_callers_line() {
     within("spawn sites", LIMIT, || {
@@ -101,13 +103,23 @@ fn spawn_functions_record_the_callers_line() {
             .expect("runtime builds");
         let pending = std::future::pending::<()>;
         let (by_handle, handle_line) = (rt.handle().spawn(pending()), line!());
-        let (by_free_fn, free_fn_line) = rt.block_on(async { (weft::spawn(pending()), line!()) });
+        let mut group = weft::task::TaskGroup::new();
+        let (by_free_fn, free_fn_line, by_group, group_line) = rt.block_on(async {
+            let (by_free_fn, free_fn_line) = (weft::spawn(pending()), line!());
+            let (by_group, group_line) = (group.spawn(pending()), line!());
+            (by_free_fn, free_fn_line, by_group, group_line)
+        });
         let dump = rt.handle().dump();
-        for (join, line) in [(&by_handle, handle_line), (&by_free_fn, free_fn_line)] {
+        let sites = [
+            (by_handle.id(), handle_line),
+            (by_free_fn.id(), free_fn_line),
+            (by_group.id(), group_line),
+        ];
+        for (id, line) in sites {
             let info = dump
                 .tasks()
                 .iter()
-                .find(|task| task.id() == join.id())
+                .find(|task| task.id() == id)
                 .expect("the pending task is in the dump");
             assert_eq!(
                 (info.spawned_at().file(), info.spawned_at().line()),
