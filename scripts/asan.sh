@@ -27,5 +27,5 @@ if [ ${#selection[@]} -eq 0 ]; then
 fi
 
 started=$SECONDS
-cargo test "${selection[@]}" --tests --target "$target" -- --test-threads=2
+cargo test "${selection[@]}" --tests --no-fail-fast --target "$target" -- --test-threads=2
 echo "asan.sh: clean in $((SECONDS - started)) s (build included)"
