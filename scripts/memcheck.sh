@@ -29,7 +29,7 @@ fi
 
 mapfile -t binaries < <(
     cargo test "${selection[@]}" --no-run --message-format=json \
-        | jq -r 'select(.reason == "compiler-artifact" and .profile.test == true and .executable != null) | .executable'
+        | jq -r 'select(.reason == "compiler-artifact" and .profile.test == true and .executable != null) | "\(.executable)\t\(.manifest_path)"'
 )
 if [ ${#binaries[@]} -eq 0 ]; then
     echo "memcheck.sh: the selection built no test binary" >&2
@@ -46,15 +46,19 @@ MEMCHECK_ERROR=99
 started=$SECONDS
 memory_errors=()
 test_failures=()
-for binary in "${binaries[@]}"; do
+for entry in "${binaries[@]}"; do
+    binary=${entry%%$'\t'*}
+    # As under cargo test: run from the package directory, with its manifest dir set.
+    package_dir=$(dirname "${entry#*$'\t'}")
     name=$(basename "$binary")
     echo "==> memcheck $name"
     # Leaks fail only when definitely lost (the test harness and std keep
     # some "still reachable" and "possibly lost" thread-local state on purpose).
     status=0
-    valgrind --tool=memcheck --error-exitcode=$MEMCHECK_ERROR --leak-check=full \
+    (cd "$package_dir" && CARGO_MANIFEST_DIR="$package_dir" \
+        valgrind --tool=memcheck --error-exitcode=$MEMCHECK_ERROR --leak-check=full \
         --errors-for-leak-kinds=definite --show-leak-kinds=definite \
-        --quiet "$binary" --test-threads=2 || status=$?
+        --quiet "$binary" --test-threads=2) || status=$?
     case $status in
         0) ;;
         "$MEMCHECK_ERROR") memory_errors+=("$name") ;;
