@@ -99,7 +99,7 @@ example_tests! {
     gather_overlaps_ten_fetches: "gather" => ["gathered 10 users in input order", "instead of 5.0 s"];
     create_task_joins_the_group_in_completion_order: "create_task" => ["fast, medium, slow"];
     cancel_runs_the_cleanup_guard: "cancel" => ["cleanup guard: releasing", "cancelled = true"];
-    errors_reports_partial_failures: "errors" => ["success: 7, failed: 3", "try_gather stopped"];
+    errors_reports_partial_failures: "errors" => ["success: 7, failed: 3", "try_gather stopped", "JoinError::is_panic", "neighbour task still finished: true"];
     timeout_cuts_the_slow_call: "timeout" => ["timed out after", "mirror answered first"];
     context_manager_releases_every_connection: "context_manager" => ["async close", "0 left open"];
     async_iter_streams_pages_lazily: "async_iter" => ["processing page 5", "[2, 4]"];

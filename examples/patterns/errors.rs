@@ -6,6 +6,11 @@
 //! back every `Result` in input order, so the caller sorts successes from
 //! failures. `try_gather` stops at the first `Err` and drops the futures
 //! still running.
+//!
+//! A task that panics is the Rust cousin of an uncaught exception in an
+//! asyncio Task: weft catches the panic, the worker thread and every other
+//! task keep running, and awaiting the task's `JoinHandle` gives a
+//! `JoinError` whose `is_panic()` is true.
 
 use std::fmt;
 use std::time::Duration;
@@ -56,8 +61,28 @@ pub async fn run() -> String {
         }
     }
     assert!(fail_fast.is_err(), "three of the operations fail");
+
+    // A panicking task: the panic is caught and becomes a JoinError.
+    let crashing = weft::spawn(async {
+        sleep(OPERATION_LATENCY).await;
+        panic!("the parser hit malformed input");
+    });
+    let neighbour = weft::spawn(async { operation(1).await });
+    let crashed = crashing.await.expect_err("the task panicked");
+    assert!(crashed.is_panic());
+    let message = crashed
+        .into_panic()
+        .downcast::<&str>()
+        .map(|text| *text)
+        .unwrap_or("(not a string)");
+    println!("  a panicking task became JoinError::is_panic: {message:?}");
+    let survived = neighbour
+        .await
+        .expect("the neighbour did not panic")
+        .is_ok();
+    println!("  its neighbour task still finished: {survived}");
     format!(
-        "{} succeeded, {} failed; try_gather failed fast",
+        "{} succeeded, {} failed; try_gather failed fast; a panic was caught",
         successes.len(),
         failures.len()
     )
