@@ -41,7 +41,9 @@ echo "asan.sh: built ${#binaries[@]} test binaries in $((SECONDS - started)) s"
 export WEFT_CHECKER=1
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1}"
 # Proc-macro crates' test binaries link libstd dynamically.
-export LD_LIBRARY_PATH="$(rustc --print sysroot)/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH="$(rustc --print target-libdir)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# A hung test binary (a lost wakeup) must fail the run, not stall CI.
+BINARY_TIMEOUT_S="${CHECKER_BINARY_TIMEOUT_S:-600}"
 run_started=$SECONDS
 failed=()
 for entry in "${binaries[@]}"; do
@@ -50,7 +52,8 @@ for entry in "${binaries[@]}"; do
     package_dir=$(dirname "${entry#*$'\t'}")
     name=$(basename "$binary")
     echo "==> asan $name"
-    if ! (cd "$package_dir" && CARGO_MANIFEST_DIR="$package_dir" "$binary" --test-threads=2); then
+    if ! (cd "$package_dir" && CARGO_MANIFEST_DIR="$package_dir" \
+        timeout "$BINARY_TIMEOUT_S" "$binary" --test-threads=2); then
         failed+=("$name")
     fi
 done

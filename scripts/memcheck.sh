@@ -38,10 +38,12 @@ fi
 
 # Proc-macro crates' test binaries link libstd dynamically; cargo test sets
 # this path itself, a direct run must too.
-export LD_LIBRARY_PATH="$(rustc --print sysroot)/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+export LD_LIBRARY_PATH="$(rustc --print target-libdir)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 # A memcheck error exits with MEMCHECK_ERROR (overriding the test's own
 # status); a test that merely fails under valgrind's slowdown exits 101.
 MEMCHECK_ERROR=99
+# A hung test binary (a lost wakeup) must fail the run, not stall CI.
+BINARY_TIMEOUT_S="${CHECKER_BINARY_TIMEOUT_S:-900}"
 
 started=$SECONDS
 memory_errors=()
@@ -56,12 +58,13 @@ for entry in "${binaries[@]}"; do
     # some "still reachable" and "possibly lost" thread-local state on purpose).
     status=0
     (cd "$package_dir" && CARGO_MANIFEST_DIR="$package_dir" \
-        valgrind --tool=memcheck --error-exitcode=$MEMCHECK_ERROR --leak-check=full \
+        timeout "$BINARY_TIMEOUT_S" valgrind --tool=memcheck --error-exitcode=$MEMCHECK_ERROR --leak-check=full \
         --errors-for-leak-kinds=definite --show-leak-kinds=definite \
         --quiet "$binary" --test-threads=2) || status=$?
     case $status in
         0) ;;
         "$MEMCHECK_ERROR") memory_errors+=("$name") ;;
+        124) memory_errors+=("$name (hung: killed after ${BINARY_TIMEOUT_S} s)") ;;
         *) test_failures+=("$name") ;;
     esac
 done
