@@ -322,7 +322,6 @@ fn open_descriptors() -> usize {
 /// would keep its reactor's epoll and waker descriptors). Counted in a
 /// child process, where no other test opens descriptors meanwhile.
 #[test]
-#[ignore = "bug: weft-runtime shutdown drops a Core's crossbeam Worker, but the Stealer in Remote keeps the deque alive: queued Notified -> task -> Arc<Shared> cycle leaks the whole runtime (memory, epoll fd)"]
 fn dropping_runtimes_with_queued_tasks_releases_their_descriptors() {
     const RUNTIMES: usize = 16;
     let status = in_child_process(
