@@ -285,10 +285,18 @@ fn cancellation_storm_on_multi_thread_runtime_loses_nothing() {
     let waves = if is_soak() { SOAK_WAVES } else { 2 };
     within("multi-thread storm", WAVE_LIMIT * waves as u32, move || {
         let rt = multi_thread_runtime();
-        let mut cancelled = 0;
+        let (mut cancelled, mut completed) = (0, 0);
+        let start = std::time::Instant::now();
         for wave in 0..waves {
-            cancelled += storm_wave(&rt, wave_tasks(), 1 + wave as u64 * 7).cancelled;
+            let outcome = storm_wave(&rt, wave_tasks(), 1 + wave as u64 * 7);
+            cancelled += outcome.cancelled;
+            completed += outcome.completed;
         }
+        eprintln!(
+            "storm: {} tasks, {completed} completed, {cancelled} cancelled, in {:?}",
+            waves * wave_tasks(),
+            start.elapsed()
+        );
         assert!(
             cancelled > 0,
             "the storm aborted nothing: it tested nothing"
