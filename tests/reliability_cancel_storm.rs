@@ -22,7 +22,7 @@
 mod reliability_support;
 
 use reliability_support::{is_soak, scale, settle_alive_tasks, within, DropLedger, Rng};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,14 +43,18 @@ const ABORT_THREADS: u64 = 3;
 /// Semaphore permits: few, so most semaphore tasks queue.
 const PERMITS: usize = 8;
 /// Queue capacity: small, so producers block too.
-const QUEUE_CAPACITY: usize = 16;
+const QUEUE_CAPACITY: usize = 4;
 /// The spawning task yields every this many spawns, so aborts, spawns and
 /// polls interleave even on the current-thread runtime.
 const SPAWNS_PER_YIELD: usize = 64;
+/// How far (in spawned tasks) the abort threads may fall behind the spawner.
+const MAX_ABORT_LAG: usize = 256;
 /// Aborts held back to be fired later, at another moment of the task's life.
 const DELAYED_ABORTS: usize = 32;
 /// Sleeping tasks sleep 0..this many milliseconds (a few wheel slots).
-const MAX_SLEEP_MS: u64 = 20;
+const MAX_SLEEP_MS: u64 = 50;
+/// Scheduling points a lock or permit holder keeps what it holds.
+const HOLD_YIELDS: usize = 8;
 /// A storm wave must finish within this (it takes about a second).
 const WAVE_LIMIT: Duration = Duration::from_secs(60);
 
@@ -108,6 +112,14 @@ impl Shared {
     }
 }
 
+/// Holds a lock or permits across several scheduling points, so the wait
+/// lists grow long and most aborts land on waiting tasks.
+async fn hold() {
+    for _ in 0..HOLD_YIELDS {
+        weft::yield_now().await;
+    }
+}
+
 /// One task's body. The counters are bumped right after the `await` that
 /// completed the operation, with no `await` between: an abort lands only
 /// at an `await`, so "operation done" and "counted" cannot be split.
@@ -117,12 +129,12 @@ async fn storm_task(shared: Arc<Shared>, kind: Kind, index: usize) {
             let mut guard = shared.lock.lock().await;
             *guard += 1;
             shared.locked.fetch_add(1, Ordering::Relaxed);
-            weft::yield_now().await;
+            hold().await;
         }
         Kind::Semaphore => {
             let permits = shared.semaphore.acquire_many(1 + index % 3).await;
             shared.permitted.fetch_add(1, Ordering::Relaxed);
-            weft::yield_now().await;
+            hold().await;
             drop(permits);
         }
         Kind::Producer => {
@@ -144,7 +156,7 @@ async fn storm_task(shared: Arc<Shared>, kind: Kind, index: usize) {
 
 /// Aborts some of the handles it receives: at once, later (after more
 /// spawns and polls), or never, as its seeded generator decides.
-fn abort_thread(seed: u64, handles: mpsc::Receiver<AbortHandle>) -> u64 {
+fn abort_thread(seed: u64, handles: mpsc::Receiver<AbortHandle>, progress: &AtomicUsize) -> u64 {
     let mut rng = Rng::new(seed);
     let mut delayed: Vec<AbortHandle> = Vec::with_capacity(DELAYED_ABORTS);
     let mut aborts = 0;
@@ -162,9 +174,8 @@ fn abort_thread(seed: u64, handles: mpsc::Receiver<AbortHandle>) -> u64 {
             delayed.swap_remove(victim).abort();
             aborts += 1;
         }
-        if rng.below(8) == 0 {
-            std::thread::yield_now();
-        }
+        // Release: the spawner's Acquire load paces itself on this.
+        progress.fetch_add(1, Ordering::Release);
     }
     aborts += delayed.len() as u64;
     delayed.into_iter().for_each(|handle| handle.abort());
@@ -182,11 +193,14 @@ struct Outcome {
 fn storm_wave(rt: &weft::Runtime, tasks: usize, seed: u64) -> Outcome {
     let shared = Shared::new();
     let ledger = DropLedger::new(tasks);
+    let progress = Arc::new(AtomicUsize::new(0));
     let outcome = rt.block_on(async {
         let (senders, aborters): (Vec<_>, Vec<_>) = (0..ABORT_THREADS)
             .map(|thread| {
                 let (tx, rx) = mpsc::channel();
-                let aborter = std::thread::spawn(move || abort_thread(seed + thread, rx));
+                let progress = progress.clone();
+                let aborter =
+                    std::thread::spawn(move || abort_thread(seed + thread, rx, &progress));
                 (tx, aborter)
             })
             .unzip();
@@ -201,6 +215,11 @@ fn storm_wave(rt: &weft::Runtime, tasks: usize, seed: u64) -> Outcome {
             joins.push(join);
             if index % SPAWNS_PER_YIELD == 0 {
                 weft::yield_now().await;
+                // Keep the abort threads close behind, so their aborts reach
+                // tasks that are still waiting rather than long finished.
+                while index - progress.load(Ordering::Acquire).min(index) > MAX_ABORT_LAG {
+                    weft::yield_now().await;
+                }
             }
         }
         drop(senders);
