@@ -317,8 +317,8 @@ fn cancellation_storm_on_multi_thread_runtime_loses_nothing() {
             start.elapsed()
         );
         assert!(
-            cancelled > 0,
-            "the storm aborted nothing: it tested nothing"
+            cancelled * 100 >= waves * wave_tasks(),
+            "the storm cancelled under 1% of its tasks ({cancelled}): it tests too little"
         );
     });
 }
