@@ -1,25 +1,25 @@
 #!/usr/bin/env bash
-# Runs weft's tests under AddressSanitizer (heap/stack out-of-bounds,
+# Runs weft's test binaries under AddressSanitizer (heap/stack out-of-bounds,
 # use-after-free, double free, and LeakSanitizer for leaks at exit).
 #
 # usage: scripts/asan.sh [cargo test selection...]
-#   default selection: --workspace (unit and integration tests; doctests are
-#   skipped because rustdoc would need the sanitizer flags too)
+#   default selection: --workspace (every crate's unit and integration tests;
+#   doctests are skipped because rustdoc would need the sanitizer flags too)
 #   e.g.  scripts/asan.sh -p weft-runtime
 #
 # -Zsanitizer needs a nightly flag; RUSTC_BOOTSTRAP=1 enables it on this
 # stable toolchain. `--target` is explicit so RUSTFLAGS reach only the target
-# crates, not build scripts and proc-macros (which cannot be sanitized).
+# crates, not build scripts and proc-macros (which cannot be sanitized). The
+# flags are given to the build only, not to the test processes: a test that
+# runs cargo itself (tests/examples.rs) then builds normally.
 # WEFT_CHECKER=1 scales the reliability tests down (tests/reliability_support).
-# Artefacts go to target/asan. Exit status: 0 when clean.
+# Artefacts go to target/asan. Exit status: 1 if any test binary fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-export CARGO_TARGET_DIR="${ASAN_TARGET_DIR:-target/asan}"
-export RUSTC_BOOTSTRAP=1
-export RUSTFLAGS="-Zsanitizer=address ${RUSTFLAGS:-}"
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1}"
-export WEFT_CHECKER=1
+command -v jq >/dev/null || { echo "asan.sh: jq is not installed (apt-get install jq)" >&2; exit 2; }
+
+target_dir="${ASAN_TARGET_DIR:-target/asan}"
 target="$(rustc -vV | sed -n 's/^host: //p')"
 selection=("$@")
 if [ ${#selection[@]} -eq 0 ]; then
@@ -27,5 +27,39 @@ if [ ${#selection[@]} -eq 0 ]; then
 fi
 
 started=$SECONDS
-cargo test "${selection[@]}" --tests --target "$target" -- --test-threads=2
-echo "asan.sh: clean in $((SECONDS - started)) s (build included)"
+mapfile -t binaries < <(
+    RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zsanitizer=address ${RUSTFLAGS:-}" CARGO_TARGET_DIR="$target_dir" \
+        cargo test "${selection[@]}" --tests --target "$target" --no-run --message-format=json \
+        | jq -r 'select(.reason == "compiler-artifact" and .profile.test == true and .executable != null) | "\(.executable)\t\(.manifest_path)"'
+)
+if [ ${#binaries[@]} -eq 0 ]; then
+    echo "asan.sh: the selection built no test binary" >&2
+    exit 2
+fi
+echo "asan.sh: built ${#binaries[@]} test binaries in $((SECONDS - started)) s"
+
+export WEFT_CHECKER=1
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:detect_stack_use_after_return=1}"
+# Proc-macro crates' test binaries link libstd dynamically.
+export LD_LIBRARY_PATH="$(rustc --print target-libdir)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# A hung test binary (a lost wakeup) must fail the run, not stall CI.
+BINARY_TIMEOUT_S="${CHECKER_BINARY_TIMEOUT_S:-600}"
+run_started=$SECONDS
+failed=()
+for entry in "${binaries[@]}"; do
+    binary=${entry%%$'\t'*}
+    # As under cargo test: run from the package directory, with its manifest dir set.
+    package_dir=$(dirname "${entry#*$'\t'}")
+    name=$(basename "$binary")
+    echo "==> asan $name"
+    if ! (cd "$package_dir" && CARGO_MANIFEST_DIR="$package_dir" \
+        timeout "$BINARY_TIMEOUT_S" "$binary" --test-threads=2); then
+        failed+=("$name")
+    fi
+done
+echo "asan.sh: ${#binaries[@]} test binaries ran in $((SECONDS - run_started)) s (total $((SECONDS - started)) s)"
+if [ ${#failed[@]} -ne 0 ]; then
+    echo "asan.sh: FAILED: ${failed[*]}" >&2
+    exit 1
+fi
+echo "asan.sh: clean (no AddressSanitizer or LeakSanitizer report)"

@@ -11,7 +11,9 @@
 # WEFT_CHECKER=1 makes the reliability tests scale their counts down (see
 # tests/reliability_support), so the run keeps every path with fewer rounds.
 # Artefacts go to target/memcheck (a debug build, separate from target/debug
-# so the normal build is not invalidated). Exit status: 0 when clean.
+# so the normal build is not invalidated). Exit status: 1 when any binary has
+# a memory error or a definite leak; tests that only fail under valgrind's
+# slowdown are listed, and fail the run only with MEMCHECK_STRICT=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,30 +29,56 @@ fi
 
 mapfile -t binaries < <(
     cargo test "${selection[@]}" --no-run --message-format=json \
-        | jq -r 'select(.reason == "compiler-artifact" and .profile.test == true and .executable != null) | .executable'
+        | jq -r 'select(.reason == "compiler-artifact" and .profile.test == true and .executable != null) | "\(.executable)\t\(.manifest_path)"'
 )
 if [ ${#binaries[@]} -eq 0 ]; then
     echo "memcheck.sh: the selection built no test binary" >&2
     exit 2
 fi
 
+# Proc-macro crates' test binaries link libstd dynamically; cargo test sets
+# this path itself, a direct run must too.
+export LD_LIBRARY_PATH="$(rustc --print target-libdir)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# A memcheck error exits with MEMCHECK_ERROR (overriding the test's own
+# status); a test that merely fails under valgrind's slowdown exits 101.
+MEMCHECK_ERROR=99
+# A hung test binary (a lost wakeup) must fail the run, not stall CI.
+BINARY_TIMEOUT_S="${CHECKER_BINARY_TIMEOUT_S:-900}"
+
 started=$SECONDS
-failed=()
-for binary in "${binaries[@]}"; do
+memory_errors=()
+test_failures=()
+for entry in "${binaries[@]}"; do
+    binary=${entry%%$'\t'*}
+    # As under cargo test: run from the package directory, with its manifest dir set.
+    package_dir=$(dirname "${entry#*$'\t'}")
     name=$(basename "$binary")
     echo "==> memcheck $name"
-    # --error-exitcode: any memcheck error fails the binary; leaks fail only
-    # when definitely lost (the test harness and std keep some "still
-    # reachable" and "possibly lost" thread-local state on purpose).
-    if ! valgrind --tool=memcheck --error-exitcode=1 --leak-check=full \
+    # Leaks fail only when definitely lost (the test harness and std keep
+    # some "still reachable" and "possibly lost" thread-local state on purpose).
+    status=0
+    (cd "$package_dir" && CARGO_MANIFEST_DIR="$package_dir" \
+        timeout "$BINARY_TIMEOUT_S" valgrind --tool=memcheck --error-exitcode=$MEMCHECK_ERROR --leak-check=full \
         --errors-for-leak-kinds=definite --show-leak-kinds=definite \
-        --quiet "$binary" --test-threads=2; then
-        failed+=("$name")
-    fi
+        --quiet "$binary" --test-threads=2) || status=$?
+    case $status in
+        0) ;;
+        "$MEMCHECK_ERROR") memory_errors+=("$name") ;;
+        124) memory_errors+=("$name (hung: killed after ${BINARY_TIMEOUT_S} s)") ;;
+        *) test_failures+=("$name") ;;
+    esac
 done
 echo "memcheck.sh: ${#binaries[@]} test binaries in $((SECONDS - started)) s"
-if [ ${#failed[@]} -ne 0 ]; then
-    echo "memcheck.sh: FAILED: ${failed[*]}" >&2
+if [ ${#test_failures[@]} -ne 0 ]; then
+    # Timing-sensitive assertions can fail 20-50x slower; they are reported,
+    # and fail the run only with MEMCHECK_STRICT=1.
+    echo "memcheck.sh: tests that failed under valgrind (no memory error): ${test_failures[*]}" >&2
+fi
+if [ ${#memory_errors[@]} -ne 0 ]; then
+    echo "memcheck.sh: FAILED, memory errors or definite leaks in: ${memory_errors[*]}" >&2
     exit 1
 fi
-echo "memcheck.sh: clean (0 errors, 0 definitely lost)"
+if [ ${#test_failures[@]} -ne 0 ] && [ "${MEMCHECK_STRICT:-0}" = 1 ]; then
+    exit 1
+fi
+echo "memcheck.sh: clean (0 memory errors, 0 definitely lost)"

@@ -47,6 +47,7 @@ pub use weft_runtime::{
 
 /// Tasks: handles, errors, ids and groups (asyncio.Task, TaskGroup).
 pub mod task {
+    pub use weft_runtime::compose::TaskGroup;
     pub use weft_runtime::task::{id, try_id, AbortHandle, Id, JoinError, JoinHandle};
 }
 

@@ -91,8 +91,10 @@ fn slow_poll_report_names_task_id_spawn_site_and_duration() {
     });
 }
 
-/// `weft::spawn` (the free function) and `Handle::spawn` also record the
-/// user's line, not weft's.
+/// `weft::spawn` (the free function), `Handle::spawn` and
+/// `TaskGroup::spawn` record the user's line, not weft's
+/// (`#[track_caller]`). (`spawn_blocking` closures are not in the dump, so
+/// their spawn site is not observable.)
 #[test]
 fn spawn_functions_record_the_callers_line() {
     within("spawn sites", LIMIT, || {
@@ -101,13 +103,23 @@ fn spawn_functions_record_the_callers_line() {
             .expect("runtime builds");
         let pending = std::future::pending::<()>;
         let (by_handle, handle_line) = (rt.handle().spawn(pending()), line!());
-        let (by_free_fn, free_fn_line) = rt.block_on(async { (weft::spawn(pending()), line!()) });
+        let mut group = weft::task::TaskGroup::new();
+        let (by_free_fn, free_fn_line, by_group, group_line) = rt.block_on(async {
+            let (by_free_fn, free_fn_line) = (weft::spawn(pending()), line!());
+            let (by_group, group_line) = (group.spawn(pending()), line!());
+            (by_free_fn, free_fn_line, by_group, group_line)
+        });
         let dump = rt.handle().dump();
-        for (join, line) in [(&by_handle, handle_line), (&by_free_fn, free_fn_line)] {
+        let sites = [
+            (by_handle.id(), handle_line),
+            (by_free_fn.id(), free_fn_line),
+            (by_group.id(), group_line),
+        ];
+        for (id, line) in sites {
             let info = dump
                 .tasks()
                 .iter()
-                .find(|task| task.id() == join.id())
+                .find(|task| task.id() == id)
                 .expect("the pending task is in the dump");
             assert_eq!(
                 (info.spawned_at().file(), info.spawned_at().line()),
@@ -243,9 +255,10 @@ fn ignore_policy_keeps_the_runtime_running() {
 }
 
 /// Runs a fixed workload on a fresh current-thread runtime built with
-/// `rng_seed(seed)` and returns the order in which task steps were polled
-/// (labels, not ids: ids differ between runtimes of one process).
-fn poll_order_trace(seed: u64) -> Vec<(u32, u32)> {
+/// `rng_seed(seed)` and the paused clock, and returns the order in which
+/// task steps were polled with the (virtual) time of each (labels, not
+/// ids: ids differ between runtimes of one process).
+fn poll_order_trace(seed: u64) -> Vec<(u32, u32, u64)> {
     const WORKERS: u32 = 16;
     const STEPS: u32 = 8;
     let rt = weft::Builder::new_current_thread()
@@ -253,15 +266,17 @@ fn poll_order_trace(seed: u64) -> Vec<(u32, u32)> {
         .start_paused(true)
         .build()
         .expect("runtime builds");
-    let trace: Arc<Mutex<Vec<(u32, u32)>>> = Arc::default();
+    let trace: Arc<Mutex<Vec<(u32, u32, u64)>>> = Arc::default();
     rt.block_on(async {
+        let start = weft::time::Instant::now();
         let queue = Arc::new(Queue::bounded(4));
         let joins: Vec<_> = (0..WORKERS)
             .map(|label| {
                 let (trace, queue) = (trace.clone(), queue.clone());
                 weft::spawn(async move {
                     for step in 0..STEPS {
-                        trace.lock().unwrap().push((label, step));
+                        let at_ms = start.elapsed().as_millis() as u64;
+                        trace.lock().unwrap().push((label, step, at_ms));
                         // Producers and consumers hand items over through a
                         // small queue, so wake order matters, not only spawn order.
                         if label % 2 == 0 {
@@ -271,6 +286,12 @@ fn poll_order_trace(seed: u64) -> Vec<(u32, u32)> {
                         }
                         if (label + step) % 3 == 0 {
                             weft::yield_now().await;
+                        }
+                        // Timers on the paused clock: the runtime jumps the
+                        // clock to the next deadline when nothing else runs.
+                        if label % 4 == 1 {
+                            let millis = u64::from((label * 7 + step * 3) % 11);
+                            weft::time::sleep(Duration::from_millis(millis)).await;
                         }
                     }
                 })
@@ -291,6 +312,10 @@ fn same_seed_gives_the_same_poll_order_on_the_current_thread_runtime() {
     within("seeded trace", LIMIT, || {
         let first = poll_order_trace(7);
         assert_eq!(first.len(), 16 * 8);
+        assert!(
+            first.iter().any(|&(_, _, at_ms)| at_ms > 0),
+            "the sleeps moved the paused clock"
+        );
         for _ in 0..3 {
             assert_eq!(
                 poll_order_trace(7),
@@ -332,5 +357,33 @@ fn metrics_count_spawns_polls_and_alive_tasks() {
         parked.abort();
         let _ = rt.block_on(parked);
         settle_alive_tasks(rt.handle(), 0);
+    });
+}
+
+/// `yield_now` in the main future of `block_on` lets spawned tasks run on
+/// the current-thread runtime (asyncio's `await asyncio.sleep(0)`): a main
+/// future that yields until a task has run must not spin forever.
+#[test]
+fn yield_now_in_block_on_lets_spawned_tasks_run_on_the_current_thread_runtime() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    within("yield_now in block_on", Duration::from_secs(10), || {
+        let rt = weft::Builder::new_current_thread()
+            .build()
+            .expect("runtime builds");
+        let ran = Arc::new(AtomicBool::new(false));
+        let flag = ran.clone();
+        let yields = rt.block_on(async move {
+            weft::spawn(async move { flag.store(true, Ordering::Release) });
+            let mut yields = 0u64;
+            while !ran.load(Ordering::Acquire) {
+                weft::yield_now().await;
+                yields += 1;
+            }
+            yields
+        });
+        assert!(
+            yields <= 1,
+            "the spawned task waited {yields} yields of the main future"
+        );
     });
 }

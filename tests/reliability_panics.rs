@@ -279,7 +279,6 @@ fn event_set_with_a_panicking_first_waker_still_wakes_every_other_waiter() {
 /// The panicking waker is one of the later waiters (past the primitive's
 /// small inline batch of wakers).
 #[test]
-#[ignore = "bug: weft-sync WakeList::wake_collected drops the spilled wakers after a panicking one unwoken (lost wakeup)"]
 fn event_set_with_a_panicking_later_waker_still_wakes_every_other_waiter() {
     within("panicking later waker", LIMIT, || {
         event_set_with_one_panicking_waiter(5)
@@ -290,7 +289,6 @@ fn event_set_with_a_panicking_later_waker_still_wakes_every_other_waiter() {
 /// the caller, the second must not turn into a panic during unwinding,
 /// which would abort the process (checked in a child process).
 #[test]
-#[ignore = "bug: weft-sync WakeList wakes again in Drop while unwinding, so a second panicking waker aborts the process"]
 fn two_panicking_wakers_in_one_wake_batch_do_not_abort_the_process() {
     let status = in_child_process(
         "two_panicking_wakers_in_one_wake_batch_do_not_abort_the_process",
@@ -356,7 +354,6 @@ fn lock_handoff_to_a_panicking_waker_keeps_the_lock_consistent() {
 /// kill the worker: tasks keep running and the runtime drops in bounded
 /// time.
 #[test]
-#[ignore = "bug: weft-runtime Shared::run_task calls on_slow_poll without catch_unwind; the worker dies and Runtime::drop waits for it forever"]
 fn panicking_slow_poll_hook_does_not_kill_a_worker() {
     within("panicking slow-poll hook", LIMIT, || {
         let rt = weft::Builder::new_multi_thread()
@@ -381,7 +378,6 @@ fn panicking_slow_poll_hook_does_not_kill_a_worker() {
 /// A panicking `on_thread_start` hook: the runtime either refuses to build
 /// or runs without that thread, and in every case dropping it finishes.
 #[test]
-#[ignore = "bug: weft-runtime Builder::start_worker runs on_thread_start unguarded; the worker never decrements live_workers, so Runtime::drop hangs"]
 fn panicking_thread_start_hook_does_not_hang_the_runtime() {
     within("panicking thread-start hook", LIMIT, || {
         let built = weft::Builder::new_multi_thread()
@@ -411,7 +407,6 @@ fn on_each_flavour(what: &str, scenario: impl Fn(&weft::Runtime) -> bool) {
 /// park. The runtime must contain the panic: the arming task, later
 /// timers and later tasks all still complete, and the runtime drops.
 #[test]
-#[ignore = "bug: weft-timer Driver::process wakes without catch_unwind: the panic escapes block_on (current-thread) or kills a worker and hangs the runtime (multi-thread)"]
 fn panicking_waker_fired_by_the_timer_driver_is_contained() {
     within("panicking waker in the timer driver", LIMIT, || {
         on_each_flavour("the timer driver's panicking waker", |rt| {
@@ -437,7 +432,6 @@ fn panicking_waker_fired_by_the_timer_driver_is_contained() {
 /// readable: the I/O driver wakes it from inside the runtime's park. The
 /// runtime must contain the panic and go on serving sockets and tasks.
 #[test]
-#[ignore = "bug: weft-io Driver::poll wakes without catch_unwind: the panic escapes block_on (current-thread) or kills a worker and hangs the runtime (multi-thread)"]
 fn panicking_waker_fired_by_the_io_driver_is_contained() {
     use weft::io::{AsyncReadExt, AsyncWriteExt};
     use weft::net::{TcpListener, TcpStream};

@@ -26,7 +26,9 @@
 
 mod reliability_support;
 
-use reliability_support::{is_checker, is_soak, settle_alive_tasks, within, Rng};
+use reliability_support::{
+    is_checker, is_soak, raise_open_files_limit, settle_alive_tasks, within, Rng,
+};
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
@@ -166,7 +168,9 @@ fn set_linger_zero(stream: &TcpStream) -> io::Result<()> {
 /// mid-message if its generator says so.
 async fn client(addr: SocketAddr, connection: u64, seed: u64) -> io::Result<ClientEnd> {
     let mut rng = Rng::new(seed);
-    let reset_at = (rng.below(RESET_ONE_IN) == 0).then(|| rng.below(MESSAGES_PER_CONNECTION));
+    // Connection 0 of every round resets, so even the smallest run has resets.
+    let resets = rng.below(RESET_ONE_IN) == 0 || connection == 0;
+    let reset_at = resets.then(|| rng.below(MESSAGES_PER_CONNECTION));
     let mut stream = TcpStream::connect(addr).await?;
     let mut echoed = 0;
     let mut reply = Vec::new();
@@ -207,29 +211,6 @@ fn rss_bytes() -> u64 {
     // SAFETY: sysconf has no preconditions.
     let page_size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
     pages * page_size as u64
-}
-
-/// Raises the soft `RLIMIT_NOFILE` to at least `wanted` descriptors.
-fn raise_open_files_limit(wanted: u64) {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `limit` is a valid, writable `struct rlimit`.
-    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
-    assert_eq!(rc, 0, "getrlimit: {}", io::Error::last_os_error());
-    if limit.rlim_cur >= wanted {
-        return;
-    }
-    assert!(
-        limit.rlim_max >= wanted,
-        "the soak needs {wanted} open files but the hard limit is {}: raise it (ulimit -Hn) and rerun",
-        limit.rlim_max
-    );
-    limit.rlim_cur = wanted;
-    // SAFETY: `limit` is a valid `struct rlimit` within the hard limit.
-    let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
-    assert_eq!(rc, 0, "setrlimit: {}", io::Error::last_os_error());
 }
 
 /// Totals of a run.

@@ -29,6 +29,7 @@ use std::task::{Context, Poll, Waker};
 
 use parking_lot::Mutex;
 
+use crate::reactor::readiness::wake_contained;
 use crate::reactor::Handle;
 
 /// What the two ends share.
@@ -58,7 +59,9 @@ impl<T> Drop for Sender<T> {
             shared.waker.take()
         };
         if let Some(waker) = waker {
-            waker.wake();
+            // On a blocking-pool thread: a panicking waker must not turn
+            // into a panic of the pool's job (reactor INV-4).
+            wake_contained(waker);
         }
     }
 }

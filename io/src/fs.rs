@@ -70,6 +70,18 @@ pub const MAX_BUF_BYTES: usize = 2 * 1024 * 1024;
 /// # Panics
 ///
 /// Outside a runtime.
+///
+/// # Examples
+///
+/// ```
+/// # weft_io::doc_support::block_on(async {
+/// let path = std::env::temp_dir().join(format!("weft-doc-{}.txt", std::process::id()));
+/// weft_io::fs::write(&path, "some text").await?;
+/// assert_eq!(weft_io::fs::read(&path).await?, b"some text");
+/// assert_eq!(weft_io::fs::read_to_string(&path).await?, "some text");
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), std::io::Error>(()) }).unwrap().unwrap();
+/// ```
 pub async fn read<P: AsRef<Path>>(path: P) -> io::Result<Vec<u8>> {
     let path = path.as_ref().to_owned();
     run_blocking(&Handle::current(), move || std::fs::read(path)).await?
@@ -145,6 +157,25 @@ enum State {
 
 /// An open file; implements `AsyncRead` and `AsyncWrite` (see the module
 /// doc for write-behind and `close`).
+///
+/// # Examples
+///
+/// ```
+/// # weft_io::doc_support::block_on(async {
+/// use weft_io::fs::File;
+/// use weft_io::io::{AsyncReadExt, AsyncWriteExt};
+///
+/// let path = std::env::temp_dir().join(format!("weft-doc-file-{}.txt", std::process::id()));
+/// let mut file = File::create(&path).await?;
+/// file.write_all(b"line one\n").await?;
+/// file.close().await?; // waits for the write-behind: errors surface here
+///
+/// let mut text = String::new();
+/// File::open(&path).await?.read_to_string(&mut text).await?;
+/// assert_eq!(text, "line one\n");
+/// # std::fs::remove_file(&path)?;
+/// # Ok::<(), std::io::Error>(()) }).unwrap().unwrap();
+/// ```
 pub struct File {
     std: Arc<std::fs::File>,
     state: State,

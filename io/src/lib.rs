@@ -49,7 +49,7 @@
 //!
 //! # Reading order
 //!
-//! 1. `reactor/readiness.rs`: the readiness word, and the
+//! 1. `reactor/readiness.rs`: the readiness word, its edge tick, and the
 //!    clear-readiness-then-retry protocol that makes edge-triggered epoll
 //!    lose no wake-up. The heart of the crate.
 //! 2. `reactor/mod.rs`: the [`Driver`], the slab of registrations and the
@@ -69,6 +69,8 @@
 compile_error!("weft-io supports Unix platforms only (epoll or kqueue through mio, Unix signals)");
 
 mod blocking;
+#[doc(hidden)]
+pub mod doc_support;
 pub mod fs;
 pub mod io;
 mod loom;

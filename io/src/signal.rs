@@ -45,6 +45,18 @@ const DRAIN_CHUNK_BYTES: usize = 64;
 /// # Panics
 ///
 /// Outside a runtime.
+///
+/// # Examples
+///
+/// Stop serving on Ctrl-C (waits for a real Ctrl-C, so not run here):
+///
+/// ```no_run
+/// # weft_io::doc_support::block_on(async {
+/// println!("press Ctrl-C to stop");
+/// weft_io::signal::ctrl_c().await?;
+/// println!("shutting down");
+/// # Ok::<(), std::io::Error>(()) }).unwrap().unwrap();
+/// ```
 pub async fn ctrl_c() -> io::Result<()> {
     wait_for(libc::SIGINT).await
 }

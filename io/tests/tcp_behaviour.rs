@@ -250,3 +250,72 @@ fn connect_to_unresolvable_name_is_an_error() {
         assert!(result.is_err());
     });
 }
+
+/// A writer that fills the socket buffers gets `Pending` (write
+/// readiness cleared), and resumes when the peer drains them: the write
+/// direction of the readiness protocol. 32 MiB is far beyond loopback's
+/// buffers, so the writer must block many times.
+#[test]
+fn writer_blocked_on_full_buffers_resumes_as_the_peer_reads() {
+    const TOTAL_BYTES: usize = 32 * 1024 * 1024;
+    let mut executor = Executor::new();
+    let spawner = executor.spawner();
+    executor.block_on(async move {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let mut client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        let done = Countdown::new(1);
+        let writer_done = done.clone();
+        spawner.spawn(async move {
+            let chunk = vec![0xa5u8; 1024 * 1024];
+            for _ in 0..TOTAL_BYTES / chunk.len() {
+                client.write_all(&chunk).await.unwrap();
+            }
+            client.close().await.unwrap();
+            writer_done.done();
+        });
+        // Let the writer run until it blocks on full buffers.
+        for _ in 0..3 {
+            common::yield_now().await;
+        }
+        assert_eq!(done.remaining(), 1, "32 MiB cannot fit in loopback buffers");
+        let mut received = 0;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = server.read(&mut buf).await.unwrap();
+            if n == 0 {
+                break;
+            }
+            assert!(buf[..n].iter().all(|&b| b == 0xa5));
+            received += n;
+        }
+        assert_eq!(received, TOTAL_BYTES);
+        done.wait().await;
+    });
+}
+
+/// `connect` tries every address it is given: a refused first address does
+/// not stop it from reaching the second; when all fail, the last error is
+/// returned.
+#[test]
+fn connect_tries_every_address_in_turn() {
+    block_on(async {
+        let refused = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let good = listener.local_addr().unwrap();
+        let stream = TcpStream::connect(&[refused, good][..]).await.unwrap();
+        assert_eq!(stream.peer_addr().unwrap(), good);
+
+        let error = TcpStream::connect(vec![refused, refused])
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::ConnectionRefused);
+        let error = TcpStream::connect(Vec::new()).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::InvalidInput, "no address at all");
+    });
+}

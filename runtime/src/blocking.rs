@@ -23,6 +23,7 @@
 //!
 //! Concurrency: every field of `PoolState` is behind the mutex.
 
+use crate::debug::contain_panic;
 use crate::handle::Handle;
 use crate::task::{self, Id, JoinHandle, Notified, Schedule, Task};
 use parking_lot::{Condvar, Mutex};
@@ -100,7 +101,11 @@ struct Inner {
 #[derive(Default)]
 struct PoolState {
     queue: VecDeque<Notified<BlockingSchedule>>,
+    /// Threads that will still take work (POOL-1 accounting).
     num_threads: usize,
+    /// Threads whose body has not finished (stop hook included); shutdown
+    /// waits for these.
+    num_alive: usize,
     num_idle: usize,
     num_notify: usize,
     shutdown: bool,
@@ -148,6 +153,7 @@ impl BlockingPool {
             self.inner.work.notify_one();
         } else if state.num_threads < self.inner.config.max_threads {
             state.num_threads += 1;
+            state.num_alive += 1;
             drop(state);
             self.start_thread(handle);
         }
@@ -163,6 +169,7 @@ impl BlockingPool {
         if let Err(err) = started {
             let mut state = self.inner.state.lock();
             state.num_threads -= 1;
+            state.num_alive -= 1;
             // With another thread alive the task still runs, only later.
             assert!(
                 state.num_threads > 0,
@@ -172,8 +179,8 @@ impl BlockingPool {
     }
 
     /// Threads alive now.
-    pub(crate) fn num_threads(&self) -> usize {
-        self.inner.state.lock().num_threads
+    pub(crate) fn num_alive(&self) -> usize {
+        self.inner.state.lock().num_alive
     }
 
     /// Stops the pool (POOL-2): cancels queued closures, lets running ones
@@ -188,7 +195,7 @@ impl BlockingPool {
         queued.into_iter().for_each(Notified::shutdown);
         let deadline = timeout.map(|timeout| Instant::now() + timeout);
         let mut state = self.inner.state.lock();
-        while state.num_threads > 0 {
+        while state.num_alive > 0 {
             match deadline {
                 Some(deadline) => {
                     if self
@@ -210,7 +217,7 @@ impl Inner {
     /// A pool thread's body.
     fn run(&self, handle: Handle) {
         if let Some(on_start) = &self.config.on_start {
-            on_start();
+            contain_panic(|| on_start());
         }
         let enter = handle.enter();
         let mut state = self.state.lock();
@@ -238,11 +245,15 @@ impl Inner {
             }
         }
         state.num_threads -= 1;
-        self.exited.notify_all();
         drop(state);
         drop(enter);
+        // Before counting out: shutdown must not return while this thread
+        // still keeps the runtime alive.
+        drop(handle);
         if let Some(on_stop) = &self.config.on_stop {
-            on_stop();
+            contain_panic(|| on_stop());
         }
+        self.state.lock().num_alive -= 1;
+        self.exited.notify_all();
     }
 }

@@ -15,8 +15,8 @@
 use crate::blocking::{BlockingPool, PoolConfig, DEFAULT_MAX_BLOCKING_THREADS};
 use crate::context;
 use crate::debug::{
-    default_slow_poll_callback, SlowPoll, SlowPollCallback, SlowPollConfig, UnhandledPanic,
-    DEFAULT_SLOW_POLL_THRESHOLD,
+    contain_panic, default_slow_poll_callback, SlowPoll, SlowPollCallback, SlowPollConfig,
+    UnhandledPanic, DEFAULT_SLOW_POLL_THRESHOLD,
 };
 use crate::driver::Driver;
 use crate::handle::Handle;
@@ -93,6 +93,12 @@ impl Builder {
 
     /// Worker threads for the multi-thread flavour (default: one per core;
     /// ignored by the current-thread flavour). `build` rejects 0.
+    ///
+    /// ```
+    /// let rt = weft_runtime::Builder::new_multi_thread().worker_threads(3).build().unwrap();
+    /// assert_eq!(rt.metrics().num_workers(), 3);
+    /// assert!(weft_runtime::Builder::new_multi_thread().worker_threads(0).build().is_err());
+    /// ```
     pub fn worker_threads(&mut self, n: usize) -> &mut Self {
         self.worker_threads = Some(n);
         self
@@ -105,6 +111,14 @@ impl Builder {
     }
 
     /// The most blocking-pool threads alive at once (default 512). `build` rejects 0.
+    ///
+    /// ```
+    /// let rt = weft_runtime::Builder::new_current_thread().max_blocking_threads(1).build().unwrap();
+    /// let a = rt.spawn_blocking(|| 1);
+    /// let b = rt.spawn_blocking(|| 2); // waits for the one thread
+    /// assert_eq!(rt.block_on(async { a.await.unwrap() + b.await.unwrap() }), 3);
+    /// assert!(rt.metrics().blocking_threads() <= 1);
+    /// ```
     pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
         self.max_blocking_threads = n;
         self
@@ -113,18 +127,42 @@ impl Builder {
     /// Starts the runtime's clock paused (for tests of timeouts): time moves
     /// only through `weft::time::advance`, or jumps to the next timer when
     /// the runtime has nothing else to do.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = weft_runtime::Builder::new_current_thread().start_paused(true).build().unwrap();
+    /// let real = std::time::Instant::now();
+    /// rt.block_on(async { weft_timer::sleep(Duration::from_secs(24 * 3600)).await });
+    /// assert!(real.elapsed() < Duration::from_secs(60), "a day of sleep took no real time");
+    /// ```
     pub fn start_paused(&mut self, paused: bool) -> &mut Self {
         self.start_paused = paused;
         self
     }
 
-    /// Runs `f` on each runtime thread (worker or blocking) as it starts.
+    /// Runs `f` on each runtime thread (worker or blocking) as it starts. A
+    /// panic in `f` is reported and contained: the thread runs anyway.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// let started = Arc::new(AtomicUsize::new(0));
+    /// let counter = started.clone();
+    /// let rt = weft_runtime::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .on_thread_start(move || { counter.fetch_add(1, Ordering::SeqCst); })
+    ///     .build()
+    ///     .unwrap();
+    /// drop(rt);
+    /// assert_eq!(started.load(Ordering::SeqCst), 2);
+    /// ```
     pub fn on_thread_start(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
         self.on_thread_start = Some(Arc::new(f));
         self
     }
 
-    /// Runs `f` on each runtime thread as it stops.
+    /// Runs `f` on each runtime thread as it stops (panics are contained,
+    /// as for [`on_thread_start`](Builder::on_thread_start)).
     pub fn on_thread_stop(&mut self, f: impl Fn() + Send + Sync + 'static) -> &mut Self {
         self.on_thread_stop = Some(Arc::new(f));
         self
@@ -152,6 +190,11 @@ impl Builder {
 
     /// Seeds every random choice the scheduler makes (steal victims), so a
     /// run's choices can be reproduced.
+    ///
+    /// ```
+    /// let rt = weft_runtime::Builder::new_multi_thread().rng_seed(42).build().unwrap();
+    /// assert_eq!(rt.block_on(async { 1 }), 1);
+    /// ```
     pub fn rng_seed(&mut self, seed: u64) -> &mut Self {
         self.rng_seed = Some(seed);
         self
@@ -215,9 +258,10 @@ impl Builder {
         runtime_slot
             .set(Arc::downgrade(&shared))
             .unwrap_or_else(|_| unreachable!("set once, here"));
-        let runtime = Runtime::from_handle(Handle { shared });
+        let mut runtime = Runtime::from_handle(Handle { shared });
         for core in cores {
-            self.start_worker(runtime.handle(), core)?;
+            let thread = self.start_worker(runtime.handle(), core)?;
+            runtime.add_worker_thread(thread);
         }
         Ok(runtime)
     }
@@ -254,7 +298,11 @@ impl Builder {
     }
 
     /// Starts one worker thread driving `core`.
-    fn start_worker(&self, handle: &Handle, core: Box<Core>) -> io::Result<()> {
+    fn start_worker(
+        &self,
+        handle: &Handle,
+        core: Box<Core>,
+    ) -> io::Result<std::thread::JoinHandle<()>> {
         let handle = handle.clone();
         let on_start = self.on_thread_start.clone();
         let on_stop = self.on_thread_stop.clone();
@@ -263,8 +311,11 @@ impl Builder {
         let started = std::thread::Builder::new()
             .name(self.thread_name.clone())
             .spawn(move || {
+                // Dropped last: the worker counts as exited only after its
+                // stop hook ran, even if something unwinds.
+                let _exited = worker::ExitGuard(handle.shared.clone());
                 if let Some(on_start) = on_start {
-                    on_start();
+                    contain_panic(|| on_start());
                 }
                 {
                     let _driving = context::enter_driving();
@@ -272,16 +323,14 @@ impl Builder {
                     worker::run(handle.shared.clone(), core);
                 }
                 if let Some(on_stop) = on_stop {
-                    on_stop();
+                    contain_panic(|| on_stop());
                 }
             });
-        if let Err(err) = started {
+        started.inspect_err(|_| {
             let mut live = shared.live_workers.lock();
             *live -= 1;
             shared.core_returned.notify_all();
-            return Err(err);
-        }
-        Ok(())
+        })
     }
 }
 

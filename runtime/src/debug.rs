@@ -70,6 +70,15 @@ impl fmt::Display for SlowPoll {
     }
 }
 
+/// Runs user code the runtime calls on its own threads (thread hooks, the
+/// slow-poll callback, wakers fired by the drivers) so that a panic in it
+/// cannot kill a worker: a dead worker would strand its queue and make
+/// `Runtime::drop` wait forever. The panic has already been reported on
+/// stderr by the panic hook; the runtime goes on.
+pub(crate) fn contain_panic(f: impl FnOnce()) {
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+}
+
 /// The slow-poll callback type.
 pub(crate) type SlowPollCallback = Arc<dyn Fn(&SlowPoll) + Send + Sync + 'static>;
 
@@ -89,7 +98,8 @@ pub(crate) fn default_slow_poll_callback() -> SlowPollCallback {
     Arc::new(|slow: &SlowPoll| eprintln!("{slow}"))
 }
 
-/// What the runtime does when a spawned task panics.
+/// What the runtime does when a spawned task panics. It applies to async
+/// tasks; a panicking `spawn_blocking` closure only reaches its JoinHandle.
 ///
 /// ```should_panic
 /// let rt = weft_runtime::Builder::new_current_thread()

@@ -31,6 +31,27 @@
 //! });
 //! ```
 //!
+//! A spawned future and its output must be `Send`, since any worker may run
+//! it; this does not compile:
+//!
+//! ```compile_fail
+//! weft_runtime::run(async {
+//!     let local = std::rc::Rc::new(1);
+//!     weft_runtime::spawn(async move { *local }).await.unwrap();
+//! });
+//! ```
+//!
+//! The guard of [`Handle::enter`] belongs to the thread that entered, so it
+//! is not `Send`:
+//!
+//! ```compile_fail
+//! let rt = weft_runtime::Runtime::new().unwrap();
+//! let guard = rt.handle().enter();
+//! std::thread::scope(|scope| {
+//!     scope.spawn(move || drop(guard));
+//! });
+//! ```
+//!
 //! # Reading order
 //!
 //! 1. `task/mod.rs`: what a task is, the handles to it (the design essay).

@@ -1,12 +1,14 @@
 //! Summary: the one place that chooses between `std` and `loom` primitives.
 //!
-//! Role: the task machinery (`task::{state, raw, harness}`) imports its atomics,
-//! `Arc` and `UnsafeCell` from here, so the loom model in
-//! `task::tests::loom_task` explores the very code the runtime runs.
+//! Role: the task machinery (`task::{state, raw, harness}`) and the idle
+//! protocol (`scheduler::idle`) import their atomics, mutex and
+//! `UnsafeCell` from here, so the loom models in `task::tests::loom_task`
+//! and `scheduler::tests::loom_idle` explore the very code the runtime runs.
 //!
-//! Design: only the task state machine is modelled under loom; the scheduler
-//! uses crossbeam-deque and parking_lot, which loom cannot instrument, so it
-//! imports `std` directly and is covered by stress tests instead. The
+//! Design: only the task state machine and the sleeper/notify protocol are
+//! modelled under loom; the rest of the scheduler uses crossbeam-deque and
+//! parking_lot directly, which loom cannot instrument, and is covered by
+//! stress tests instead. The
 //! `UnsafeCell` wrapper gives `std` the `with`/`with_mut` API of
 //! `loom::cell::UnsafeCell`, so loom can report unsynchronised accesses to a
 //! task's future, output and join waker.
@@ -18,11 +20,31 @@
 #[cfg(loom)]
 pub(crate) use loom::{
     cell::UnsafeCell,
-    sync::atomic::{AtomicUsize, Ordering},
+    sync::atomic::{fence, AtomicUsize, Ordering},
 };
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
+pub(crate) use parking_lot::Mutex;
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{fence, AtomicUsize, Ordering};
+
+/// `loom::sync::Mutex` with parking_lot's panic-free `lock`.
+#[cfg(loom)]
+#[derive(Debug)]
+pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
+
+#[cfg(loom)]
+impl<T> Mutex<T> {
+    /// Wraps `value`.
+    pub(crate) fn new(value: T) -> Mutex<T> {
+        Mutex(loom::sync::Mutex::new(value))
+    }
+
+    /// Locks; a poisoned lock is taken over (loom models do not unwind).
+    pub(crate) fn lock(&self) -> loom::sync::MutexGuard<'_, T> {
+        self.0.lock().unwrap_or_else(|poison| poison.into_inner())
+    }
+}
 
 /// `std::cell::UnsafeCell` with loom's closure-based access API.
 #[cfg(not(loom))]

@@ -35,6 +35,7 @@
 //! thread. `state` is AcqRel on every RMW: the unparker's writes (the work
 //! it queued) must be visible to the woken thread.
 
+use crate::debug::contain_panic;
 use crate::driver::Driver;
 use parking_lot::{Condvar, Mutex};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -100,7 +101,8 @@ impl Parker {
             Some(mut drivers) => {
                 if inner.transition_to_parked(PARKED_DRIVER) {
                     if let Some(drivers) = drivers.as_mut() {
-                        drivers.park(None, is_idle);
+                        // A waker fired by a driver is user code (debug.rs).
+                        contain_panic(|| drivers.park(None, is_idle));
                     }
                     inner.state.swap(EMPTY, Ordering::AcqRel);
                 }
@@ -114,7 +116,7 @@ impl Parker {
     pub(crate) fn poll_drivers(&mut self) {
         if let Some(mut drivers) = self.inner.driver.try_lock() {
             if let Some(drivers) = drivers.as_mut() {
-                drivers.park(Some(Duration::ZERO), &|| false);
+                contain_panic(|| drivers.park(Some(Duration::ZERO), &|| false));
             }
         }
     }

@@ -16,6 +16,8 @@
 //! [`StreamExt`] adds [`next`](StreamExt::next), [`map`](StreamExt::map),
 //! [`filter`](StreamExt::filter) (with a plain `FnMut(&Item) -> bool`
 //! predicate), [`take`](StreamExt::take) and [`collect`](StreamExt::collect).
+//! Two constructors: [`iter`] (an iterator as a stream) and [`unfold`] (an
+//! async step function as a stream: the async generator).
 //!
 //! # Role
 //! Re-exported by the facade as `weft::stream::{Stream, StreamExt}`. Queue
@@ -131,6 +133,16 @@ impl<S: Stream + ?Sized> StreamExt for S {}
 ///
 /// Handy in tests and examples, and as the `async for` counterpart of a
 /// plain `for` loop.
+///
+/// ```
+/// use weft_runtime::stream::{iter, StreamExt};
+/// weft_runtime::run(async {
+///     let mut words = iter(["async", "for"]);
+///     assert_eq!(words.next().await, Some("async"));
+///     assert_eq!(words.next().await, Some("for"));
+///     assert_eq!(words.next().await, None);
+/// });
+/// ```
 pub fn iter<I: IntoIterator>(items: I) -> Iter<I::IntoIter> {
     Iter {
         items: items.into_iter(),
@@ -153,6 +165,79 @@ impl<I: Iterator + Unpin> Stream for Iter<I> {
 
     fn size_hint(&self) -> (usize, Option<usize>) {
         self.items.size_hint()
+    }
+}
+
+/// A stream built from an async step function: the closest thing to an
+/// async generator (`async def` with `yield`).
+///
+/// `step(state)` returns a future resolving to `Some((item, next_state))`
+/// to yield `item`, or `None` to end the stream. Each step's future is
+/// boxed, so [`Unfold`] is `Unpin` whatever the step is; that is one
+/// allocation per item, small next to the I/O a generator usually awaits.
+///
+/// ```
+/// use weft_runtime::stream::{unfold, StreamExt};
+/// weft_runtime::run(async {
+///     // async def countdown(n): while n: yield n; n -= 1
+///     let countdown = unfold(3, |n| async move { (n > 0).then(|| (n, n - 1)) });
+///     assert_eq!(countdown.collect::<Vec<u32>>().await, [3, 2, 1]);
+/// });
+/// ```
+pub fn unfold<St, F, Fut, T>(state: St, step: F) -> Unfold<St, F, Fut>
+where
+    F: FnMut(St) -> Fut,
+    Fut: Future<Output = Option<(T, St)>>,
+{
+    Unfold {
+        state: Some(state),
+        step,
+        in_flight: None,
+    }
+}
+
+/// Stream returned by [`unfold`].
+#[must_use = "streams do nothing unless polled"]
+pub struct Unfold<St, F, Fut> {
+    /// The state for the next step; `None` while a step runs or once ended.
+    state: Option<St>,
+    step: F,
+    /// The running step, if any.
+    in_flight: Option<Pin<Box<Fut>>>,
+}
+
+impl<St, F, Fut, T> Stream for Unfold<St, F, Fut>
+where
+    St: Unpin,
+    F: FnMut(St) -> Fut + Unpin,
+    Fut: Future<Output = Option<(T, St)>>,
+{
+    type Item = T;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        let this = &mut *self;
+        if this.in_flight.is_none() {
+            let Some(state) = this.state.take() else {
+                return Poll::Ready(None); // ended
+            };
+            this.in_flight = Some(Box::pin((this.step)(state)));
+        }
+        let step = this.in_flight.as_mut().expect("a step is in flight");
+        let yielded = std::task::ready!(step.as_mut().poll(cx));
+        this.in_flight = None;
+        Poll::Ready(yielded.map(|(item, next)| {
+            this.state = Some(next);
+            item
+        }))
+    }
+}
+
+impl<St: fmt::Debug, F, Fut> fmt::Debug for Unfold<St, F, Fut> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Unfold")
+            .field("state", &self.state)
+            .field("is_stepping", &self.in_flight.is_some())
+            .finish()
     }
 }
 
@@ -313,7 +398,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compose::testing::block_on;
+    use crate::compose::testing::{block_on, YieldTimes};
 
     /// A stream that returns Pending (after waking itself) before each item.
     struct Trickle {
@@ -339,6 +424,19 @@ mod tests {
             items: items.iter().copied(),
             ready: false,
         }
+    }
+
+    /// Adapters are `Send`/`Sync`/`Unpin` when their parts are.
+    #[test]
+    fn adapters_have_the_expected_auto_traits() {
+        fn send_sync_unpin<T: Send + Sync + Unpin>() {}
+        type Numbers = Iter<std::ops::Range<u32>>;
+        send_sync_unpin::<Numbers>();
+        send_sync_unpin::<Map<Numbers, fn(u32) -> u64>>();
+        send_sync_unpin::<Filter<Numbers, fn(&u32) -> bool>>();
+        send_sync_unpin::<Take<Numbers>>();
+        send_sync_unpin::<Collect<Numbers, Vec<u32>>>();
+        send_sync_unpin::<Next<'static, Numbers>>();
     }
 
     #[test]
@@ -371,6 +469,23 @@ mod tests {
     fn take_stops_polling_an_endless_stream() {
         let first: Vec<u64> = block_on(iter(0..).take(4).collect());
         assert_eq!(first, vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn unfold_yields_each_step_then_ends_and_stays_ended() {
+        let mut pages = unfold(1u32, |page| async move {
+            YieldTimes(1).await;
+            (page <= 3).then(|| (format!("page {page}"), page + 1))
+        });
+        let seen: Vec<String> = block_on(async {
+            let mut seen = Vec::new();
+            while let Some(page) = pages.next().await {
+                seen.push(page);
+            }
+            seen
+        });
+        assert_eq!(seen, ["page 1", "page 2", "page 3"]);
+        assert_eq!(block_on(pages.next()), None, "an ended unfold stays ended");
     }
 
     #[test]

@@ -27,31 +27,52 @@ impl Drop for DropFlag {
 }
 
 /// A task aborted before its first poll never runs, and its JoinHandle
-/// reports cancellation after the future was dropped.
+/// reports cancellation after the future was dropped. The multi-thread
+/// runtime's workers are held busy (each blocked on a channel, on purpose)
+/// so that nothing can poll the task before the abort.
 #[test]
 fn abort_before_first_poll_never_runs_the_future() {
+    const WORKERS: usize = 2;
     for rt in runtimes() {
+        let multi = rt.metrics().num_workers() == WORKERS;
+        let (release_tx, release_rx) = mpsc::channel::<()>();
+        let release_rx = Arc::new(std::sync::Mutex::new(release_rx));
+        let (started_tx, started_rx) = mpsc::channel::<()>();
+        let blockers: Vec<_> = (0..if multi { WORKERS } else { 0 })
+            .map(|_| {
+                let (started_tx, release_rx) = (started_tx.clone(), release_rx.clone());
+                rt.spawn(async move {
+                    started_tx.send(()).unwrap();
+                    release_rx.lock().unwrap().recv().unwrap();
+                })
+            })
+            .collect();
+        for _ in 0..blockers.len() {
+            started_rx.recv().unwrap();
+        }
         let ran = Arc::new(AtomicBool::new(false));
         let dropped = Arc::new(AtomicBool::new(false));
         let (ran2, flag) = (ran.clone(), DropFlag(dropped.clone()));
-        rt.block_on(async move {
-            // Spawned and aborted within one poll of the main future: no
-            // worker of the current-thread runtime can have polled it.
-            let handle = weft_runtime::spawn(async move {
-                let _flag = flag;
-                ran2.store(true, Ordering::SeqCst);
-            });
-            handle.abort();
-            let err = handle.await.unwrap_err();
-            assert!(err.is_cancelled(), "{err:?}");
+        let handle = rt.spawn(async move {
+            let _flag = flag;
+            ran2.store(true, Ordering::SeqCst);
         });
+        handle.abort();
+        for _ in 0..blockers.len() {
+            release_tx.send(()).unwrap();
+        }
+        let err = rt.block_on(handle).unwrap_err();
+        assert!(err.is_cancelled(), "{err:?}");
         assert!(
             dropped.load(Ordering::SeqCst),
             "the future is dropped before the JoinHandle returns"
         );
-        if rt.metrics().num_workers() == 1 {
-            assert!(!ran.load(Ordering::SeqCst), "an aborted task must not run");
-        }
+        assert!(!ran.load(Ordering::SeqCst), "an aborted task must not run");
+        rt.block_on(async {
+            for blocker in blockers {
+                blocker.await.unwrap();
+            }
+        });
     }
 }
 
@@ -170,4 +191,36 @@ fn destructors_run_once_under_concurrent_abort() {
         }
     });
     assert_eq!(drops.load(Ordering::SeqCst), TASKS);
+}
+
+/// A queued `spawn_blocking` closure aborted before a pool thread takes it
+/// never runs; one already running finishes and keeps its output.
+#[test]
+fn abort_of_a_queued_blocking_closure_prevents_it_from_running() {
+    let rt = Builder::new_current_thread()
+        .max_blocking_threads(1)
+        .build()
+        .unwrap();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    let running = rt.spawn_blocking(move || {
+        started_tx.send(()).unwrap();
+        release_rx.recv().unwrap();
+        "finished"
+    });
+    started_rx.recv().unwrap();
+    let ran = Arc::new(AtomicBool::new(false));
+    let ran2 = ran.clone();
+    let queued = rt.spawn_blocking(move || ran2.store(true, Ordering::SeqCst));
+    queued.abort();
+    running.abort();
+    release_tx.send(()).unwrap();
+    let (running, queued) = rt.block_on(async { (running.await, queued.await) });
+    assert_eq!(
+        running.unwrap(),
+        "finished",
+        "a started closure cannot be stopped"
+    );
+    assert!(queued.unwrap_err().is_cancelled());
+    assert!(!ran.load(Ordering::SeqCst));
 }

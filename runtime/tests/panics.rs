@@ -112,3 +112,69 @@ fn panic_while_dropping_an_aborted_future_is_reported() {
     });
     assert!(err.is_panic(), "{err:?}");
 }
+
+/// A panicking slow-poll callback does not kill the worker that called it:
+/// every task still completes and the runtime drops.
+#[test]
+fn panicking_slow_poll_callback_is_contained() {
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .slow_poll_threshold(std::time::Duration::ZERO)
+        .on_slow_poll(|_| panic!("the slow-poll callback panics"))
+        .build()
+        .unwrap();
+    let total: u64 = rt.block_on(async {
+        let handles: Vec<_> = (0..64u64)
+            .map(|i| weft_runtime::spawn(async move { i }))
+            .collect();
+        let mut total = 0;
+        for handle in handles {
+            total += handle.await.unwrap();
+        }
+        total
+    });
+    assert_eq!(total, (0..64).sum::<u64>());
+}
+
+/// A panicking thread-start hook does not stop the worker from running,
+/// nor the runtime from shutting down.
+#[test]
+fn panicking_thread_start_hook_is_contained() {
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .on_thread_start(|| panic!("the start hook panics"))
+        .build()
+        .unwrap();
+    assert_eq!(rt.block_on(rt.spawn(async { 3 })).unwrap(), 3);
+    drop(rt);
+}
+
+/// A waker that panics when the timer driver fires it is contained: the
+/// runtime keeps running timers and tasks (both flavours).
+#[test]
+fn panicking_waker_fired_by_the_timer_driver_is_contained() {
+    struct PanickingWaker;
+    impl std::task::Wake for PanickingWaker {
+        fn wake(self: Arc<Self>) {
+            panic!("this waker panics on wake");
+        }
+    }
+    for rt in runtimes() {
+        let ok = rt.block_on(async {
+            let armed = weft_runtime::spawn(async {
+                let mut sleep = Box::pin(weft_timer::sleep(std::time::Duration::from_millis(1)));
+                let waker = std::task::Waker::from(Arc::new(PanickingWaker));
+                let polled = std::future::Future::poll(
+                    sleep.as_mut(),
+                    &mut std::task::Context::from_waker(&waker),
+                );
+                assert!(polled.is_pending());
+                weft_timer::sleep(std::time::Duration::from_millis(20)).await;
+            });
+            let armed = armed.await;
+            weft_timer::sleep(std::time::Duration::from_millis(1)).await;
+            armed.is_ok() && weft_runtime::spawn(async { 4 }).await.unwrap() == 4
+        });
+        assert!(ok);
+    }
+}

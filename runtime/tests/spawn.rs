@@ -24,12 +24,13 @@ fn current_thread() -> Runtime {
     Builder::new_current_thread().build().unwrap()
 }
 
-/// Spawns `MANY_TASKS` no-op tasks from inside a task and joins them all.
+/// Spawns `MANY_TASKS` no-op tasks from inside a task (on a worker, for
+/// the multi-thread flavour) and joins them all.
 fn many_tasks_spawned_inside(rt: &Runtime) {
     let counter = Arc::new(AtomicUsize::new(0));
     let total = rt.block_on({
         let counter = counter.clone();
-        async move {
+        let spawner = rt.spawn(async move {
             let handles: Vec<_> = (0..MANY_TASKS)
                 .map(|_| {
                     let counter = counter.clone();
@@ -44,7 +45,8 @@ fn many_tasks_spawned_inside(rt: &Runtime) {
                 joined += 1;
             }
             joined
-        }
+        });
+        async move { spawner.await.unwrap() }
     });
     assert_eq!(total, MANY_TASKS);
     assert_eq!(counter.load(Ordering::Relaxed), MANY_TASKS);
@@ -209,4 +211,164 @@ fn block_on_from_two_threads_current_thread() {
     rt.block_on(async {});
     rx.recv().unwrap();
     assert_eq!(other.join().unwrap(), 7);
+}
+
+/// `Handle::block_on` is allowed on a blocking-pool thread (it does not
+/// drive the runtime's tasks) and can await tasks of the same runtime.
+#[test]
+fn block_on_inside_spawn_blocking_is_allowed() {
+    let rt = multi_thread();
+    let handle = rt.handle().clone();
+    let out = rt.block_on(rt.spawn_blocking(move || {
+        handle.block_on(async { weft_runtime::spawn(async { 5 }).await.unwrap() })
+    }));
+    assert_eq!(out.unwrap(), 5);
+}
+
+/// Stampede: four OS threads wake one task 5,000 times each while it runs;
+/// it is never polled by two threads at once, and a wake after its last
+/// poll always leads to another poll (it sees the final flag and finishes).
+#[test]
+fn stampede_of_wakes_never_double_polls() {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Mutex;
+    use std::task::{Context, Poll, Waker};
+
+    const WAKERS: usize = 4;
+    const WAKES: usize = 5_000;
+    struct Probe {
+        polling: AtomicBool,
+        done: AtomicBool,
+        polls: AtomicUsize,
+        waker: Mutex<Option<Waker>>,
+    }
+    struct Watched(Arc<Probe>);
+    impl Future for Watched {
+        type Output = usize;
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+            let probe = &self.0;
+            assert!(
+                !probe.polling.swap(true, Ordering::SeqCst),
+                "polled by two threads at once"
+            );
+            *probe.waker.lock().unwrap() = Some(cx.waker().clone());
+            let polls = probe.polls.fetch_add(1, Ordering::SeqCst) + 1;
+            let done = probe.done.load(Ordering::SeqCst);
+            probe.polling.store(false, Ordering::SeqCst);
+            if done {
+                Poll::Ready(polls)
+            } else {
+                Poll::Pending
+            }
+        }
+    }
+    for rt in [multi_thread(), current_thread()] {
+        let probe = Arc::new(Probe {
+            polling: AtomicBool::new(false),
+            done: AtomicBool::new(false),
+            polls: AtomicUsize::new(0),
+            waker: Mutex::new(None),
+        });
+        let handle = rt.spawn(Watched(probe.clone()));
+        // Let it register its waker once.
+        while probe.waker.lock().unwrap().is_none() {
+            rt.block_on(weft_runtime::yield_now());
+        }
+        let barrier = Arc::new(Barrier::new(WAKERS));
+        let wakers: Vec<_> = (0..WAKERS)
+            .map(|_| {
+                let (probe, barrier) = (probe.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    for _ in 0..WAKES {
+                        let waker = probe.waker.lock().unwrap().clone().unwrap();
+                        waker.wake();
+                    }
+                })
+            })
+            .collect();
+        let driver = {
+            let handle = rt.handle().clone();
+            std::thread::spawn(move || handle.block_on(yield_a_hundred_times()))
+        };
+        wakers.into_iter().for_each(|thread| thread.join().unwrap());
+        probe.done.store(true, Ordering::SeqCst);
+        probe.waker.lock().unwrap().clone().unwrap().wake();
+        driver.join().unwrap();
+        let polls = rt.block_on(handle).unwrap();
+        assert!((2..=WAKERS * WAKES + 2).contains(&polls), "polls = {polls}");
+        drop(probe.waker.lock().unwrap().take());
+    }
+}
+
+/// Drives a runtime from another thread for a while (for the current-thread
+/// flavour: its core polls woken tasks while the wakes arrive).
+async fn yield_a_hundred_times() {
+    for _ in 0..100 {
+        weft_runtime::yield_now().await;
+    }
+}
+
+/// no_starvation: two tasks that wake each other forever (each wake puts
+/// the other in the LIFO slot) cannot starve a third task in the queue,
+/// on either flavour: the LIFO cap sends the pair to the back of the queue.
+#[test]
+fn no_starvation_ping_pong_pair_cannot_starve_the_queue() {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Mutex;
+    use std::task::{Context, Poll, Waker};
+
+    /// Wakes its partner on every poll, until `done`.
+    struct PingPong {
+        mine: Arc<Mutex<Option<Waker>>>,
+        partner: Arc<Mutex<Option<Waker>>>,
+        done: Arc<AtomicBool>,
+    }
+    impl Future for PingPong {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.done.load(Ordering::SeqCst) {
+                if let Some(partner) = self.partner.lock().unwrap().take() {
+                    partner.wake();
+                }
+                return Poll::Ready(());
+            }
+            *self.mine.lock().unwrap() = Some(cx.waker().clone());
+            if let Some(partner) = self.partner.lock().unwrap().take() {
+                partner.wake();
+            }
+            Poll::Pending
+        }
+    }
+    for rt in [current_thread(), multi_thread()] {
+        let done = Arc::new(AtomicBool::new(false));
+        let (a, b) = (Arc::new(Mutex::new(None)), Arc::new(Mutex::new(None)));
+        let finished = rt.block_on({
+            let done = done.clone();
+            async move {
+                let ping = weft_runtime::spawn(PingPong {
+                    mine: a.clone(),
+                    partner: b.clone(),
+                    done: done.clone(),
+                });
+                let pong = weft_runtime::spawn(PingPong {
+                    mine: b,
+                    partner: a,
+                    done: done.clone(),
+                });
+                // Give the pair a head start, then ask a third task to run.
+                weft_runtime::yield_now().await;
+                let third = weft_runtime::spawn(async move { done.store(true, Ordering::SeqCst) });
+                third.await.unwrap();
+                ping.await.unwrap();
+                pong.await.unwrap();
+                true
+            }
+        });
+        assert!(finished);
+    }
 }

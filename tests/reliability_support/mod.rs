@@ -10,6 +10,9 @@
 //! the test panics with a message naming the scenario (the stuck thread is
 //! left behind and dies with the test process). Nothing here sleeps for
 //! ordering: the only waits are the watchdog's timeout and explicit joins.
+//!
+//! Unsafe (design note, STYLE.md section 4): `getrlimit`/`setrlimit` through
+//! libc, which std has no safe form of, to raise the open-files limit.
 #![allow(dead_code)] // each test crate uses a different subset
 
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
@@ -206,7 +209,13 @@ pub fn in_child_process(
     }
     let exe = std::env::current_exe().expect("the test binary knows its path");
     let output = std::process::Command::new(exe)
-        .args([test_name, "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            test_name,
+            "--exact",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, "1")
         .output()
         .expect("the test binary can be re-run as a child");
@@ -240,4 +249,32 @@ pub fn settle_alive_tasks(handle: &weft::Handle, expected: u64) {
         );
         std::thread::yield_now();
     }
+}
+
+/// Raises `RLIMIT_NOFILE` to at least `wanted` descriptors: the soft limit
+/// up to the hard one, and the hard one too when the process may (root, or
+/// `CAP_SYS_RESOURCE`); otherwise fails saying which limit to raise.
+pub fn raise_open_files_limit(wanted: u64) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid, writable `struct rlimit`.
+    let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    assert_eq!(rc, 0, "getrlimit: {}", std::io::Error::last_os_error());
+    if limit.rlim_cur >= wanted {
+        return;
+    }
+    let hard = limit.rlim_max;
+    limit.rlim_cur = wanted;
+    limit.rlim_max = limit.rlim_max.max(wanted);
+    // SAFETY: `limit` is a valid `struct rlimit`; the kernel checks the values.
+    let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+    assert_eq!(
+        rc,
+        0,
+        "this test needs {wanted} open files; the hard limit is {hard} and raising it failed \
+         ({}): raise it (ulimit -Hn {wanted}) and rerun",
+        std::io::Error::last_os_error()
+    );
 }

@@ -25,6 +25,24 @@ use futures_core::Stream;
 use futures_io::AsyncBufRead;
 
 /// `.await`-able line reading for every [`AsyncBufRead`].
+///
+/// # Examples
+///
+/// ```
+/// # weft_io::doc_support::block_on(async {
+/// use std::future::poll_fn;
+/// use std::pin::Pin;
+/// use futures_core::Stream;
+/// use weft_io::io::{AsyncBufReadExt, BufReader};
+///
+/// let mut lines = BufReader::new(&b"first\r\nsecond\n"[..]).lines();
+/// let mut seen = Vec::new();
+/// while let Some(line) = poll_fn(|cx| Pin::new(&mut lines).poll_next(cx)).await {
+///     seen.push(line?);
+/// }
+/// assert_eq!(seen, ["first", "second"]);
+/// # Ok::<(), std::io::Error>(()) }).unwrap().unwrap();
+/// ```
 pub trait AsyncBufReadExt: AsyncBufRead {
     /// Reads until `delimiter` (included) or end-of-file, appending to
     /// `buf`; returns how many bytes were appended (0 at end-of-file).

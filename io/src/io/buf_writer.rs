@@ -24,6 +24,22 @@ use futures_io::{AsyncBufRead, AsyncRead, AsyncWrite};
 use super::DEFAULT_BUF_SIZE;
 
 /// Adds write buffering to a writer; see the module doc.
+///
+/// # Examples
+///
+/// ```
+/// # weft_io::doc_support::block_on(async {
+/// use weft_io::io::{AsyncWriteExt, BufWriter};
+///
+/// let mut writer = BufWriter::new(Vec::new());
+/// for word in ["many ", "small ", "writes"] {
+///     writer.write_all(word.as_bytes()).await?; // copied into the buffer
+/// }
+/// assert!(writer.get_ref().is_empty(), "nothing written through yet");
+/// writer.flush().await?;
+/// assert_eq!(writer.get_ref(), b"many small writes");
+/// # Ok::<(), std::io::Error>(()) }).unwrap().unwrap();
+/// ```
 pub struct BufWriter<W> {
     inner: W,
     /// INV-1

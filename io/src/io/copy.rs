@@ -28,6 +28,17 @@ use super::DEFAULT_BUF_SIZE;
 ///
 /// The first error of either side, or `WriteZero` if the writer stops
 /// accepting bytes.
+///
+/// # Examples
+///
+/// ```
+/// # weft_io::doc_support::block_on(async {
+/// let mut reader: &[u8] = b"every byte";
+/// let mut writer: Vec<u8> = Vec::new();
+/// let copied = weft_io::io::copy(&mut reader, &mut writer).await?;
+/// assert_eq!((copied, &writer[..]), (10, &b"every byte"[..]));
+/// # Ok::<(), std::io::Error>(()) }).unwrap().unwrap();
+/// ```
 pub fn copy<'a, R, W>(reader: &'a mut R, writer: &'a mut W) -> Copy<'a, R, W>
 where
     R: AsyncRead + Unpin + ?Sized,

@@ -24,6 +24,21 @@ use futures_io::AsyncRead;
 use super::DEFAULT_BUF_SIZE;
 
 /// `.await`-able reading methods for every [`AsyncRead`].
+///
+/// # Examples
+///
+/// ```
+/// # weft_io::doc_support::block_on(async {
+/// use weft_io::io::AsyncReadExt;
+///
+/// let mut reader: &[u8] = b"header+rest of the stream";
+/// let mut header = [0u8; 7];
+/// reader.read_exact(&mut header).await?;
+/// let mut rest = String::new();
+/// reader.read_to_string(&mut rest).await?;
+/// assert_eq!((&header, rest.as_str()), (b"header+", "rest of the stream"));
+/// # Ok::<(), std::io::Error>(()) }).unwrap().unwrap();
+/// ```
 pub trait AsyncReadExt: AsyncRead {
     /// Reads some bytes into `buf`; returns how many (0 at end-of-file or
     /// for an empty `buf`).

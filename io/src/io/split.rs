@@ -25,6 +25,25 @@ use futures_io::{AsyncRead, AsyncWrite};
 use parking_lot::Mutex;
 
 /// Splits `stream` into halves that share it; see the module doc.
+///
+/// # Examples
+///
+/// ```
+/// # weft_io::doc_support::block_on(async {
+/// use weft_io::io::{split, AsyncReadExt, AsyncWriteExt};
+/// use weft_io::net::UnixStream;
+///
+/// let (left, mut right) = UnixStream::pair()?;
+/// let (mut read_half, mut write_half) = split(left);
+/// write_half.write_all(b"out").await?;
+/// right.write_all(b"in!").await?;
+/// let mut buf = [0u8; 3];
+/// read_half.read_exact(&mut buf).await?;
+/// assert_eq!(&buf, b"in!");
+/// right.read_exact(&mut buf).await?;
+/// assert_eq!(&buf, b"out");
+/// # Ok::<(), std::io::Error>(()) }).unwrap().unwrap();
+/// ```
 pub fn split<T>(stream: T) -> (ReadHalf<T>, WriteHalf<T>)
 where
     T: AsyncRead + AsyncWrite + Unpin,

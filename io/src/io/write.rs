@@ -19,6 +19,20 @@ use std::task::{Context, Poll};
 use futures_io::AsyncWrite;
 
 /// `.await`-able writing methods for every [`AsyncWrite`].
+///
+/// # Examples
+///
+/// ```
+/// # weft_io::doc_support::block_on(async {
+/// use weft_io::io::AsyncWriteExt;
+///
+/// let mut out: Vec<u8> = Vec::new();
+/// out.write_all(b"written ").await?;
+/// out.write_all(b"whole").await?;
+/// out.flush().await?;
+/// assert_eq!(out, b"written whole");
+/// # Ok::<(), std::io::Error>(()) }).unwrap().unwrap();
+/// ```
 pub trait AsyncWriteExt: AsyncWrite {
     /// Writes some of `buf`; returns how many bytes were written.
     fn write<'a>(&'a mut self, buf: &'a [u8]) -> Write<'a, Self>

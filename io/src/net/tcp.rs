@@ -59,16 +59,21 @@ pub const LISTEN_BACKLOG: i32 = 1024;
 ///
 /// # Examples
 ///
-/// Created inside a runtime (here a bare driver stands in for one):
-///
 /// ```
-/// # let driver = weft_io::Driver::new(std::sync::Arc::new(|f: Box<dyn FnOnce() + Send>| {
-/// #     std::thread::spawn(f);
-/// # })).unwrap();
-/// # let _guard = driver.handle().enter();
-/// let listener = weft_io::net::TcpListener::from_std(std::net::TcpListener::bind("127.0.0.1:0")?)?;
-/// assert!(listener.local_addr()?.port() != 0);
-/// # Ok::<(), std::io::Error>(())
+/// # weft_io::doc_support::block_on(async {
+/// use weft_io::io::{AsyncReadExt, AsyncWriteExt};
+/// use weft_io::net::{TcpListener, TcpStream};
+///
+/// let listener = TcpListener::bind("127.0.0.1:0").await?;
+/// let mut client = TcpStream::connect(listener.local_addr()?).await?;
+/// let (mut server, peer) = listener.accept().await?;
+/// assert_eq!(peer, client.local_addr()?);
+///
+/// client.write_all(b"ping").await?;
+/// let mut buf = [0u8; 4];
+/// server.read_exact(&mut buf).await?;
+/// assert_eq!(&buf, b"ping");
+/// # Ok::<(), std::io::Error>(()) }).unwrap().unwrap();
 /// ```
 pub struct TcpListener {
     source: Source<mio::net::TcpListener>,
@@ -300,6 +305,29 @@ impl TcpStream {
 
     /// Splits the stream into halves that can move to two tasks; no
     /// allocation, no lock. Dropping the write half shuts down writing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # weft_io::doc_support::block_on(async {
+    /// use weft_io::io::{AsyncReadExt, AsyncWriteExt};
+    /// use weft_io::net::{TcpListener, TcpStream};
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0").await?;
+    /// let client = TcpStream::connect(listener.local_addr()?).await?;
+    /// let (mut server, _) = listener.accept().await?;
+    ///
+    /// let (mut reader, mut writer) = client.into_split();
+    /// writer.write_all(b"hello").await?;
+    /// drop(writer); // the server reads end-of-file after "hello"
+    /// let mut request = Vec::new();
+    /// server.read_to_end(&mut request).await?;
+    /// server.write_all(&request).await?;
+    /// let mut echo = [0u8; 5];
+    /// reader.read_exact(&mut echo).await?;
+    /// assert_eq!(&echo, b"hello");
+    /// # Ok::<(), std::io::Error>(()) }).unwrap().unwrap();
+    /// ```
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         let read = OwnedReadHalf {
             source: self.source.clone(),

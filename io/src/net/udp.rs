@@ -26,6 +26,24 @@ use super::addr::{no_addresses, resolve, ToSocketAddrs};
 use crate::reactor::Source;
 
 /// A UDP socket.
+///
+/// # Examples
+///
+/// ```
+/// # weft_io::doc_support::block_on(async {
+/// use weft_io::net::UdpSocket;
+///
+/// let server = UdpSocket::bind("127.0.0.1:0").await?;
+/// let client = UdpSocket::bind("127.0.0.1:0").await?;
+/// client.connect(server.local_addr()?).await?;
+/// client.send(b"ping").await?;
+///
+/// let mut buf = [0u8; 16];
+/// let (len, from) = server.recv_from(&mut buf).await?;
+/// server.send_to(&buf[..len], from).await?;
+/// assert_eq!(client.recv(&mut buf).await?, 4);
+/// # Ok::<(), std::io::Error>(()) }).unwrap().unwrap();
+/// ```
 pub struct UdpSocket {
     source: Source<mio::net::UdpSocket>,
 }

@@ -142,6 +142,22 @@ impl UnixStream {
     /// # Panics
     ///
     /// Outside a runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # weft_io::doc_support::block_on(async {
+    /// use weft_io::io::{AsyncReadExt, AsyncWriteExt};
+    /// use weft_io::net::UnixStream;
+    ///
+    /// let (mut left, mut right) = UnixStream::pair()?;
+    /// left.write_all(b"over a socket pair").await?;
+    /// left.close().await?;
+    /// let mut text = String::new();
+    /// right.read_to_string(&mut text).await?;
+    /// assert_eq!(text, "over a socket pair");
+    /// # Ok::<(), std::io::Error>(()) }).unwrap().unwrap();
+    /// ```
     #[track_caller]
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
         let (a, b) = mio::net::UnixStream::pair()?;
@@ -304,6 +320,18 @@ impl UnixDatagram {
     /// # Panics
     ///
     /// Outside a runtime.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # weft_io::doc_support::block_on(async {
+    /// let (a, b) = weft_io::net::UnixDatagram::pair()?;
+    /// a.send(b"one message").await?;
+    /// let mut buf = [0u8; 32];
+    /// let len = b.recv(&mut buf).await?;
+    /// assert_eq!(&buf[..len], b"one message");
+    /// # Ok::<(), std::io::Error>(()) }).unwrap().unwrap();
+    /// ```
     #[track_caller]
     pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
         let (a, b) = mio::net::UnixDatagram::pair()?;

@@ -33,7 +33,7 @@
 //! `Children` is owned by one task and polled from it alone; only its child
 //! wakers cross threads (see `ready.rs`).
 
-use super::ready::ReadyList;
+use super::ready::{ReadyList, Step};
 use std::future::Future;
 use std::ops::ControlFlow;
 use std::pin::Pin;
@@ -47,9 +47,6 @@ pub(crate) struct Children<F> {
     /// INV-1: elements are never moved; see the module doc.
     futures: Pin<Box<[Option<F>]>>,
     ready: ReadyList,
-    /// Scratch buffer for the indices drained from `ready`, kept to avoid
-    /// allocating on every poll.
-    batch: Vec<usize>,
     /// INV-2: number of children still running.
     remaining: usize,
 }
@@ -67,7 +64,6 @@ impl<F: Future> Children<F> {
             remaining: futures.len(),
             futures: Box::into_pin(futures),
             ready,
-            batch: Vec::new(),
         }
     }
 
@@ -98,28 +94,27 @@ impl<F: Future> Children<F> {
         if self.remaining == 0 {
             return Poll::Ready(());
         }
-        self.ready.register(cx.waker()); // INV-2 of ready.rs: before draining
-        let mut batch = std::mem::take(&mut self.batch);
-        self.ready.drain_into(&mut batch);
-        let mut flow = ControlFlow::Continue(());
-        for &index in &batch {
-            let waker = self.ready.begin_poll(index);
-            let mut slot = pinned_slot(&mut self.futures, index);
+        let futures = &mut self.futures;
+        let remaining = &mut self.remaining;
+        let stopped = self.ready.poll_woken(cx, |index, waker| {
+            let mut slot = pinned_slot(futures, index);
             // A child that finished may still be woken by a stale waker.
             let Some(future) = slot.as_mut().as_pin_mut() else {
-                continue;
+                return Step::Finished;
             };
-            if let Poll::Ready(output) = future.poll(&mut Context::from_waker(waker)) {
-                slot.set(None);
-                self.remaining -= 1;
-                flow = on_output(index, output);
-                if flow.is_break() {
-                    break;
+            match future.poll(&mut Context::from_waker(waker)) {
+                Poll::Pending => Step::Pending,
+                Poll::Ready(output) => {
+                    slot.set(None);
+                    *remaining -= 1;
+                    match on_output(index, output) {
+                        ControlFlow::Continue(()) => Step::Finished,
+                        ControlFlow::Break(()) => Step::Stop(()),
+                    }
                 }
             }
-        }
-        self.batch = batch;
-        if flow.is_break() || self.remaining == 0 {
+        });
+        if stopped.is_some() || self.remaining == 0 {
             Poll::Ready(())
         } else {
             Poll::Pending

@@ -9,8 +9,8 @@
 //!
 //! # Role
 //! Called in by: `children.rs` (a fixed set of pinned futures) and
-//! `task_group.rs` (a growing set of join handles). Calls out to: the parent's
-//! `Waker` only.
+//! `task_group.rs` (a growing set of join handles), through
+//! [`ReadyList::poll_woken`]. Calls out to: the parent's `Waker` only.
 //!
 //! # Design
 //! This is the `FuturesUnordered` technique written in safe code: the child
@@ -27,13 +27,20 @@
 //! # Invariants
 //! - INV-1: an index is in the queue at most once: it is pushed only by the
 //!   wake that flips its `queued` flag from false to true, and the flag is
-//!   cleared only by [`ReadyList::begin_poll`], after the index left the queue.
+//!   cleared only by [`ReadyList::poll_woken`], after the index left the queue.
 //!   So the queue never holds more entries than there are children.
 //! - INV-2: the parent registers its waker ([`ReadyList::register`]) *before*
-//!   it drains the queue ([`ReadyList::drain_into`]). A wake that lands after
+//!   it drains the queue (both in [`ReadyList::poll_woken`]). A wake that lands after
 //!   the drain therefore finds the new waker, and no wake is lost.
 //! - INV-3: a child's flag is cleared *before* the child is polled, so a wake
 //!   that happens during the poll queues the child again.
+//! - INV-4: indices drained from the queue but not yet polled stay in
+//!   `batch[cursor..]` (their flags still set) until a later poll takes
+//!   them, so stopping early never loses a wake.
+//! - INV-5: every parent poll that does not stop early drains the queue once.
+//!   An index queued while the parent was not draining woke the parent, and
+//!   that wake-up may be the very poll now running; if it only worked
+//!   through leftovers, the index would wait for a wake-up that never comes.
 //!
 //! # Concurrency
 //! Child wakers run on any thread. `Shared::state` (queue and parent waker) is
@@ -45,10 +52,20 @@
 //! # References
 //! futures-util `FuturesUnordered` (ready-to-run queue with per-task wakers).
 
-use parking_lot::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-use std::task::{Wake, Waker};
+// The queue, its flags and the shared block come from loom under
+// `--cfg loom`, so `tests::loom_*` explores this very code. The child waker
+// itself stays a `std::sync::Arc`: `Waker::from` needs one.
+#[cfg(loom)]
+use loom::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc, Mutex, MutexGuard,
+};
+#[cfg(not(loom))]
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc, Mutex, MutexGuard,
+};
+use std::task::{Context, Wake, Waker};
 
 /// The queue of woken child indices and the waker of the task that owns them.
 struct State {
@@ -63,6 +80,17 @@ struct Shared {
     state: Mutex<State>,
 }
 
+impl Shared {
+    /// Locks the state. A panic elsewhere cannot leave `State` half-updated
+    /// (every critical section is a push, a swap or a clone), so a poisoned
+    /// lock is still consistent and is used as is.
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// The waker handed to one child: waking it marks that child ready.
 pub(crate) struct ChildWaker {
     /// Position of the child in its combinator's storage.
@@ -73,11 +101,11 @@ pub(crate) struct ChildWaker {
 }
 
 impl Wake for ChildWaker {
-    fn wake(self: Arc<Self>) {
+    fn wake(self: std::sync::Arc<Self>) {
         self.wake_by_ref();
     }
 
-    fn wake_by_ref(self: &Arc<Self>) {
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
         self.mark_ready();
     }
 }
@@ -85,13 +113,13 @@ impl Wake for ChildWaker {
 impl ChildWaker {
     /// Queues this child unless it is queued already, then wakes the parent.
     fn mark_ready(&self) {
-        // AcqRel: pairs with the Release store in `begin_poll`; the queue
+        // AcqRel: pairs with the Release store in `poll_woken`; the queue
         // itself is ordered by the mutex below.
         if self.queued.swap(true, Ordering::AcqRel) {
             return; // INV-1: already in the queue
         }
         let parent = {
-            let mut state = self.shared.state.lock();
+            let mut state = self.shared.lock();
             state.queue.push(self.index);
             state.parent.clone()
         };
@@ -101,36 +129,51 @@ impl ChildWaker {
     }
 }
 
-/// The per-combinator ready list: one [`ChildWaker`] per child slot and the
-/// shared queue they push to.
+/// What polling one child gave, as reported to [`ReadyList::poll_woken`].
+pub(crate) enum Step<B> {
+    /// The child is still running.
+    Pending,
+    /// The child finished and its output was taken; keep going.
+    Finished,
+    /// Stop polling now and hand `B` to the caller.
+    Stop(B),
+}
+
+/// How many children may wake themselves during their own poll before the
+/// parent stops and yields to its executor. One self-wake is a child doing
+/// `yield_now`; repeated ones mean a cooperative budget (tokio-style) ran
+/// out, and the children can only progress after the parent task yields.
+/// Continuing would poll the whole batch for nothing, and repeating that on
+/// every parent poll is quadratic. futures-util's `FuturesUnordered` uses
+/// the same threshold.
+const SELF_WAKE_LIMIT: usize = 2;
+
+/// The per-combinator ready list: one [`ChildWaker`] per child slot, the
+/// shared queue they push to, and the batch being worked through.
 pub(crate) struct ReadyList {
     shared: Arc<Shared>,
     /// `children[i]` is the waker of child slot `i`, both as the `Arc` (to
     /// reach its flag) and as the `Waker` handed to the child's `poll`.
-    children: Vec<(Arc<ChildWaker>, Waker)>,
+    children: Vec<(std::sync::Arc<ChildWaker>, Waker)>,
+    /// INV-4: indices drained from the queue; `batch[cursor..]` are still
+    /// to be polled.
+    batch: Vec<usize>,
+    cursor: usize,
 }
 
 impl ReadyList {
-    /// An empty ready list with no child slots.
-    pub(crate) fn new() -> ReadyList {
+    /// An empty ready list with room for `capacity` child slots.
+    pub(crate) fn with_capacity(capacity: usize) -> ReadyList {
         ReadyList {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
-                    queue: Vec::new(),
+                    queue: Vec::with_capacity(capacity),
                     parent: None,
                 }),
             }),
-            children: Vec::new(),
-        }
-    }
-
-    /// An empty ready list with room for `capacity` child slots.
-    pub(crate) fn with_capacity(capacity: usize) -> ReadyList {
-        let list = ReadyList::new();
-        list.shared.state.lock().queue.reserve(capacity);
-        ReadyList {
             children: Vec::with_capacity(capacity),
-            ..list
+            batch: Vec::new(),
+            cursor: 0,
         }
     }
 
@@ -138,12 +181,12 @@ impl ReadyList {
     /// first poll happens on the parent's next poll.
     pub(crate) fn push_slot(&mut self) -> usize {
         let index = self.children.len();
-        let child = Arc::new(ChildWaker {
+        let child = std::sync::Arc::new(ChildWaker {
             index,
             queued: AtomicBool::new(false),
             shared: Arc::clone(&self.shared),
         });
-        let waker = Waker::from(Arc::clone(&child));
+        let waker = Waker::from(std::sync::Arc::clone(&child));
         self.children.push((child, waker));
         self.mark_ready(index);
         index
@@ -155,37 +198,79 @@ impl ReadyList {
         self.children[index].0.mark_ready();
     }
 
-    /// Records the parent's waker; call before [`ReadyList::drain_into`] (INV-2).
-    pub(crate) fn register(&self, parent: &Waker) {
-        let mut state = self.shared.state.lock();
+    /// Records the parent's waker; done before draining (INV-2).
+    fn register(&self, parent: &Waker) {
+        let mut state = self.shared.lock();
         match &state.parent {
             Some(old) if old.will_wake(parent) => {}
             _ => state.parent = Some(parent.clone()),
         }
     }
 
-    /// Moves the queued indices into `batch` (which is cleared first) in the
-    /// order they were woken. Swapping buffers keeps both allocations alive,
-    /// so steady-state polling allocates nothing.
-    pub(crate) fn drain_into(&self, batch: &mut Vec<usize>) {
-        batch.clear();
-        std::mem::swap(&mut self.shared.state.lock().queue, batch);
+    /// Refills the batch with the queued indices, in the order they were
+    /// woken. Swapping buffers keeps both allocations alive, so
+    /// steady-state polling allocates nothing.
+    fn drain(&mut self) {
+        self.batch.clear();
+        self.cursor = 0;
+        std::mem::swap(&mut self.shared.lock().queue, &mut self.batch);
     }
 
-    /// Clears slot `index`'s queued flag and returns the waker to poll it with
-    /// (INV-3: a wake during the poll queues it again).
-    pub(crate) fn begin_poll(&self, index: usize) -> &Waker {
-        let (child, waker) = &self.children[index];
-        // Release: pairs with the AcqRel swap in `mark_ready`.
-        child.queued.store(false, Ordering::Release);
-        waker
+    /// One parent poll's worth of work: calls `poll_child(index, waker)` for
+    /// each woken child, in wake order, until `poll_child` returns
+    /// [`Step::Stop`] (its value is returned) or the batch is done.
+    ///
+    /// Children left over from a previous call come first (INV-4), then
+    /// exactly one fresh drain (INV-5). If children keep waking
+    /// themselves ([`SELF_WAKE_LIMIT`]) the call wakes the parent and
+    /// returns early, leaving the rest of the batch for the next poll.
+    pub(crate) fn poll_woken<B>(
+        &mut self,
+        cx: &Context<'_>,
+        mut poll_child: impl FnMut(usize, &Waker) -> Step<B>,
+    ) -> Option<B> {
+        self.register(cx.waker()); // INV-2: before draining
+        let mut has_drained = false;
+        let mut self_wakes = 0;
+        loop {
+            let Some(&index) = self.batch.get(self.cursor) else {
+                // INV-5: leftovers done; drain once, since the wakes queued
+                // meanwhile may have spent their parent wake-up on this poll.
+                if has_drained {
+                    return None;
+                }
+                self.drain();
+                has_drained = true;
+                continue;
+            };
+            self.cursor += 1;
+            let (child, waker) = &self.children[index];
+            // INV-3: cleared before the poll. Release pairs with the AcqRel
+            // swap in `mark_ready`.
+            child.queued.store(false, Ordering::Release);
+            match poll_child(index, waker) {
+                Step::Stop(value) => return Some(value),
+                Step::Finished => {}
+                // Acquire: pairs with the swap of a wake during the poll.
+                Step::Pending if child.queued.load(Ordering::Acquire) => {
+                    self_wakes += 1;
+                    if self_wakes == SELF_WAKE_LIMIT {
+                        cx.waker().wake_by_ref();
+                        return None;
+                    }
+                }
+                Step::Pending => {}
+            }
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use std::sync::atomic::AtomicUsize;
+    use super::{ReadyList, Step};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Context, Wake, Waker};
 
     /// Counts how often the parent was woken.
     struct CountingWaker(AtomicUsize);
@@ -195,45 +280,107 @@ mod tests {
         }
     }
 
-    fn drained(list: &ReadyList) -> Vec<usize> {
-        let mut batch = Vec::new();
-        list.drain_into(&mut batch);
-        batch
+    fn parent() -> (Arc<CountingWaker>, Waker) {
+        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        (Arc::clone(&counter), Waker::from(counter))
+    }
+
+    /// One parent poll in which every woken child stays pending; returns
+    /// the indices polled and their wakers.
+    fn poll_all(list: &mut ReadyList, parent: &Waker) -> (Vec<usize>, Vec<Waker>) {
+        let mut polled = (Vec::new(), Vec::new());
+        let cx = Context::from_waker(parent);
+        let stopped: Option<()> = list.poll_woken(&cx, |index, waker| {
+            polled.0.push(index);
+            polled.1.push(waker.clone());
+            Step::Pending
+        });
+        assert!(stopped.is_none());
+        polled
     }
 
     #[test]
     fn new_slots_start_ready_in_order() {
+        let (_, parent) = parent();
         let mut list = ReadyList::with_capacity(3);
         for expected in 0..3 {
             assert_eq!(list.push_slot(), expected);
         }
-        assert_eq!(drained(&list), vec![0, 1, 2]);
-        assert_eq!(drained(&list), Vec::<usize>::new());
+        assert_eq!(poll_all(&mut list, &parent).0, vec![0, 1, 2]);
+        assert_eq!(poll_all(&mut list, &parent).0, Vec::<usize>::new());
     }
 
     #[test]
     fn repeated_wakes_queue_a_child_once_and_wake_the_parent_once() {
-        let mut list = ReadyList::new();
+        let (count, parent) = parent();
+        let mut list = ReadyList::with_capacity(1);
         let slot = list.push_slot();
-        let parent = Arc::new(CountingWaker(AtomicUsize::new(0)));
-        list.register(&Waker::from(Arc::clone(&parent)));
-        drained(&list);
-        let waker = list.begin_poll(slot).clone();
+        let (_, wakers) = poll_all(&mut list, &parent);
         for _ in 0..5 {
-            waker.wake_by_ref();
+            wakers[0].wake_by_ref();
         }
-        assert_eq!(drained(&list), vec![slot]);
-        assert_eq!(parent.0.load(Ordering::SeqCst), 1);
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert_eq!(poll_all(&mut list, &parent).0, vec![slot]);
     }
 
     #[test]
     fn a_wake_during_the_poll_queues_the_child_again() {
-        let mut list = ReadyList::new();
+        let (_, parent) = parent();
+        let mut list = ReadyList::with_capacity(1);
         let slot = list.push_slot();
-        drained(&list);
-        let waker = list.begin_poll(slot).clone();
-        waker.wake(); // as if the child woke itself while being polled
-        assert_eq!(drained(&list), vec![slot]);
+        let cx = Context::from_waker(&parent);
+        let _: Option<()> = list.poll_woken(&cx, |_, waker| {
+            waker.wake_by_ref(); // as if the child woke itself while polled
+            Step::Pending
+        });
+        assert_eq!(poll_all(&mut list, &parent).0, vec![slot]);
+    }
+
+    #[test]
+    fn stop_returns_its_value_and_keeps_the_rest_of_the_batch() {
+        let (_, parent) = parent();
+        let mut list = ReadyList::with_capacity(3);
+        for _ in 0..3 {
+            list.push_slot();
+        }
+        let cx = Context::from_waker(&parent);
+        let stopped = list.poll_woken(&cx, |index, _| Step::Stop(index));
+        assert_eq!(stopped, Some(0));
+        assert_eq!(
+            poll_all(&mut list, &parent).0,
+            vec![1, 2],
+            "INV-4: no wake lost"
+        );
+    }
+
+    /// Children that keep waking themselves (an exhausted cooperative
+    /// budget) make the parent yield after `SELF_WAKE_LIMIT` of them, and
+    /// the next poll resumes where this one stopped.
+    #[test]
+    fn children_that_keep_waking_themselves_make_the_parent_yield() {
+        let (count, parent) = parent();
+        let mut list = ReadyList::with_capacity(5);
+        for _ in 0..5 {
+            list.push_slot();
+        }
+        let cx = Context::from_waker(&parent);
+        let mut rounds = Vec::new();
+        for _ in 0..3 {
+            let mut polled = Vec::new();
+            let _: Option<()> = list.poll_woken(&cx, |index, waker| {
+                polled.push(index);
+                waker.wake_by_ref();
+                Step::Pending
+            });
+            rounds.push(polled);
+        }
+        // Round three finishes the leftovers (4), then drains (INV-5) and
+        // meets the second self-wake at child 0.
+        assert_eq!(rounds, vec![vec![0, 1], vec![2, 3], vec![4, 0]]);
+        assert!(
+            count.0.load(Ordering::SeqCst) >= 2,
+            "the parent was woken to continue"
+        );
     }
 
     /// Many threads wake many children concurrently: every child ends up in
@@ -242,19 +389,61 @@ mod tests {
     fn stampede_of_wakes_queues_each_child_exactly_once() {
         const CHILDREN: usize = 64;
         const THREADS: usize = 4;
-        let mut list = ReadyList::new();
+        let (_, parent) = parent();
+        let mut list = ReadyList::with_capacity(CHILDREN);
         for _ in 0..CHILDREN {
             list.push_slot();
         }
-        drained(&list);
-        let wakers: Vec<Waker> = (0..CHILDREN).map(|i| list.begin_poll(i).clone()).collect();
+        let (_, wakers) = poll_all(&mut list, &parent);
         std::thread::scope(|scope| {
             for _ in 0..THREADS {
                 scope.spawn(|| wakers.iter().for_each(Waker::wake_by_ref));
             }
         });
-        let mut batch = drained(&list);
-        batch.sort_unstable();
-        assert_eq!(batch, (0..CHILDREN).collect::<Vec<_>>());
+        let mut polled = poll_all(&mut list, &parent).0;
+        polled.sort_unstable();
+        assert_eq!(polled, (0..CHILDREN).collect::<Vec<_>>());
+    }
+
+    /// Loom: a child woken on another thread while the parent is polling is
+    /// never lost: either that poll saw it, or it is still queued and the
+    /// parent's *current* waker was woken (INV-2, INV-3, INV-5). The parent
+    /// polls with a new waker, as a task moved to another executor would, so
+    /// a wake delivered to the stale waker counts as lost.
+    #[cfg(loom)]
+    #[test]
+    fn loom_wake_racing_a_parent_poll_is_never_lost() {
+        use loom::sync::atomic::{AtomicUsize as LoomCount, Ordering as LoomOrdering};
+        struct LoomParent(loom::sync::Arc<LoomCount>);
+        impl Wake for LoomParent {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, LoomOrdering::SeqCst);
+            }
+        }
+        fn loom_parent() -> (loom::sync::Arc<LoomCount>, Waker) {
+            let count = loom::sync::Arc::new(LoomCount::new(0));
+            let waker = Waker::from(Arc::new(LoomParent(loom::sync::Arc::clone(&count))));
+            (count, waker)
+        }
+        let mut model = loom::model::Builder::new();
+        model.preemption_bound = Some(3);
+        model.check(|| {
+            let (_, old_parent) = loom_parent();
+            let (woken, parent) = loom_parent();
+            let mut list = ReadyList::with_capacity(2);
+            list.push_slot();
+            list.push_slot();
+            let (_, wakers) = poll_all(&mut list, &old_parent);
+            let child = wakers[1].clone();
+            let waking = loom::thread::spawn(move || child.wake());
+            let first = poll_all(&mut list, &parent).0;
+            waking.join().expect("the waking thread does not panic");
+            let woken_after_first = woken.load(LoomOrdering::SeqCst);
+            let second = poll_all(&mut list, &parent).0;
+            assert!(
+                first.contains(&1) || (second.contains(&1) && woken_after_first > 0),
+                "lost wake: first {first:?}, second {second:?}, parent woken {woken_after_first}"
+            );
+        });
     }
 }

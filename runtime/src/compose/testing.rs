@@ -129,3 +129,43 @@ impl Turnstiles {
         })
     }
 }
+
+thread_local! {
+    /// Polls left in the current top-level poll of [`block_on_budgeted`].
+    static BUDGET: std::cell::Cell<usize> = const { std::cell::Cell::new(usize::MAX) };
+}
+
+/// Like [`block_on`], but every top-level poll gets `budget` polls of
+/// [`Budgeted`] children, the way a tokio-style cooperative budget works.
+pub(crate) fn block_on_budgeted<F: Future>(budget: usize, future: F) -> F::Output {
+    let mut future = pin!(future);
+    block_on(std::future::poll_fn(move |cx| {
+        BUDGET.with(|left| left.set(budget));
+        let poll = future.as_mut().poll(cx);
+        BUDGET.with(|left| left.set(usize::MAX));
+        poll
+    }))
+}
+
+/// A child that spends one unit of budget per poll; with none left it wakes
+/// itself and returns `Pending`, as a tokio `JoinHandle` does.
+pub(crate) fn budgeted<F: Future + Unpin>(
+    mut inner: F,
+    polls: Arc<AtomicUsize>,
+) -> impl Future<Output = F::Output> {
+    std::future::poll_fn(move |cx| {
+        polls.fetch_add(1, Ordering::SeqCst);
+        let has_budget = BUDGET.with(|left| match left.get() {
+            0 => false,
+            n => {
+                left.set(n - 1);
+                true
+            }
+        });
+        if !has_budget {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        std::pin::Pin::new(&mut inner).poll(cx)
+    })
+}

@@ -1,10 +1,12 @@
 //! Behaviour of `gather`, `try_gather` and `race`, run on the tiny
 //! `testing::block_on` executor.
 
-use super::testing::{block_on, DropCounter, Turnstiles, YieldTimes};
+use super::testing::{block_on, block_on_budgeted, budgeted, DropCounter, Turnstiles, YieldTimes};
 use super::{gather, race, try_gather};
 use std::future::{pending, Future};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T>>>;
@@ -57,6 +59,26 @@ fn gather_polls_only_woken_children_so_cost_is_linear() {
             "child polls for {count} children"
         );
     }
+}
+
+/// Children behind a cooperative budget (128 polls per parent poll) that
+/// wake themselves once it is spent: the gather yields instead of polling
+/// the rest of its batch for nothing, so the cost stays linear.
+#[test]
+fn gather_under_a_cooperative_budget_stays_linear() {
+    const CHILDREN: usize = 20_000;
+    const BUDGET: usize = 128;
+    let polls = Arc::new(AtomicUsize::new(0));
+    let out = block_on_budgeted(
+        BUDGET,
+        gather((0..CHILDREN).map(|i| budgeted(std::future::ready(i), Arc::clone(&polls)))),
+    );
+    assert_eq!(out.len(), CHILDREN);
+    let polls = polls.load(Ordering::SeqCst);
+    assert!(
+        polls < 2 * CHILDREN,
+        "{polls} child polls for {CHILDREN} children"
+    );
 }
 
 #[test]
@@ -160,4 +182,21 @@ fn gather_of_children_woken_from_other_threads_completes() {
         i
     })));
     assert_eq!(out, (0..CHILDREN).collect::<Vec<_>>());
+}
+
+/// Compile-time check of the auto traits of every public type: a combinator
+/// is `Send`/`Sync` when its children and outputs are, and always `Unpin`
+/// (its children are pinned in their own allocation).
+#[test]
+fn public_types_have_the_expected_auto_traits() {
+    fn send_sync_unpin<T: Send + Sync + Unpin>() {}
+    fn unpin<T: Unpin>() {}
+    type SendFuture = std::future::Ready<u8>;
+    send_sync_unpin::<super::Gather<SendFuture>>();
+    send_sync_unpin::<super::TryGather<std::future::Ready<Result<u8, ()>>, u8>>();
+    send_sync_unpin::<super::Race<SendFuture>>();
+    send_sync_unpin::<super::TaskGroup<u8>>();
+    // Not Send children still give Unpin combinators, usable in one task.
+    unpin::<super::Gather<std::future::Ready<std::rc::Rc<u8>>>>();
+    unpin::<super::Race<std::pin::Pin<Box<dyn Future<Output = ()>>>>>();
 }

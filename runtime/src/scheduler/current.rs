@@ -136,7 +136,10 @@ fn wait_without_core<F: Future>(shared: &Arc<Shared>, mut future: Pin<&mut F>) -
             if !shared.idle_cores.lock().is_empty() {
                 return Poll::Pending;
             }
-            waiters.push(std::thread::current());
+            let me = std::thread::current().id();
+            if !waiters.iter().any(|waiter| waiter.id() == me) {
+                waiters.push(std::thread::current());
+            }
         }
         if !main.woken.load(Ordering::Acquire) && shared.shutdown_panic().is_none() {
             std::thread::park();

@@ -56,8 +56,7 @@
 //! References: Go `runtime/proc.go` ("Worker thread parking/unparking");
 //! tokio `runtime/scheduler/multi_thread/idle.rs`.
 
-use parking_lot::Mutex;
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
+use crate::loom::{fence, AtomicUsize, Mutex, Ordering};
 
 /// `state` packs `num_searching` in the low bits and `num_unparked` above.
 const UNPARKED_SHIFT: u32 = 16;
@@ -103,6 +102,7 @@ impl Idle {
         let worker = sleepers.pop()?;
         // IDLE-2: it leaves `sleepers` and is counted unparked and searching
         // in one step, so no other notifier wakes a second one for this task.
+        // SeqCst: the store other notifiers' N3 loads must see.
         self.state.fetch_add(UNPARKED_ONE | 1, Ordering::SeqCst);
         Some(worker)
     }

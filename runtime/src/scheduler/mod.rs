@@ -61,8 +61,13 @@ pub(crate) mod current;
 pub(crate) mod idle;
 pub(crate) mod worker;
 
+#[cfg(all(test, loom))]
+mod tests;
+
 use crate::blocking::BlockingPool;
-use crate::debug::{SlowPoll, SlowPollConfig, TaskDump, TaskInfo, TaskState, UnhandledPanic};
+use crate::debug::{
+    contain_panic, SlowPoll, SlowPollConfig, TaskDump, TaskInfo, TaskState, UnhandledPanic,
+};
 use crate::driver::Driver;
 use crate::metrics::{RuntimeMetrics, SharedMetrics, WorkerCounter, WorkerMetrics};
 use crate::park::Unparker;
@@ -318,11 +323,13 @@ impl Shared {
         task.run();
         let duration = start.elapsed();
         if duration >= slow.threshold {
-            (slow.callback)(&SlowPoll {
+            let report = SlowPoll {
                 task_id,
                 spawned_at,
                 duration,
-            });
+            };
+            // A panicking callback must not kill the worker (debug.rs).
+            contain_panic(|| (slow.callback)(&report));
         }
     }
 
@@ -349,7 +356,7 @@ impl Shared {
             spawned_tasks: self.metrics.spawned.load(Ordering::Relaxed),
             injected: self.metrics.injected.load(Ordering::Relaxed),
             alive_tasks: self.owned.len() as u64,
-            blocking_threads: self.blocking.num_threads() as u64,
+            blocking_threads: self.blocking.num_alive() as u64,
             ..RuntimeMetrics::default()
         };
         metrics.sum_workers(self.remotes.iter().map(|remote| &remote.metrics));
@@ -405,19 +412,32 @@ impl Shared {
     }
 
     /// The last steps of shutdown, once the workers are gone (SCHED-3):
-    /// cancel every task, then drop every queued reference (SCHED-2).
+    /// cancel every task, drop every queued reference (SCHED-2), then the
+    /// drivers (DRV-3).
     pub(crate) fn shutdown_tasks(&self) {
         let cores: Vec<Box<Core>> = std::mem::take(&mut *self.idle_cores.lock());
         drop(cores);
         self.owned.close_and_shutdown_all();
-        loop {
-            match self.injector.steal() {
-                Steal::Success(task) => drop(task),
-                Steal::Empty => break,
-                Steal::Retry => continue,
-            }
+        drain(|| self.injector.steal());
+        // A worker's deque outlives its `Worker` handle: its buffer is shared
+        // with the `Stealer` kept here, so queued tasks (each holding an
+        // `Arc` of this `Shared`) must be taken out, or they would keep the
+        // runtime alive in a cycle.
+        for remote in self.remotes.iter() {
+            drain(|| remote.stealer.steal());
         }
         self.driver.shutdown();
+    }
+}
+
+/// Drops every task `steal` yields until it reports `Empty`.
+fn drain(steal: impl Fn() -> Steal<Runnable>) {
+    loop {
+        match steal() {
+            Steal::Success(task) => drop(task),
+            Steal::Empty => break,
+            Steal::Retry => continue,
+        }
     }
 }
 

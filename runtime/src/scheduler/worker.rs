@@ -161,9 +161,19 @@ pub(crate) fn run(shared: Arc<Shared>, mut core: Box<Core>) {
     drop(guard);
     // SCHED-2: the Notified references still queued here are released.
     drop(core);
-    let mut live = shared.live_workers.lock();
-    *live -= 1;
-    shared.core_returned.notify_all();
+}
+
+/// Counts a worker thread out when it ends, even by unwinding (a bug), so
+/// `Runtime::drop` never waits for a dead worker; tasks left in its deque
+/// stay stealable through its `Stealer` until shutdown.
+pub(crate) struct ExitGuard(pub(crate) Arc<Shared>);
+
+impl Drop for ExitGuard {
+    fn drop(&mut self) {
+        let mut live = self.0.live_workers.lock();
+        *live -= 1;
+        self.0.core_returned.notify_all();
+    }
 }
 
 /// Runs `task`, then up to [`MAX_LIFO_POLLS_PER_TICK`] tasks it woke into

@@ -98,6 +98,8 @@ where
     /// stored and the future dropped. Requires RUNNING (INV-1).
     fn poll_future(&self) -> Poll<()> {
         let header = self.header();
+        // Relaxed: only the runner writes the count (INV-1); dumps read it
+        // approximately (the field's doc in raw.rs).
         let polls = header.polls.load(Ordering::Relaxed);
         header.polls.store(polls + 1, Ordering::Relaxed);
         let raw = self.raw();

@@ -44,25 +44,39 @@
 //!   `Notified` for it exists, so a second wake must not submit another one
 //!   (no double poll).
 //!
-//! State machine (the lifecycle bits; refcount changes are noted on edges):
+//! State machine (lifecycle only; reference changes are in the table below):
 //!
 //! ```text
-//!             spawn (NOTIFIED, 3 refs)
-//!                  |
-//!                  v        transition_to_running
-//!   +-------> Notified ---------------------------> Running --------------+
-//!   |           ^   |  (CANCELLED: Running, then      |  |  ^              |
-//!   |           |   |   the future is dropped)        |  |  | wake: set    |
-//!   |  wake:    |   |                                 |  |  | NOTIFIED     |
-//!   |  +ref     |   | transition_to_shutdown          |  |  +--------------+
-//!   |           |   +------> Running(cancel) ---+     |  |
-//!   |         Idle <---------------------------------+  |
-//!   |           |     transition_to_idle (Pending,      |  Ready / cancelled:
-//!   |           |     not NOTIFIED: -ref)               |  transition_to_complete
-//!   |           |                                       v
-//!   +-----------+  transition_to_idle (Pending,      Complete --(refs reach 0)--> freed
-//!    NOTIFIED: runner requeues its own ref)
+//!          spawn (NOTIFIED | JOIN_INTEREST, 3 refs)
+//!                 |
+//!                 v        transition_to_running
+//!   +-------> Notified --------------------------------> Running ------+
+//!   |          ^  |  (CANCELLED set: the runner drops   |  |  ^       | wake while running:
+//!   |          |  |   the future instead of polling it) |  |  +-------+ sets NOTIFIED only
+//!   | wake /   |  |                                      |  |
+//!   | abort    |  +-- transition_to_shutdown ---------+  |  | Pending and NOTIFIED:
+//!   |          |      (claims RUNNING to cancel)      |  |  | transition_to_idle,
+//!   |          +--------------------------------------|--|--+ the runner requeues it
+//!   |                                                 |  |
+//!  Idle <---- Pending, not NOTIFIED: transition_to_idle --+
+//!   |                                                 |  | Ready, panicked, or cancelled:
+//!   +-- transition_to_shutdown (claims RUNNING) ------+  | transition_to_complete
+//!                                                     v  v
+//!                                                   Complete --(last reference)--> freed
 //! ```
+//!
+//! | from             | method                              | to                    | refs | caller's duty                  |
+//! |------------------|-------------------------------------|-----------------------|------|--------------------------------|
+//! | Notified         | `transition_to_running`             | Running               |  0   | poll (or cancel if CANCELLED)  |
+//! | Running/Complete | `transition_to_running`             | unchanged             | -1   | nothing (or free at 0)         |
+//! | Running          | `transition_to_idle` (not notified) | Idle                  | -1   | nothing (or free at 0)         |
+//! | Running          | `transition_to_idle` (notified)     | Notified              |  0   | requeue with its own reference |
+//! | Running          | `transition_to_complete`            | Complete              |  0   | hand over output, then `transition_to_terminal` |
+//! | Idle             | `transition_to_notified_by_ref`     | Notified              | +1   | submit                         |
+//! | Idle             | `transition_to_notified_by_val`     | Notified              |  0   | submit (the waker's reference) |
+//! | Running          | `transition_to_notified_by_*`       | Running + NOTIFIED    | 0/-1 | nothing                        |
+//! | Idle             | `transition_to_notified_and_cancel` | Notified + CANCELLED  | +1   | submit                         |
+//! | Idle/Notified    | `transition_to_shutdown`            | Running + CANCELLED   |  0   | drop the future, complete      |
 //!
 //! Who owns the future: the thread holding RUNNING (INV-1); nobody while
 //! Idle or Notified (the queue holds a reference, not the future); after

@@ -1,6 +1,6 @@
 //! Loom model of the readiness protocol (`reactor/readiness.rs`): the
 //! driver's set-readiness-then-wake (D1–D3) racing an operation's
-//! check / clear / register / retry (O1–O4). The kernel's socket buffer is
+//! snapshot / attempt / tick-checked clear / register / retry (O1–O3). The kernel's socket buffer is
 //! modelled by an atomic flag that the "driver" sets before reporting the
 //! edge, as the kernel queues data before epoll reports it.
 //!
@@ -75,7 +75,8 @@ fn operation_races_edge(initial: usize) {
 }
 
 /// Stale readiness from an earlier edge: the operation attempts, gets
-/// `WouldBlock`, clears, registers and retries (O2–O4) while the edge lands.
+/// `WouldBlock`, clears unless the tick moved, and goes back to O1 while the
+/// edge lands.
 #[test]
 fn loom_clear_then_retry_loses_no_edge() {
     operation_races_edge(READABLE);

@@ -2,7 +2,7 @@
 //! 2 producers, 3 consumers, a bounded queue, `task_done` per item, then
 //! `join` and `shutdown` to stop the consumers.
 //!
-//! Run: `cargo run -p weft-sync --example producer_consumer`
+//! Run: `cargo run -p weft-sync --example producer_consumer_on_smol`
 //! Read next: `sync/src/queue/mod.rs` (how items are reserved for getters).
 
 use std::sync::Arc;

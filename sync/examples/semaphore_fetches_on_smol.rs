@@ -1,7 +1,7 @@
 //! Semaphore-limited fetches: 10 "downloads", at most 3 at a time
 //! (asyncio's `async with sem:` pattern).
 //!
-//! Run: `cargo run -p weft-sync --example semaphore_fetches`
+//! Run: `cargo run -p weft-sync --example semaphore_fetches_on_smol`
 //! Read next: `sync/src/batch_semaphore.rs` (FIFO permits, cancel-safety).
 
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,7 +1,7 @@
 //! A bounded buffer built from one `Lock` and two `Condition`s ("not full",
 //! "not empty"): the textbook condition-variable pattern.
 //!
-//! Run: `cargo run -p weft-sync --example condition_buffer`
+//! Run: `cargo run -p weft-sync --example condition_buffer_on_smol`
 //! Read next: `sync/src/condition.rs` (why the waiter queues before it
 //! releases the lock).
 

@@ -1,7 +1,7 @@
 //! An `Event` starting workers together, and a `Barrier` lining them up
 //! again between two phases.
 //!
-//! Run: `cargo run -p weft-sync --example event_start`
+//! Run: `cargo run -p weft-sync --example event_start_on_smol`
 //! Read next: `sync/src/event.rs` (why `clear` right after `set` still
 //! releases the waiters that were already queued).
 

@@ -2,7 +2,7 @@
 //! point while the lock is held (the case where `std::sync::Mutex` must not
 //! be used).
 //!
-//! Run: `cargo run -p weft-sync --example lock_counter`
+//! Run: `cargo run -p weft-sync --example lock_counter_on_smol`
 //! Read next: `sync/src/lock.rs` ("Which should I use?").
 
 use std::sync::Arc;

@@ -1,0 +1,21 @@
+//! # `testing`: pytest-asyncio + virtual time
+//!
+//! Shows: the paused clock: an hour of sleeping in a millisecond.
+//!
+//! Run: `cargo run --example testing` (or `cargo run --example tour` for
+//! every pattern in sequence).
+//!
+//! The pattern's code, with its explanation, is in
+//! `examples/patterns/testing.rs`, shared with the tour. Read next:
+//! `tests/patterns_testing.rs` (the same clock in a `#[weft::test]`), then `docs/asyncio.md`.
+
+mod patterns {
+    pub mod report;
+    pub mod testing;
+}
+
+fn main() {
+    let started = patterns::report::begin("testing", "pytest-asyncio + virtual time");
+    let summary = patterns::testing::run();
+    patterns::report::end("testing", &summary, started);
+}

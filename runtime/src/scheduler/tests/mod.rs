@@ -1,0 +1,3 @@
+//! Loom models of the scheduler's idle protocol (`RUSTFLAGS="--cfg loom"`).
+
+mod loom_idle;
