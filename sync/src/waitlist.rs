@@ -295,9 +295,13 @@ impl WakeList {
     /// then the first panic is resumed in the caller (a waker panicking is
     /// the waker's bug, but it must not cost another waiter its wakeup).
     #[inline]
-    pub(crate) fn wake_all(mut self) {
-        if self.first.is_some() {
-            if let Err(payload) = self.wake_collected() {
+    pub(crate) fn wake_all(self) {
+        // The list is empty after this (or was already), so its fields own
+        // nothing (`Vec::new` holds no allocation): skipping the drop glue
+        // leaks nothing and keeps the common empty case to one branch.
+        let mut this = std::mem::ManuallyDrop::new(self);
+        if this.first.is_some() {
+            if let Err(payload) = this.wake_collected() {
                 std::panic::resume_unwind(payload);
             }
         }
