@@ -88,3 +88,9 @@ pub mod sync {
 pub mod stream {
     pub use weft_runtime::stream::*;
 }
+
+/// The README's code blocks, compiled as doctests so the front page cannot
+/// drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
