@@ -210,7 +210,10 @@ fn main() {
         .collect();
     if options.list || workloads.is_empty() {
         if workloads.is_empty() {
-            eprintln!("compare: no workload name contains {:?}", options.filter);
+            eprintln!(
+                "compare: no workload name contains {:?}; the workloads are:",
+                options.filter.as_deref().unwrap_or_default()
+            );
         }
         for workload in all_workloads() {
             println!("{:<16} {}", workload.name, workload.stresses);

@@ -26,13 +26,17 @@
 //!
 //! # Reading order
 //!
+//! The guide (`docs/guide/README.md`) walks this code chapter by chapter;
+//! the crates in the same order:
+//!
 //! 1. `weft_runtime::task`: one allocation per task, the state word, the
 //!    waker that is the task itself.
 //! 2. `weft_runtime::scheduler`: workers, local queues, stealing, parking.
-//! 3. `weft_timer`: the hierarchical wheel and the paused clock.
-//! 4. `weft_io`: the reactor, tokens with generations, readiness.
+//! 3. `weft_io`: the reactor, tokens with generations, readiness.
+//! 4. `weft_timer`: the hierarchical wheel and the paused clock.
 //! 5. `weft_sync`: one fair waiter list under every primitive.
-//! 6. `weft_runtime::compose`: gather, race and TaskGroup.
+//! 6. `weft_runtime::compose`: gather, race and TaskGroup; then
+//!    `weft_runtime::stream` for async iteration.
 //!
 //! `docs/architecture.md` maps every topic to its file, and `docs/asyncio.md`
 //! maps every asyncio name to its weft counterpart.
@@ -88,3 +92,9 @@ pub mod sync {
 pub mod stream {
     pub use weft_runtime::stream::*;
 }
+
+/// The README's code blocks, compiled as doctests so the front page cannot
+/// drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# hyper 1.x on weft against hyper on tokio, driven by wrk (issue 7).
+#
+#   scripts/bench-hyper.sh                 # 3 rounds x 10 s per runtime, 100 connections
+#   ROUNDS=5 DURATION=20s CONNECTIONS=200 scripts/bench-hyper.sh
+#
+# Installs wrk from the OS packages if it is missing (apt-get), builds
+# benches/hyper (its own package, so hyper stays out of weft's normal build),
+# then alternates the two servers round by round (weft, tokio, weft, ...) on
+# loopback, each with 2 worker threads, and prints requests/s and p99 latency
+# per round and their medians. wrk itself takes CPU from the same 2 cores,
+# so compare the two runtimes with each other, not with published figures.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-100}
+WRK_THREADS=${WRK_THREADS:-2}
+WORKERS=${WORKERS:-2}
+PORT_WEFT=${PORT_WEFT:-18081}
+PORT_TOKIO=${PORT_TOKIO:-18082}
+
+if ! command -v wrk >/dev/null; then
+    echo "bench-hyper: installing wrk from the OS packages" >&2
+    if [ "$(id -u)" -eq 0 ]; then sudo=""; else sudo="sudo"; fi
+    $sudo apt-get install -y wrk >&2 || { $sudo apt-get update >&2 && $sudo apt-get install -y wrk >&2; }
+fi
+
+export CARGO_TARGET_DIR="$PWD/target/hyper-bench"
+cargo build --release --manifest-path benches/hyper/Cargo.toml >&2
+server="$CARGO_TARGET_DIR/release/weft-hyper-bench"
+
+server_pid=""
+stop_server() {
+    if [ -n "$server_pid" ]; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+        server_pid=""
+    fi
+}
+trap stop_server EXIT
+
+# wait_for_port PORT: until something accepts on 127.0.0.1:PORT (at most ~5 s).
+wait_for_port() {
+    for _ in $(seq 50); do
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+        sleep 0.1
+    done
+    echo "bench-hyper: nothing listens on port $1" >&2
+    return 1
+}
+
+# to_ms LATENCY: wrk prints 1.23ms, 456.78us or 1.02s; print milliseconds.
+to_ms() {
+    awk -v v="$1" 'BEGIN {
+        if (v ~ /us$/) { sub(/us$/, "", v); printf "%.3f", v / 1000 }
+        else if (v ~ /ms$/) { sub(/ms$/, "", v); printf "%.3f", v }
+        else if (v ~ /s$/) { sub(/s$/, "", v); printf "%.3f", v * 1000 }
+        else { printf "%s", v }
+    }'
+}
+
+declare -A rps p99
+run_round() { # RUNTIME PORT ROUND
+    "$server" "$1" "127.0.0.1:$2" "$WORKERS" 2>/dev/null &
+    server_pid=$!
+    wait_for_port "$2"
+    out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$2/")
+    stop_server
+    local r l
+    r=$(echo "$out" | awk '/^Requests\/sec/ {print $2}')
+    l=$(echo "$out" | awk '$1 == "99%" {print $2}')
+    rps[$1]="${rps[$1]:-} $r"
+    p99[$1]="${p99[$1]:-} $(to_ms "$l")"
+    printf "round %s  %-5s  %10s req/s  p99 %s\n" "$3" "$1" "$r" "$l"
+}
+
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
+
+echo "machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency, servers with $WORKERS workers, $ROUNDS rounds"
+for round in $(seq "$ROUNDS"); do
+    run_round weft "$PORT_WEFT" "$round"
+    run_round tokio "$PORT_TOKIO" "$round"
+done
+weft_rps=$(echo "${rps[weft]}" | median); tokio_rps=$(echo "${rps[tokio]}" | median)
+weft_p99=$(echo "${p99[weft]}" | median); tokio_p99=$(echo "${p99[tokio]}" | median)
+echo
+printf "%-6s %14s %12s\n" runtime "median req/s" "median p99"
+printf "%-6s %14s %9s ms\n" weft "$weft_rps" "$weft_p99"
+printf "%-6s %14s %9s ms\n" tokio "$tokio_rps" "$tokio_p99"
+awk -v w="$weft_rps" -v t="$tokio_rps" -v wl="$weft_p99" -v tl="$tokio_p99" \
+    'BEGIN { printf "weft/tokio: req/s %.2f (above 1.00: weft serves more), p99 %.2f (below 1.00: weft is faster)\n", w / t, wl / tl }'
