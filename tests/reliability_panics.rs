@@ -402,6 +402,9 @@ fn on_each_flavour(what: &str, scenario: impl Fn(&weft::Runtime) -> bool) {
     assert!(failed.is_empty(), "{what}: failed on {failed:?}");
 }
 
+/// How far ahead the timer armed with a panicking waker fires.
+const ARMED_SLEEP: Duration = Duration::from_millis(50);
+
 /// Arms a `sleep` on the runtime's timer with a panicking waker, then lets
 /// its deadline pass: the timer driver fires it from inside the runtime's
 /// park. The runtime must contain the panic: the arming task, later
@@ -412,11 +415,13 @@ fn panicking_waker_fired_by_the_timer_driver_is_contained() {
         on_each_flavour("the timer driver's panicking waker", |rt| {
             rt.block_on(async {
                 let armed = weft::spawn(async {
-                    let mut sleep = Box::pin(weft::time::sleep(Duration::from_millis(1)));
+                    // Far enough ahead to be pending at its first poll even
+                    // under valgrind's slowdown.
+                    let mut sleep = Box::pin(weft::time::sleep(ARMED_SLEEP));
                     let panicking = Waker::from(Arc::new(PanickingWaker));
                     assert!(poll_once(&mut sleep, &panicking).is_pending());
                     // Hold the armed timer past its deadline.
-                    weft::time::sleep(Duration::from_millis(20)).await;
+                    weft::time::sleep(ARMED_SLEEP * 4).await;
                     drop(sleep);
                 });
                 let armed = armed.await;
