@@ -222,6 +222,21 @@ pub fn channel<T>() -> (Sender<T>, Receiver<T>) {
 
 /// Sends the one value; dropping it without sending makes the receiver
 /// return [`RecvError`].
+///
+/// The halves are `Send` and `Sync` only when `T` is `Send`, since the value
+/// moves between threads:
+///
+/// ```compile_fail
+/// fn assert_send<S: Send>(_: &S) {}
+/// let (tx, _rx) = weft_sync::oneshot::channel::<std::rc::Rc<u8>>();
+/// assert_send(&tx);
+/// ```
+///
+/// ```compile_fail
+/// fn assert_sync<S: Sync>(_: &S) {}
+/// let (_tx, rx) = weft_sync::oneshot::channel::<std::rc::Rc<u8>>();
+/// assert_sync(&rx);
+/// ```
 pub struct Sender<T> {
     /// `None` only inside `send`, after completing, so `Drop` does not
     /// complete a second time (INV-3).
