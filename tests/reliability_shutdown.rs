@@ -217,6 +217,8 @@ fn shutdown_timeout_returns_despite_a_stuck_blocking_closure() {
     });
 }
 
+/// Descriptors kept free for the runtime, the test harness and stdio.
+const DESCRIPTOR_HEADROOM: u64 = 256;
 /// Connections in the sockets-at-shutdown test (2,000 descriptors with the
 /// clients' ends).
 const SOCKETS: usize = 1_000;
@@ -237,7 +239,12 @@ fn dropping_a_runtime_with_1k_live_sockets_closes_every_socket() {
     let sockets = scale(SOCKETS, SOCKETS).max(BLOCKED_WRITERS + 1);
     let idle_tasks = scale(10_000, 100_000);
     within("shutdown with live sockets", LIMIT, move || {
-        reliability_support::raise_open_files_limit(2 * sockets as u64 + 256);
+        let wanted = 2 * sockets as u64 + DESCRIPTOR_HEADROOM;
+        let limit = reliability_support::raise_open_files_limit(wanted);
+        assert!(
+            limit >= wanted,
+            "this test needs {wanted} open files, the limit is {limit}"
+        );
         let rt = weft::Builder::new_multi_thread()
             .worker_threads(2)
             .build()

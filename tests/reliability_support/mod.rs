@@ -251,10 +251,11 @@ pub fn settle_alive_tasks(handle: &weft::Handle, expected: u64) {
     }
 }
 
-/// Raises `RLIMIT_NOFILE` to at least `wanted` descriptors: the soft limit
-/// up to the hard one, and the hard one too when the process may (root, or
-/// `CAP_SYS_RESOURCE`); otherwise fails saying which limit to raise.
-pub fn raise_open_files_limit(wanted: u64) {
+/// Raises `RLIMIT_NOFILE` towards `wanted` descriptors: the soft limit up
+/// to the hard one, and the hard one too when the process may (root with
+/// `CAP_SYS_RESOURCE`). Returns the soft limit now in force, which may be
+/// below `wanted` when the hard limit cannot be raised.
+pub fn raise_open_files_limit(wanted: u64) -> u64 {
     let mut limit = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -263,18 +264,20 @@ pub fn raise_open_files_limit(wanted: u64) {
     let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
     assert_eq!(rc, 0, "getrlimit: {}", std::io::Error::last_os_error());
     if limit.rlim_cur >= wanted {
-        return;
+        return limit.rlim_cur;
     }
-    let hard = limit.rlim_max;
-    limit.rlim_cur = wanted;
-    limit.rlim_max = limit.rlim_max.max(wanted);
-    // SAFETY: `limit` is a valid `struct rlimit`; the kernel checks the values.
+    let raised = libc::rlimit {
+        rlim_cur: wanted,
+        rlim_max: limit.rlim_max.max(wanted),
+    };
+    // SAFETY: `raised` is a valid `struct rlimit`; the kernel checks the values.
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+        return wanted;
+    }
+    // Not allowed to raise the hard limit: take all of it.
+    limit.rlim_cur = limit.rlim_max;
+    // SAFETY: as above; the soft limit may always rise to the hard one.
     let rc = unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
-    assert_eq!(
-        rc,
-        0,
-        "this test needs {wanted} open files; the hard limit is {hard} and raising it failed \
-         ({}): raise it (ulimit -Hn {wanted}) and rerun",
-        std::io::Error::last_os_error()
-    );
+    assert_eq!(rc, 0, "setrlimit: {}", std::io::Error::last_os_error());
+    limit.rlim_cur
 }
