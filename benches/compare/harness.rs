@@ -213,7 +213,7 @@ struct Watchdog {
 
 /// Longest a single sample may take. The slowest full-size sample (TCP echo
 /// on a busy machine) takes a few seconds; a minute means something hangs.
-const WATCHDOG_LIMIT: Duration = Duration::from_secs(60);
+pub const WATCHDOG_LIMIT: Duration = Duration::from_secs(60);
 
 impl Watchdog {
     fn arm(what: String) -> Watchdog {

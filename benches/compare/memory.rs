@@ -97,6 +97,16 @@ impl<S> Arrivals<S> {
 /// The child's entry point: measures `tasks` idle tasks on the flavour named
 /// `label` and prints the bytes per task on stdout.
 pub fn child_main(label: &str, tasks: &str) {
+    // The parent's watchdog ends the parent, not this process: give the
+    // child the same deadline so a hung runtime never outlives the suite.
+    std::thread::spawn(|| {
+        std::thread::sleep(super::harness::WATCHDOG_LIMIT);
+        eprintln!(
+            "compare: the memory child did not finish within {:?}",
+            super::harness::WATCHDOG_LIMIT
+        );
+        std::process::exit(3);
+    });
     let flavour = Flavour::all()
         .into_iter()
         .find(|flavour| flavour.label() == label)

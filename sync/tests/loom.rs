@@ -283,3 +283,50 @@ fn loom_oneshot_send_vs_receive() {
         assert!(sender.join().unwrap());
     });
 }
+
+/// oneshot: a sender dropped while the receiver registers its waker still
+/// wakes it (S2 vs R5 with no value).
+#[test]
+fn loom_oneshot_sender_drop_vs_register() {
+    model(|| {
+        let (tx, rx) = oneshot::channel::<u8>();
+        let sender = thread::spawn(move || drop(tx));
+        assert_eq!(block_on(rx), Err(oneshot::RecvError));
+        sender.join().unwrap();
+    });
+}
+
+/// oneshot: a receiver that re-polls with a different waker (R3 clears the
+/// old one, R4 stores the new one) while the value is sent is still woken.
+#[test]
+fn loom_oneshot_waker_swap_vs_send() {
+    model(|| {
+        let (tx, rx) = oneshot::channel();
+        let sender = thread::spawn(move || tx.send(7).is_ok());
+        let mut rx = Box::pin(rx);
+        let first_waker = Waker::from(Arc::new(Noop));
+        let early = rx.as_mut().poll(&mut Context::from_waker(&first_waker));
+        let value = match early {
+            std::task::Poll::Ready(value) => value,
+            std::task::Poll::Pending => block_on(rx),
+        };
+        assert_eq!(value, Ok(7));
+        assert!(sender.join().unwrap());
+    });
+}
+
+/// oneshot: send vs receiver drop: the value comes back to the sender
+/// exactly when the receiver closed first, and is dropped exactly once.
+#[test]
+fn loom_oneshot_send_vs_receiver_drop() {
+    model(|| {
+        let (tx, rx) = oneshot::channel();
+        let value = Arc::new(());
+        let sent = value.clone();
+        let sender = thread::spawn(move || tx.send(sent).is_err());
+        drop(rx);
+        let returned = sender.join().unwrap();
+        // The value was dropped exactly once, whichever side ended with it.
+        assert_eq!(Arc::strong_count(&value), 1, "returned: {returned}");
+    });
+}
