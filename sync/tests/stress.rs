@@ -281,28 +281,45 @@ fn barrier_stress() {
     assert_eq!(leaders.load(COUNT), ROUNDS);
 }
 
-/// Event stampede: every waiter is released by one `set` from another task.
+/// Event stampede: every waiter is released by one `set` from another task,
+/// even though `clear` follows at once. The setter waits until every waiter
+/// has registered (its first poll returned Pending), so no waiter can arrive
+/// after the `set`/`clear` pair and wait forever.
 #[test]
 fn event_stampede() {
+    const WAITERS: usize = 100;
     let event = Arc::new(Event::new());
+    let registered = Arc::new(AtomicUsize::new(0));
     let released = Arc::new(AtomicUsize::new(0));
-    let mut work = tasks(100, |_| {
-        let (event, released) = (event.clone(), released.clone());
+    let mut work = tasks(WAITERS, |_| {
+        let (event, registered, released) = (event.clone(), registered.clone(), released.clone());
         async move {
-            event.wait().await;
+            let mut wait = std::pin::pin!(event.wait());
+            // Poll once by hand: after this the waiter is in the event's list.
+            let first = std::future::poll_fn(|cx| Poll::Ready(wait.as_mut().poll(cx))).await;
+            assert!(
+                first.is_pending(),
+                "the event is not set before every waiter registered"
+            );
+            // Release/Acquire: the setter that sees every count also sees every
+            // registration it follows.
+            registered.fetch_add(1, Ordering::Release);
+            wait.await;
             released.fetch_add(1, COUNT);
         }
     });
     work.extend(tasks(1, |_| {
-        let event = event.clone();
+        let (event, registered) = (event.clone(), registered.clone());
         async move {
-            yield_now().await;
+            while registered.load(Ordering::Acquire) < WAITERS {
+                yield_now().await;
+            }
             event.set();
             event.clear();
         }
     }));
     run_on_threads(THREADS, work);
-    assert_eq!(released.load(COUNT), 100);
+    assert_eq!(released.load(COUNT), WAITERS);
 }
 
 /// oneshot smoke: 500 ping-pongs across threads.
