@@ -46,7 +46,7 @@ pub use weft_runtime::compose::{gather, race, try_gather};
 pub use weft_runtime::{join, select};
 pub use weft_runtime::{
     run, spawn, spawn_blocking, yield_now, Builder, Handle, Runtime, RuntimeMetrics, SlowPoll,
-    TaskDump, TaskInfo, TaskState, UnhandledPanic,
+    TaskDump, TaskInfo, TaskState, UnhandledPanic, WorkerStats,
 };
 
 /// Tasks: handles, errors, ids and groups (asyncio.Task, TaskGroup).

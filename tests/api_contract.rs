@@ -39,6 +39,17 @@ fn builder_knobs_build_both_flavours() {
     let metrics: weft::RuntimeMetrics = rt.metrics();
     assert_eq!(metrics.num_workers(), 2);
     let _: u64 = metrics.spawned_tasks();
+    // Per-worker counters next to the totals (issue 8).
+    let workers: &[weft::WorkerStats] = metrics.workers();
+    assert_eq!(workers.len(), 2);
+    assert_eq!(
+        workers.iter().map(|w| w.polls()).sum::<u64>(),
+        metrics.polls()
+    );
+    assert_eq!(
+        workers.iter().map(|w| w.parks()).sum::<u64>(),
+        metrics.parks()
+    );
     rt.shutdown_timeout(Duration::from_secs(5));
     assert!(
         started.load(Ordering::Relaxed) >= 2,

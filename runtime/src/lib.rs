@@ -90,7 +90,7 @@ pub use builder::Builder;
 pub use context::EnterGuard;
 pub use debug::{SlowPoll, TaskDump, TaskInfo, TaskState, UnhandledPanic};
 pub use handle::Handle;
-pub use metrics::RuntimeMetrics;
+pub use metrics::{RuntimeMetrics, WorkerStats};
 pub use runtime::Runtime;
 pub use task::yield_now;
 

@@ -92,14 +92,51 @@ pub struct RuntimeMetrics {
     pub(crate) injected: u64,
     pub(crate) parks: u64,
     pub(crate) blocking_threads: u64,
+    pub(crate) workers: Vec<WorkerStats>,
+}
+
+/// One worker's counters inside a [`RuntimeMetrics`] snapshot, from
+/// [`RuntimeMetrics::workers`]: the per-worker view next to the totals, to
+/// spot an idle or overloaded worker.
+///
+/// They cost nothing extra to keep: every counter is per worker already (a
+/// plain store by its single writer); the totals are their sums.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WorkerStats {
+    polls: u64,
+    steals: u64,
+    parks: u64,
+}
+
+impl WorkerStats {
+    /// Task polls this worker ran.
+    pub fn polls(&self) -> u64 {
+        self.polls
+    }
+
+    /// Successful steals by this worker.
+    pub fn steals(&self) -> u64 {
+        self.steals
+    }
+
+    /// Times this worker went to sleep for lack of work.
+    pub fn parks(&self) -> u64 {
+        self.parks
+    }
 }
 
 impl RuntimeMetrics {
     pub(crate) fn sum_workers<'a>(&mut self, workers: impl Iterator<Item = &'a WorkerMetrics>) {
         for worker in workers {
-            self.polls += worker.get(WorkerCounter::Polls);
-            self.steals += worker.get(WorkerCounter::Steals);
-            self.parks += worker.get(WorkerCounter::Parks);
+            let stats = WorkerStats {
+                polls: worker.get(WorkerCounter::Polls),
+                steals: worker.get(WorkerCounter::Steals),
+                parks: worker.get(WorkerCounter::Parks),
+            };
+            self.polls += stats.polls;
+            self.steals += stats.steals;
+            self.parks += stats.parks;
+            self.workers.push(stats);
         }
     }
 
@@ -142,5 +179,20 @@ impl RuntimeMetrics {
     /// Blocking-pool threads alive now.
     pub fn blocking_threads(&self) -> u64 {
         self.blocking_threads
+    }
+
+    /// Each worker's own counters, in worker order; `polls`, `steals` and
+    /// `parks` above are their sums.
+    ///
+    /// ```
+    /// let rt = weft_runtime::Builder::new_multi_thread().worker_threads(2).build().unwrap();
+    /// rt.block_on(async { weft_runtime::spawn(async {}).await.unwrap() });
+    /// let metrics = rt.metrics();
+    /// assert_eq!(metrics.workers().len(), 2);
+    /// let polls: u64 = metrics.workers().iter().map(|w| w.polls()).sum();
+    /// assert_eq!(polls, metrics.polls());
+    /// ```
+    pub fn workers(&self) -> &[WorkerStats] {
+        &self.workers
     }
 }
