@@ -20,12 +20,18 @@
 //! Where a woken task goes:
 //!
 //! ```text
-//!   woken on a worker of this runtime (core in hand):
+//!   woken on a worker of this runtime (core in hand: while it polls a
+//!   task, or while it is parked in or polling the drivers):
 //!       yield?  -> back of the local deque
 //!       else    -> LIFO slot (the previous occupant goes to the deque)
-//!   woken anywhere else (another thread, a driver, another runtime):
+//!   woken anywhere else (another thread, another runtime):
 //!       -> global Injector, then wake a sleeper (idle.rs protocol)
 //! ```
+//!
+//! A wake from the drivers therefore lands on the core of the thread that
+//! dispatches the event (`worker::in_context`); a parked worker that finds
+//! such tasks on waking leaves the sleepers itself
+//! (`Idle::transition_worker_from_parked`).
 //!
 //! Both flavours use this same code: the current-thread runtime is a
 //! scheduler with one core and no worker threads, driven by `block_on`
@@ -38,8 +44,9 @@
 //! # Invariants
 //!
 //! - SCHED-1: a `Core` is owned by at most one thread; it sits in that
-//!   thread's `WorkerContext` exactly while a task is being polled there,
-//!   so `schedule` can reach it without locks.
+//!   thread's `WorkerContext` exactly while a task is being polled there or
+//!   while that thread parks in or polls the drivers, so `schedule` can
+//!   reach it without locks.
 //! - SCHED-2: every `Notified` handed to `schedule` ends in a queue that
 //!   some thread will drain, or is dropped at shutdown (its reference
 //!   released); none is leaked.
