@@ -372,7 +372,6 @@ impl Shared {
 
     /// Every live task, from the owned list.
     pub(crate) fn dump(&self) -> TaskDump {
-        let now = Instant::now();
         let mut tasks = Vec::new();
         self.owned.for_each(|header| {
             let snapshot = header.state.load();
@@ -388,8 +387,8 @@ impl Shared {
                 spawned_at: header.spawned_at,
                 state,
                 // Relaxed: an approximate count is fine in a dump (raw.rs).
-                polls: header.polls.load(Ordering::Relaxed),
-                age: now.saturating_duration_since(header.spawned),
+                polls: u64::from(header.polls.load(Ordering::Relaxed)),
+                age: header.age(),
             });
         });
         tasks.sort_by_key(|task| task.id);
