@@ -21,7 +21,9 @@
 //!   |                          |  refused if half already search)
 //!   |                          v nothing anywhere: park()
 //!   +--- woken by notify ---- Parked (in the drivers or on a condvar)
-//!        (counted searching)
+//!   |    (counted searching)         |
+//!   +--------------------------------+ the drivers woke tasks onto this
+//!        (transition_worker_from_parked) core while it was parked in them
 //! ```
 //!
 //! Invariants: SCHED-1 (the core is in the context only during a poll or
