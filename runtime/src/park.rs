@@ -51,7 +51,11 @@ const PARKED_DRIVER: usize = 2;
 /// A wakeup is pending; the next `park` returns at once.
 const NOTIFIED: usize = 3;
 
-/// The sleeping side, owned by one thread.
+/// The sleeping side, owned by one thread. Cloned only so the owning
+/// thread can park while its `Core` (which holds the parker) sits in the
+/// worker context (`worker::park_in_context`); a clone never leaves that
+/// thread.
+#[derive(Clone)]
 pub(crate) struct Parker {
     inner: Arc<Inner>,
 }
@@ -92,7 +96,7 @@ impl Parker {
     /// to do (an I/O event, a due timer). Returns early after a pending
     /// unpark. `is_idle` tells the drivers whether the whole runtime is idle
     /// (`driver.rs`: only then may a paused clock jump).
-    pub(crate) fn park(&mut self, is_idle: &dyn Fn() -> bool) {
+    pub(crate) fn park(&self, is_idle: &dyn Fn() -> bool) {
         let inner = &*self.inner;
         if inner.consume_notification() {
             return;
@@ -113,7 +117,7 @@ impl Parker {
 
     /// Polls the drivers without blocking, if no other thread holds them:
     /// a busy worker's way of keeping I/O and timers moving.
-    pub(crate) fn poll_drivers(&mut self) {
+    pub(crate) fn poll_drivers(&self) {
         if let Some(mut drivers) = self.inner.driver.try_lock() {
             if let Some(drivers) = drivers.as_mut() {
                 contain_panic(|| drivers.park(Some(Duration::ZERO), &|| false));

@@ -22,7 +22,7 @@
 //! flag (Release, read with Acquire by the driving loop so the waker's
 //! writes are visible) and unparks the driving thread.
 
-use super::worker::{run_task, Core, EVENT_INTERVAL};
+use super::worker::{in_context, run_task, tick, Core, EVENT_INTERVAL};
 use super::{Flavor, Shared, WorkerContext, WorkerContextGuard};
 use crate::metrics::WorkerCounter;
 use crate::park::Unparker;
@@ -77,14 +77,18 @@ impl MainWaker {
 }
 
 /// Returns the current-thread core on drop (SCHED-1), waking one waiter.
+/// On an unwind the core may be lent to the worker context (a poll or a
+/// park was under way): it is taken back from there.
 struct CoreGuard<'a> {
     shared: &'a Shared,
     core: Option<Box<Core>>,
+    worker_cx: &'a WorkerContext,
 }
 
 impl Drop for CoreGuard<'_> {
     fn drop(&mut self) {
-        if let Some(core) = self.core.take() {
+        let lent = || self.worker_cx.core.try_borrow_mut().ok()?.take();
+        if let Some(core) = self.core.take().or_else(lent) {
             self.shared.idle_cores.lock().push(core);
             for waiter in self.shared.core_waiters.lock().drain(..) {
                 waiter.unpark();
@@ -153,15 +157,16 @@ fn drive<F: Future>(shared: &Arc<Shared>, core: Box<Core>, mut future: Pin<&mut 
     let waker = Waker::from(main.clone());
     let key = shared.add_block_on_waker(waker.clone());
     let _unregister = scopeguard(|| shared.remove_block_on_waker(key));
-    let mut guard = CoreGuard {
-        shared,
-        core: Some(core),
-    };
     let worker_cx = Rc::new(WorkerContext {
         shared: shared.clone(),
         core: RefCell::new(None),
     });
     let _context = WorkerContextGuard::enter(worker_cx.clone());
+    let mut guard = CoreGuard {
+        shared,
+        core: Some(core),
+        worker_cx: &worker_cx,
+    };
     let mut cx = Context::from_waker(&waker);
     loop {
         check_shutdown_panic(shared);
@@ -177,28 +182,28 @@ fn drive<F: Future>(shared: &Arc<Shared>, core: Box<Core>, mut future: Pin<&mut 
         while ran < EVENT_INTERVAL && !shared.is_shutdown() {
             let core = guard
                 .core
-                .as_mut()
-                .expect("block_on holds the core (SCHED-1)");
-            core.tick();
-            let Some(task) = core.next_task(shared) else {
-                break;
-            };
-            let core = guard
-                .core
                 .take()
                 .expect("block_on holds the core (SCHED-1)");
+            let mut core = tick(&worker_cx, core);
+            let Some(task) = core.next_task(shared) else {
+                guard.core = Some(core);
+                break;
+            };
             guard.core = Some(run_task(&worker_cx, core, task));
             ran += 1;
         }
         if ran == 0 && !main.woken.load(Ordering::Acquire) {
             let core = guard
                 .core
-                .as_mut()
+                .take()
                 .expect("block_on holds the core (SCHED-1)");
-            core.parker.park(&|| shared.is_idle());
+            // In the context, so I/O and timer wakes land on this core
+            // without an unpark (worker::in_context).
+            let core = in_context(&worker_cx, core, |parker| parker.park(&|| shared.is_idle()));
             shared.remotes[core.index]
                 .metrics
                 .incr(WorkerCounter::Parks);
+            guard.core = Some(core);
         }
     }
 }

@@ -156,6 +156,22 @@ impl Idle {
         is_searching && prev & SEARCHING_MASK == 1
     }
 
+    /// Parked -> Running for a worker that woke with tasks of its own (the
+    /// drivers it was parked in woke them onto its core). True if it was
+    /// still in `sleepers`; false if a notifier had already taken it out, in
+    /// which case that notifier counted it as searching and it stays so.
+    pub(crate) fn transition_worker_from_parked(&self, worker: usize) -> bool {
+        let mut sleepers = self.sleepers.lock();
+        let Some(position) = sleepers.iter().position(|&sleeper| sleeper == worker) else {
+            return false;
+        };
+        sleepers.swap_remove(position);
+        // IDLE-2: leaves `sleepers` and is counted unparked under the lock.
+        // SeqCst: the store notifiers' N3 loads must see (as worker_to_notify).
+        self.state.fetch_add(UNPARKED_ONE, Ordering::SeqCst);
+        true
+    }
+
     /// After waking: false if the worker is still in `sleepers` (a spurious
     /// or driver wakeup: it should park again); true if a notifier took it
     /// out, in which case it is counted as searching.
@@ -209,6 +225,23 @@ mod tests {
             "a notified worker counts as searching"
         );
         assert_eq!(idle.worker_to_notify(), None, "one wakeup at a time");
+    }
+
+    #[test]
+    fn worker_woken_with_its_own_tasks_leaves_the_sleepers() {
+        let idle = Idle::new(2);
+        assert!(!idle.transition_worker_to_parked(0, false));
+        assert!(idle.transition_worker_from_parked(0), "it was a sleeper");
+        assert!(idle.is_unparked(0));
+        assert_eq!(idle.num_searching(), 0, "it runs, it does not search");
+        assert!(!idle.transition_worker_to_parked(1, false));
+        assert_eq!(idle.worker_to_notify(), Some(1));
+        assert!(
+            !idle.transition_worker_from_parked(1),
+            "a notifier took it out first"
+        );
+        assert_eq!(idle.num_searching(), 1, "the notifier counted it searching");
+        assert_eq!(idle.worker_to_notify(), None, "nobody left asleep");
     }
 
     #[test]

@@ -20,12 +20,18 @@
 //! Where a woken task goes:
 //!
 //! ```text
-//!   woken on a worker of this runtime (core in hand):
+//!   woken on a worker of this runtime (core in hand: while it polls a
+//!   task, or while it is parked in or polling the drivers):
 //!       yield?  -> back of the local deque
 //!       else    -> LIFO slot (the previous occupant goes to the deque)
-//!   woken anywhere else (another thread, a driver, another runtime):
+//!   woken anywhere else (another thread, another runtime):
 //!       -> global Injector, then wake a sleeper (idle.rs protocol)
 //! ```
+//!
+//! A wake from the drivers therefore lands on the core of the thread that
+//! dispatches the event (`worker::in_context`); a parked worker that finds
+//! such tasks on waking leaves the sleepers itself
+//! (`Idle::transition_worker_from_parked`).
 //!
 //! Both flavours use this same code: the current-thread runtime is a
 //! scheduler with one core and no worker threads, driven by `block_on`
@@ -38,8 +44,9 @@
 //! # Invariants
 //!
 //! - SCHED-1: a `Core` is owned by at most one thread; it sits in that
-//!   thread's `WorkerContext` exactly while a task is being polled there,
-//!   so `schedule` can reach it without locks.
+//!   thread's `WorkerContext` exactly while a task is being polled there or
+//!   while that thread parks in or polls the drivers, so `schedule` can
+//!   reach it without locks.
 //! - SCHED-2: every `Notified` handed to `schedule` ends in a queue that
 //!   some thread will drain, or is dropped at shutdown (its reference
 //!   released); none is leaked.
@@ -365,7 +372,6 @@ impl Shared {
 
     /// Every live task, from the owned list.
     pub(crate) fn dump(&self) -> TaskDump {
-        let now = Instant::now();
         let mut tasks = Vec::new();
         self.owned.for_each(|header| {
             let snapshot = header.state.load();
@@ -381,8 +387,8 @@ impl Shared {
                 spawned_at: header.spawned_at,
                 state,
                 // Relaxed: an approximate count is fine in a dump (raw.rs).
-                polls: header.polls.load(Ordering::Relaxed),
-                age: now.saturating_duration_since(header.spawned),
+                polls: u64::from(header.polls.load(Ordering::Relaxed)),
+                age: header.age(),
             });
         });
         tasks.sort_by_key(|task| task.id);

@@ -21,10 +21,13 @@
 //!   |                          |  refused if half already search)
 //!   |                          v nothing anywhere: park()
 //!   +--- woken by notify ---- Parked (in the drivers or on a condvar)
-//!        (counted searching)
+//!   |    (counted searching)         |
+//!   +--------------------------------+ the drivers woke tasks onto this
+//!        (transition_worker_from_parked) core while it was parked in them
 //! ```
 //!
-//! Invariants: SCHED-1 (the core is in the context only during a poll);
+//! Invariants: SCHED-1 (the core is in the context only during a poll or
+//! while its thread parks);
 //! IDLE-1..3 through `idle.rs`.
 //!
 //! Concurrency: a `Core` is owned by its thread; other threads reach the
@@ -80,12 +83,9 @@ impl Core {
         })
     }
 
-    /// Advances the tick; every [`EVENT_INTERVAL`] ticks polls the drivers.
-    pub(crate) fn tick(&mut self) {
-        self.tick = self.tick.wrapping_add(1);
-        if self.tick % EVENT_INTERVAL == 0 {
-            self.parker.poll_drivers();
-        }
+    /// True if a task waits in this core's LIFO slot or deque.
+    fn has_local_work(&self) -> bool {
+        self.lifo.is_some() || !self.local.is_empty()
     }
 
     /// The next task from this core's queues or the injector.
@@ -130,6 +130,38 @@ impl Core {
     }
 }
 
+/// Advances `core`'s tick; every [`EVENT_INTERVAL`] ticks polls the
+/// drivers without blocking, with the core in the context.
+pub(crate) fn tick(cx: &WorkerContext, mut core: Box<Core>) -> Box<Core> {
+    core.tick = core.tick.wrapping_add(1);
+    if core.tick % EVENT_INTERVAL == 0 {
+        core = in_context(cx, core, Parker::poll_drivers);
+    }
+    core
+}
+
+/// Runs `park` (a park or a driver poll) on `core`'s parker with the core in
+/// the worker context (SCHED-1). Tasks that the drivers wake on this thread
+/// then go to this core's LIFO slot and deque, as tokio does. Without the core
+/// they would go through the injector and an unpark of this very thread,
+/// which is inside the drivers: a write to the reactor's eventfd, and an
+/// extra `epoll_wait` to consume it, for every park (`tcp_echo` showed about
+/// one such write per 25 round trips). The parker is cloned because the core
+/// that owns it is lent to the context for the duration.
+pub(crate) fn in_context(
+    cx: &WorkerContext,
+    core: Box<Core>,
+    park: impl FnOnce(&Parker),
+) -> Box<Core> {
+    let parker = core.parker.clone();
+    *cx.core.borrow_mut() = Some(core);
+    park(&parker);
+    cx.core
+        .borrow_mut()
+        .take()
+        .expect("the core stays in the worker context while its thread parks (SCHED-1)")
+}
+
 /// Takes half of `victim`'s deque into `local`, returning one task.
 fn steal_from(
     victim: &crossbeam_deque::Stealer<Runnable>,
@@ -152,10 +184,10 @@ pub(crate) fn run(shared: Arc<Shared>, mut core: Box<Core>) {
     });
     let guard = WorkerContextGuard::enter(cx.clone());
     while !shared.is_shutdown() {
-        core.tick();
+        core = tick(&cx, core);
         match core.next_task(&shared).or_else(|| core.steal_work(&shared)) {
             Some(task) => core = run_task(&cx, core, task),
-            None => core = park(&shared, core),
+            None => core = park(&cx, core),
         }
     }
     drop(guard);
@@ -213,8 +245,10 @@ pub(crate) fn run_task(cx: &WorkerContext, mut core: Box<Core>, task: Runnable) 
     }
 }
 
-/// Parks a worker with nothing to do until a notifier picks it (or shutdown).
-fn park(shared: &Shared, mut core: Box<Core>) -> Box<Core> {
+/// Parks a worker with nothing to do until a notifier picks it, the
+/// drivers hand it a task (see [`in_context`]), or shutdown.
+fn park(cx: &WorkerContext, mut core: Box<Core>) -> Box<Core> {
+    let shared = &*cx.shared;
     // S1..S4 of idle.rs: the last searcher re-checks before sleeping.
     if shared
         .idle
@@ -225,10 +259,17 @@ fn park(shared: &Shared, mut core: Box<Core>) -> Box<Core> {
     }
     core.is_searching = false;
     while !shared.is_shutdown() {
-        core.parker.park(&|| shared.is_idle());
+        core = in_context(cx, core, |parker| parker.park(&|| shared.is_idle()));
         shared.remotes[core.index]
             .metrics
             .incr(WorkerCounter::Parks);
+        if core.has_local_work() {
+            // The drivers woke tasks onto this core: run them. If a notifier
+            // already took this worker out of the sleepers, it counted it as
+            // searching (idle.rs, worker_to_notify).
+            core.is_searching = !shared.idle.transition_worker_from_parked(core.index);
+            break;
+        }
         if shared.idle.is_unparked(core.index) {
             // The notifier counted us as searching (idle.rs, worker_to_notify).
             core.is_searching = true;

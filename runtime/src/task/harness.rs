@@ -101,7 +101,9 @@ where
         // Relaxed: only the runner writes the count (INV-1); dumps read it
         // approximately (the field's doc in raw.rs).
         let polls = header.polls.load(Ordering::Relaxed);
-        header.polls.store(polls + 1, Ordering::Relaxed);
+        header
+            .polls
+            .store(polls.saturating_add(1), Ordering::Relaxed);
         let raw = self.raw();
         let waker = raw.waker_ref();
         let mut cx = Context::from_waker(&waker);

@@ -7,8 +7,8 @@
 //!
 //! ```text
 //!  +------------------- Cell<F, S> (repr C) --------------------+
-//!  | Header (64 B): state word | vtable | id | owned key |      |
-//!  |                polls | spawned_at | spawned (Instant)     |
+//!  | Header (56 B): state word | vtable | id | spawned_at |     |
+//!  |      spawned (Instant) | owned key (u32) | polls (u32)     |
 //!  | scheduler: S (an Arc to the runtime's shared state)       |
 //!  | stage: Running(F) | Finished(Result<F::Output>) | Consumed|
 //!  | join waker: Option<Waker>                                 |

@@ -10,7 +10,7 @@
 //! against it. Each model races a notifier (N1..N4) with a worker going to
 //! sleep (S1..S4) and checks that somebody ends up responsible for the task.
 //!
-//! Invariants checked: IDLE-1, IDLE-2.
+//! Invariants checked: IDLE-1, IDLE-2, IDLE-3.
 //!
 //! Concurrency: models only.
 
@@ -92,5 +92,32 @@ fn loom_searcher_finding_work_races_notify() {
         if let (Some(a), Some(b)) = (from_notifier, from_searcher) {
             assert_ne!(a, b, "a worker woken twice (IDLE-2)");
         }
+    });
+}
+
+/// A worker parked in the drivers wakes with tasks of its own and leaves
+/// the sleepers itself while a notifier picks a sleeper: the counts stay
+/// consistent (IDLE-2, IDLE-3) whichever wins, and a worker the notifier
+/// took out is counted as searching, never unparked twice.
+#[test]
+fn loom_worker_leaving_park_with_own_tasks_races_notify() {
+    model(|| {
+        let idle = Arc::new(Idle::new(2));
+        assert!(!idle.transition_worker_to_parked(0, false));
+        assert!(!idle.transition_worker_to_parked(1, false));
+        let notifier = {
+            let idle = idle.clone();
+            thread::spawn(move || idle.worker_to_notify())
+        };
+        let left_by_itself = idle.transition_worker_from_parked(0);
+        let notified = notifier.join().unwrap();
+        assert!(idle.is_unparked(0), "worker 0 runs its own tasks");
+        match notified {
+            Some(0) => assert!(!left_by_itself, "worker 0 unparked twice (IDLE-2)"),
+            Some(1) => assert!(left_by_itself && idle.is_unparked(1)),
+            None => assert!(left_by_itself, "nobody took worker 0 out"),
+            Some(other) => panic!("no worker {other}"),
+        }
+        assert!(!idle.is_all_parked(), "IDLE-3: someone is unparked");
     });
 }
