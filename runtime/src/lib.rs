@@ -57,17 +57,24 @@
 //! 1. `task/mod.rs`: what a task is, the handles to it (the design essay).
 //! 2. `task/state.rs`: the state word, its bits, transitions and diagram.
 //! 3. `task/raw.rs`, `task/harness.rs`: the allocation and the typed paths
-//!    (the only `unsafe` in the crate).
+//!    (where the crate's `unsafe` lives; see below).
 //! 4. `scheduler/mod.rs`: where woken tasks go; `scheduler/worker.rs`: the
 //!    worker loop; `scheduler/idle.rs`: who sleeps and who is woken.
 //! 5. `park.rs`, `driver.rs`: how idle threads sleep, and the driver seam.
 //! 6. `blocking.rs`, `runtime.rs`, `builder.rs`, `handle.rs`, `context.rs`:
 //!    the pool and the entry points.
+//! 7. `compose/`: gather, try_gather, race, `join!`, `select!` and
+//!    `TaskGroup`; `stream.rs`: async iteration.
+//! 8. `debug.rs`, `metrics.rs`: slow-poll reports, task dumps, counters.
 //!
 //! # Unsafe
 //!
-//! Only `task::raw` and `task::harness` hold `unsafe` (STYLE.md §4.2):
+//! `task::raw` and `task::harness` hold the task's `unsafe` (STYLE.md §4.2):
 //! every block cites an invariant INV-n of `task/state.rs` or `task/raw.rs`.
+//! One more block, outside the allowed list and justified in its module
+//! doc, pins one element of the combinators' boxed slice of children
+//! (`compose/children.rs`): the slice is never moved or resized while
+//! pinned, which the safe API cannot express without an allocation per child.
 
 pub mod compose;
 pub mod stream;

@@ -115,6 +115,11 @@ impl Idle {
     }
 
     /// Running -> Searching, unless half the workers already search.
+    ///
+    /// The cap is a heuristic, not an invariant: the check and the increment
+    /// are two steps, so two workers racing here may briefly push the count
+    /// past half. That is harmless (the cap only bounds wasted stealing; no
+    /// correctness argument relies on it), and cheaper than a CAS loop.
     pub(crate) fn transition_worker_to_searching(&self) -> bool {
         // SeqCst: orders with the notifier's N3 load (a searcher counted here
         // is one the notifier relies on to find its task).

@@ -319,7 +319,7 @@ impl Shared {
     }
 
     /// Polls one task on worker `index`, counting it and timing it if asked.
-    pub(crate) fn run_task(&self, index: usize, task: Runnable) {
+    pub(crate) fn poll_task(&self, index: usize, task: Runnable) {
         self.remotes[index].metrics.incr(WorkerCounter::Polls);
         let Some(slow) = &self.config.slow_poll else {
             return task.run();

@@ -224,7 +224,7 @@ pub(crate) fn run_task(cx: &WorkerContext, mut core: Box<Core>, task: Runnable) 
     loop {
         let index = core.index;
         *cx.core.borrow_mut() = Some(core);
-        shared.run_task(index, task);
+        shared.poll_task(index, task);
         core = cx
             .core
             .borrow_mut()
