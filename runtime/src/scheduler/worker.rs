@@ -18,7 +18,7 @@
 //!   v                                                 |
 //! Running --queues empty--> Searching --found------>--+
 //!   ^                          | (transition_worker_to_searching;
-//!   |                          |  refused if half already search)
+//!   |                          |  refused if about half search)
 //!   |                          v nothing anywhere: park()
 //!   +--- woken by notify ---- Parked (in the drivers or on a condvar)
 //!   |    (counted searching)         |
