@@ -552,6 +552,21 @@ mod tests {
         state.value.load(Ordering::Relaxed)
     }
 
+    /// Runs one transition over a table of
+    /// `(bits before, refs before, expected result, bits after, refs after)`
+    /// rows, printing the starting word on any mismatch.
+    fn check_table<R: PartialEq + std::fmt::Debug>(
+        table: &[(usize, usize, R, usize, usize)],
+        transition: impl Fn(&State) -> R,
+    ) {
+        for (bits, refs, expected, after, after_refs) in table {
+            let s = state(*bits, *refs);
+            let from = Snapshot(bits | (refs * REF_ONE));
+            assert_eq!(&transition(&s), expected, "from {from:?}");
+            assert_eq!(word(&s), after | (after_refs * REF_ONE), "from {from:?}");
+        }
+    }
+
     #[test]
     fn initial_state_is_notified_with_join_interest_and_three_refs() {
         let s = State::new().load();
@@ -570,21 +585,7 @@ mod tests {
             (NOTIFIED | COMPLETE, 2, Failed, NOTIFIED | COMPLETE, 1),
             (NOTIFIED | COMPLETE, 1, Dealloc, NOTIFIED | COMPLETE, 0),
         ];
-        for (bits, refs, action, after, after_refs) in table {
-            let s = state(bits, refs);
-            assert_eq!(
-                s.transition_to_running(),
-                action,
-                "from {:?}",
-                Snapshot(bits | (refs * REF_ONE))
-            );
-            assert_eq!(
-                word(&s),
-                after | (after_refs * REF_ONE),
-                "from {:?}",
-                Snapshot(bits | (refs * REF_ONE))
-            );
-        }
+        check_table(&table, State::transition_to_running);
     }
 
     #[test]
@@ -603,21 +604,7 @@ mod tests {
                 2,
             ),
         ];
-        for (bits, refs, action, after, after_refs) in table {
-            let s = state(bits, refs);
-            assert_eq!(
-                s.transition_to_idle(),
-                action,
-                "from {:?}",
-                Snapshot(bits | (refs * REF_ONE))
-            );
-            assert_eq!(
-                word(&s),
-                after | (after_refs * REF_ONE),
-                "from {:?}",
-                Snapshot(bits | (refs * REF_ONE))
-            );
-        }
+        check_table(&table, State::transition_to_idle);
     }
 
     #[test]
@@ -630,21 +617,7 @@ mod tests {
             (COMPLETE, 2, DoNothing, COMPLETE, 1),
             (COMPLETE, 1, Dealloc, COMPLETE, 0),
         ];
-        for (bits, refs, action, after, after_refs) in table {
-            let s = state(bits, refs);
-            assert_eq!(
-                s.transition_to_notified_by_val(),
-                action,
-                "from {:?}",
-                Snapshot(bits | (refs * REF_ONE))
-            );
-            assert_eq!(
-                word(&s),
-                after | (after_refs * REF_ONE),
-                "from {:?}",
-                Snapshot(bits | (refs * REF_ONE))
-            );
-        }
+        check_table(&table, State::transition_to_notified_by_val);
     }
 
     #[test]
@@ -656,21 +629,7 @@ mod tests {
             (NOTIFIED, 1, DoNothing, NOTIFIED, 1),
             (COMPLETE, 1, DoNothing, COMPLETE, 1),
         ];
-        for (bits, refs, action, after, after_refs) in table {
-            let s = state(bits, refs);
-            assert_eq!(
-                s.transition_to_notified_by_ref(),
-                action,
-                "from {:?}",
-                Snapshot(bits | (refs * REF_ONE))
-            );
-            assert_eq!(
-                word(&s),
-                after | (after_refs * REF_ONE),
-                "from {:?}",
-                Snapshot(bits | (refs * REF_ONE))
-            );
-        }
+        check_table(&table, State::transition_to_notified_by_ref);
     }
 
     #[test]
@@ -682,21 +641,7 @@ mod tests {
             (COMPLETE, 1, false, COMPLETE, 1),
             (CANCELLED | NOTIFIED, 1, false, CANCELLED | NOTIFIED, 1),
         ];
-        for (bits, refs, submit, after, after_refs) in table {
-            let s = state(bits, refs);
-            assert_eq!(
-                s.transition_to_notified_and_cancel(),
-                submit,
-                "from {:?}",
-                Snapshot(bits | (refs * REF_ONE))
-            );
-            assert_eq!(
-                word(&s),
-                after | (after_refs * REF_ONE),
-                "from {:?}",
-                Snapshot(bits | (refs * REF_ONE))
-            );
-        }
+        check_table(&table, State::transition_to_notified_and_cancel);
     }
 
     #[test]
