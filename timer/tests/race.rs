@@ -30,6 +30,22 @@ fn due_sleeps(driver: &Driver, count: usize) -> (Vec<Sleep>, Vec<Arc<CountingWak
     (sleeps, counters)
 }
 
+/// Runs `driver.process()` on another thread, released by a barrier at the
+/// same moment as `here` runs on this one; returns how many timers fired.
+fn process_racing(driver: &Arc<Driver>, here: impl FnOnce()) -> usize {
+    let start = Arc::new(Barrier::new(2));
+    let firer = {
+        let (driver, start) = (driver.clone(), start.clone());
+        thread::spawn(move || {
+            start.wait();
+            driver.process()
+        })
+    };
+    start.wait();
+    here();
+    firer.join().unwrap()
+}
+
 /// Dropping pending sleeps on one thread while another fires them: no wake is
 /// lost or doubled, the count `process` reports matches the wakes, and no
 /// waker clone leaks.
@@ -41,17 +57,7 @@ fn destructors_dropping_sleeps_while_the_driver_fires() {
         let driver = Arc::new(Driver::new(true, Arc::new(|| {})));
         let (mut sleeps, counters) = due_sleeps(&driver, count);
         let kept = sleeps.split_off(count / 2);
-        let start = Arc::new(Barrier::new(2));
-        let firer = {
-            let (driver, start) = (driver.clone(), start.clone());
-            thread::spawn(move || {
-                start.wait();
-                driver.process()
-            })
-        };
-        start.wait();
-        drop(sleeps);
-        let fired = firer.join().unwrap();
+        let fired = process_racing(&driver, || drop(sleeps));
         let wakes: usize = counters.iter().map(|c| c.count()).sum();
         assert_eq!(fired, wakes, "round {round}: fired count and wakes differ");
         assert!(
@@ -100,17 +106,7 @@ fn destructors_dropping_timeouts_while_the_driver_fires() {
         };
         assert!(driver.auto_advance());
         let kept = timeouts.split_off(count / 2);
-        let start = Arc::new(Barrier::new(2));
-        let firer = {
-            let (driver, start) = (driver.clone(), start.clone());
-            thread::spawn(move || {
-                start.wait();
-                driver.process()
-            })
-        };
-        start.wait();
-        drop(timeouts);
-        let fired = firer.join().unwrap();
+        let fired = process_racing(&driver, || drop(timeouts));
         let wakes: usize = counters.iter().map(|c| c.count()).sum();
         assert_eq!(fired, wakes, "round {round}");
         assert!(
@@ -145,17 +141,7 @@ fn stress_resetting_sleeps_while_the_driver_fires() {
             let _enter = driver.handle().enter();
             Instant::now() + Duration::from_secs(60)
         };
-        let start = Arc::new(Barrier::new(2));
-        let firer = {
-            let (driver, start) = (driver.clone(), start.clone());
-            thread::spawn(move || {
-                start.wait();
-                driver.process()
-            })
-        };
-        start.wait();
-        sleeps.iter_mut().for_each(|s| s.reset(later));
-        let fired = firer.join().unwrap();
+        let fired = process_racing(&driver, || sleeps.iter_mut().for_each(|s| s.reset(later)));
         let wakes: usize = counters.iter().map(|c| c.count()).sum();
         assert_eq!(fired, wakes, "round {round}");
         assert!(
