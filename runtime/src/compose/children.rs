@@ -11,8 +11,8 @@
 //!
 //! # Design
 //! One boxed slice instead of one `Box::pin` per child: N futures cost one
-//! allocation (plus one small waker each), and they sit next to each other in
-//! memory. A finished child is replaced by `None` in place, so its resources
+//! allocation (plus one small waker for each child that pends), and they sit
+//! next to each other in memory. A finished child is replaced by `None` in place, so its resources
 //! are released as soon as it completes, not when the whole set is.
 //!
 //! Projecting `Pin<&mut [Option<F>]>` to one element has no safe API in
@@ -56,10 +56,7 @@ impl<F: Future> Children<F> {
     /// poll.
     pub(crate) fn new(futures: impl IntoIterator<Item = F>) -> Children<F> {
         let futures: Box<[Option<F>]> = futures.into_iter().map(Some).collect();
-        let mut ready = ReadyList::with_capacity(futures.len());
-        for _ in 0..futures.len() {
-            ready.push_slot();
-        }
+        let ready = ReadyList::with_slots(futures.len());
         Children {
             remaining: futures.len(),
             futures: Box::into_pin(futures),

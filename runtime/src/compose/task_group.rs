@@ -117,7 +117,7 @@ impl<T> TaskGroup<T> {
             slots: Vec::new(),
             free: Vec::new(),
             len: 0,
-            ready: ReadyList::with_capacity(0),
+            ready: ReadyList::with_slots(0),
         }
     }
 
