@@ -29,6 +29,12 @@ pub fn workloads() -> Vec<Workload> {
 /// Bytes per message.
 const MESSAGE_BYTES: usize = 64;
 
+/// The server's read buffer. A server does not know how long the next
+/// message is, so it reads into a buffer larger than any message (1 KiB, as
+/// in tokio's echo example); a read shorter than the buffer then tells a
+/// runtime that the socket is drained.
+const SERVER_BUFFER_BYTES: usize = 1024;
+
 /// C client tasks each connect to an echo server on 127.0.0.1 and make R
 /// round trips of one 64-byte message; the server runs one task per
 /// connection.
@@ -59,7 +65,7 @@ mod tcp_echo {
         use weft::net::{TcpListener, TcpStream};
 
         async fn echo(mut stream: TcpStream) {
-            let mut buf = [0u8; MESSAGE_BYTES];
+            let mut buf = [0u8; SERVER_BUFFER_BYTES];
             loop {
                 match stream.read(&mut buf).await {
                     Ok(0) | Err(_) => break,
@@ -116,7 +122,7 @@ mod tcp_echo {
         use tokio::net::{TcpListener, TcpStream};
 
         async fn echo(mut stream: TcpStream) {
-            let mut buf = [0u8; MESSAGE_BYTES];
+            let mut buf = [0u8; SERVER_BUFFER_BYTES];
             loop {
                 match stream.read(&mut buf).await {
                     Ok(0) | Err(_) => break,
@@ -173,7 +179,7 @@ mod tcp_echo {
         use smol::net::{TcpListener, TcpStream};
 
         async fn echo(mut stream: TcpStream) {
-            let mut buf = [0u8; MESSAGE_BYTES];
+            let mut buf = [0u8; SERVER_BUFFER_BYTES];
             loop {
                 match stream.read(&mut buf).await {
                     Ok(0) | Err(_) => break,

@@ -31,7 +31,8 @@ pub use tcp::{
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
-/// `read(2)` on a stream socket under the readiness protocol.
+/// `read(2)` on a stream socket under the readiness protocol; a short read
+/// forgets readiness (O4 in `reactor/readiness.rs`).
 fn poll_read_source<T>(
     source: &Source<T>,
     cx: &mut Context<'_>,
@@ -41,7 +42,7 @@ where
     T: mio::event::Source,
     for<'a> &'a T: Read,
 {
-    source.poll_read(cx, |mut socket| socket.read(buf))
+    source.poll_read_stream(cx, buf.len(), |mut socket| socket.read(buf))
 }
 
 /// `write(2)` on a stream socket under the readiness protocol.
@@ -54,7 +55,7 @@ where
     T: mio::event::Source,
     for<'a> &'a T: Write,
 {
-    source.poll_write(cx, |mut socket| socket.write(buf))
+    source.poll_write_stream(cx, buf.len(), |mut socket| socket.write(buf))
 }
 
 /// `writev(2)` on a stream socket under the readiness protocol.
@@ -67,5 +68,6 @@ where
     T: mio::event::Source,
     for<'a> &'a T: Write,
 {
-    source.poll_write(cx, |mut socket| socket.write_vectored(bufs))
+    let len = bufs.iter().map(|buf| buf.len()).sum();
+    source.poll_write_stream(cx, len, |mut socket| socket.write_vectored(bufs))
 }

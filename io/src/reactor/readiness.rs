@@ -38,7 +38,22 @@
 //!  O3. WouldBlock: clear the direction's       D3. wake them, no lock held
 //!      readiness IF the tick still equals
 //!      the O1 snapshot's; go back to O1
+//!  O4. (stream sockets) the call succeeded
+//!      but read fewer bytes than asked, or
+//!      wrote fewer than offered: the kernel
+//!      buffer is now empty (full), so clear
+//!      the direction's ready bit, not its
+//!      closed bit, IF the tick still equals
+//!      the O1 snapshot's
 //! ```
+//!
+//! O4 is tokio's short-read optimisation: without it, the next read finds
+//! out that the buffer is empty by a failing `read(2)` (O2, O3); with it, it
+//! goes straight to waiting. An echo server saves one system call per round
+//! trip. It is sound for the same reason as O3 (any data that arrived after
+//! the short read came with an edge, which moved the tick and so refuses
+//! the clear), and the closed bit is kept because end-of-stream or an error
+//! is not an edge epoll reports twice.
 //!
 //! Why this loses no edge: an edge before O3 changes the tick, so O3 keeps
 //! the readiness and O1 sees it and retries; an edge after O3 either is seen
@@ -48,8 +63,9 @@
 //! Invariants:
 //! - INV-1: readiness bits are only ever *added* by the driver (D1, which
 //!   also bumps the tick) and only *cleared* by an operation that observed
-//!   `WouldBlock` for that direction with no edge since its snapshot (O3:
-//!   same tick). `SHUTDOWN` is never cleared.
+//!   `WouldBlock` (O3) or a short read or write (O4, ready bit only) for
+//!   that direction with no edge since its snapshot (same tick). `SHUTDOWN`
+//!   is never cleared.
 //! - INV-2: a task that returns `Pending` from `poll_io` has its waker in the
 //!   direction's list, registered *before* its last readiness snapshot.
 //!   Because D1 precedes D2 and both sides take the list's mutex, either D2
@@ -142,6 +158,15 @@ impl Direction {
         }
     }
 
+    /// The bit a short read or write forgets (O4). The closed bit stays:
+    /// a side that was shut down never blocks again, so it stays ready.
+    fn ready_bit(self) -> usize {
+        match self {
+            Direction::Read => READABLE,
+            Direction::Write => WRITABLE,
+        }
+    }
+
     fn index(self) -> usize {
         match self {
             Direction::Read => 0,
@@ -200,6 +225,16 @@ impl Readiness {
     fn transition_to_not_ready(&self, direction: Direction, observed: Snapshot) -> bool {
         self.update(|current| {
             (Snapshot(current).tick() == observed.tick()).then_some(current & !direction.mask())
+        })
+    }
+
+    /// O4: forget `direction`'s ready bit (not its closed bit) after an
+    /// operation that emptied or filled the kernel buffer, unless an edge
+    /// arrived since `observed` (INV-1). Returns whether it cleared.
+    fn transition_to_drained(&self, direction: Direction, observed: Snapshot) -> bool {
+        self.update(|current| {
+            (Snapshot(current).tick() == observed.tick())
+                .then_some(current & !direction.ready_bit())
         })
     }
 
@@ -331,7 +366,23 @@ impl Registration {
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
+        op: impl FnMut() -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io_draining(cx, direction, op, |_| false)
+    }
+
+    /// [`Registration::poll_io`] for operations that can tell when they
+    /// emptied or filled the kernel buffer: when `drained(&value)` says so
+    /// (a stream read that returned fewer bytes than asked, a write that
+    /// took fewer than offered), the direction's ready bit is cleared (O4),
+    /// which saves the `WouldBlock` system call the next operation would
+    /// otherwise make to find out.
+    pub(crate) fn poll_io_draining<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
         mut op: impl FnMut() -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         loop {
             // O1
@@ -344,6 +395,14 @@ impl Registration {
             match op() {
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Ok(value) => {
+                    if drained(&value) {
+                        // O4: a failed clear means a new edge; the next
+                        // operation sees it and tries the call.
+                        self.readiness.transition_to_drained(direction, snapshot);
+                    }
+                    return Poll::Ready(Ok(value));
+                }
                 result => return Poll::Ready(result),
             }
             // O3: a failed clear means a new edge: O1 sees it and retries.
@@ -403,6 +462,64 @@ mod tests {
         });
         assert!(matches!(result, Poll::Ready(Ok(42))), "{result:?}");
         assert_eq!(calls, 2, "one attempt and one retry");
+    }
+
+    /// O4: a short read forgets readiness, so the next read waits without
+    /// a failing system call; a read that filled the buffer does not.
+    #[test]
+    fn short_read_forgets_readiness_and_full_read_keeps_it() {
+        let registration = Registration::new();
+        let (_, waker) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        registration.set_readiness(READABLE);
+        let full = registration.poll_io_draining(&mut cx, Direction::Read, || Ok(8), |&n| n < 8);
+        assert!(matches!(full, Poll::Ready(Ok(8))));
+        assert!(registration.readiness.snapshot().is_ready(Direction::Read));
+        let short = registration.poll_io_draining(&mut cx, Direction::Read, || Ok(3), |&n| n < 8);
+        assert!(matches!(short, Poll::Ready(Ok(3))));
+        let mut calls = 0;
+        let next = registration.poll_io(&mut cx, Direction::Read, || {
+            calls += 1;
+            Ok(0)
+        });
+        assert!(next.is_pending());
+        assert_eq!(calls, 0, "no system call after a short read");
+    }
+
+    /// O4 keeps the closed bit: after end of stream was reported, a short
+    /// read leaves the socket readable, so the next read returns `Ok(0)`
+    /// instead of waiting for an edge that will never come.
+    #[test]
+    fn short_read_keeps_the_read_closed_bit() {
+        let registration = Registration::new();
+        let (_, waker) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        registration.set_readiness(READABLE | READ_CLOSED);
+        let short = registration.poll_io_draining(&mut cx, Direction::Read, || Ok(3), |&n| n < 8);
+        assert!(matches!(short, Poll::Ready(Ok(3))));
+        let eof = registration.poll_io(&mut cx, Direction::Read, || Ok(0));
+        assert!(matches!(eof, Poll::Ready(Ok(0))));
+    }
+
+    /// O4 is refused when an edge landed after the snapshot: data that
+    /// arrived during the short read is not forgotten.
+    #[test]
+    fn short_read_clear_is_refused_after_a_newer_edge() {
+        let registration = Registration::new();
+        let (_, waker) = counting_waker();
+        let mut cx = Context::from_waker(&waker);
+        registration.set_readiness(READABLE);
+        let short = registration.poll_io_draining(
+            &mut cx,
+            Direction::Read,
+            || {
+                registration.set_readiness(READABLE); // more data, new edge
+                Ok(3)
+            },
+            |&n| n < 8,
+        );
+        assert!(matches!(short, Poll::Ready(Ok(3))));
+        assert!(registration.readiness.snapshot().is_ready(Direction::Read));
     }
 
     /// A clear succeeds with the current tick and is refused once an edge

@@ -89,6 +89,42 @@ impl<T: mio::event::Source> Source<T> {
             .poll_io(cx, Direction::Read, || op(&self.io))
     }
 
+    /// [`Source::poll_read`] for a byte-stream read into a buffer of `len`
+    /// bytes: a read of fewer bytes (but not 0, end of stream) emptied the
+    /// socket's receive buffer, so readiness is forgotten at once (O4 in
+    /// `readiness.rs`). Only for stream sockets: a datagram shorter than the
+    /// buffer says nothing about the next one.
+    pub(crate) fn poll_read_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.registration.poll_io_draining(
+            cx,
+            Direction::Read,
+            || op(&self.io),
+            |&n| n > 0 && n < len,
+        )
+    }
+
+    /// [`Source::poll_write`] for a byte-stream write of `len` bytes: a
+    /// write that took fewer (but some) filled the socket's send buffer
+    /// (O4 in `readiness.rs`).
+    pub(crate) fn poll_write_stream(
+        &self,
+        cx: &mut Context<'_>,
+        len: usize,
+        mut op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.registration.poll_io_draining(
+            cx,
+            Direction::Write,
+            || op(&self.io),
+            |&n| n > 0 && n < len,
+        )
+    }
+
     /// Runs a write-like non-blocking `op` until it does not block.
     pub(crate) fn poll_write<R>(
         &self,
