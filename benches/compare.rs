@@ -125,15 +125,16 @@ fn chosen_flavours(names: &Option<Vec<String>>) -> Result<Vec<Flavour>, String> 
     let Some(names) = names else {
         return Ok(available);
     };
+    let nameable: Vec<Flavour> = available.iter().copied().chain(Flavour::extra()).collect();
     names
         .iter()
         .map(|name| {
-            available
+            nameable
                 .iter()
                 .copied()
                 .find(|flavour| flavour.label() == name || flavour.family() == name)
                 .ok_or_else(|| {
-                    let known: Vec<&str> = available.iter().map(|f| f.label()).collect();
+                    let known: Vec<&str> = nameable.iter().map(|f| f.label()).collect();
                     format!("unknown runtime {name:?}; available: {}", known.join(", "))
                 })
         })

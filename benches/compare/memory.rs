@@ -109,6 +109,7 @@ pub fn child_main(label: &str, tasks: &str) {
     });
     let flavour = Flavour::all()
         .into_iter()
+        .chain(Flavour::extra())
         .find(|flavour| flavour.label() == label)
         .unwrap_or_else(|| panic!("unknown runtime {label:?} given to {CHILD_FLAG}"));
     let tasks: usize = tasks
@@ -176,7 +177,7 @@ pub fn child_main(label: &str, tasks: &str) {
                     })
                     .detach();
             }
-            async_io::block_on(started).expect("every task starts");
+            rt.block_on(started).expect("every task starts");
             resident_bytes().saturating_sub(before)
         }
     };

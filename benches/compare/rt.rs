@@ -40,6 +40,11 @@ pub enum Flavour {
     TokioCurrent,
     /// async-executor driven by [`SMOL_THREADS`] threads.
     Smol,
+    /// async-executor driven by the calling thread alone: smol's nearest
+    /// thing to a current-thread runtime. Not in the default set (the issue
+    /// compares with smol on two threads); ask for it with
+    /// `--runtimes weft-ct,smol-1t` to compare like with like.
+    SmolOne,
 }
 
 impl Flavour {
@@ -54,6 +59,11 @@ impl Flavour {
         ]
     }
 
+    /// Flavours measured only when named with `--runtimes`.
+    pub fn extra() -> Vec<Flavour> {
+        vec![Flavour::SmolOne]
+    }
+
     /// The label used in the table, the JSON and the `--runtimes` filter.
     pub fn label(self) -> &'static str {
         match self {
@@ -62,6 +72,7 @@ impl Flavour {
             Flavour::TokioMulti => "tokio-mt",
             Flavour::TokioCurrent => "tokio-ct",
             Flavour::Smol => "smol-2t",
+            Flavour::SmolOne => "smol-1t",
         }
     }
 
@@ -70,16 +81,17 @@ impl Flavour {
         match self {
             Flavour::WeftMulti | Flavour::WeftCurrent => "weft",
             Flavour::TokioMulti | Flavour::TokioCurrent => "tokio",
-            Flavour::Smol => "smol",
+            Flavour::Smol | Flavour::SmolOne => "smol",
         }
     }
 
     /// The flavours a weft flavour's ratios are computed against: the tokio
-    /// flavour of the same kind, and smol.
+    /// flavour of the same kind, and smol (and smol on one thread, for the
+    /// current-thread flavour, when it was measured).
     pub fn compared_with(self) -> Vec<Flavour> {
         match self {
             Flavour::WeftMulti => vec![Flavour::TokioMulti, Flavour::Smol],
-            Flavour::WeftCurrent => vec![Flavour::TokioCurrent, Flavour::Smol],
+            Flavour::WeftCurrent => vec![Flavour::TokioCurrent, Flavour::Smol, Flavour::SmolOne],
             _ => Vec::new(),
         }
     }
@@ -124,6 +136,7 @@ impl Rt {
                     .expect("building tokio's current-thread runtime"),
             ),
             Flavour::Smol => Rt::Smol(SmolRt::new(SMOL_THREADS)),
+            Flavour::SmolOne => Rt::Smol(SmolRt::new(0)),
         }
     }
 }
@@ -151,7 +164,8 @@ where
 /// The executor every smol-side task spawns onto.
 pub type Executor = Arc<async_executor::Executor<'static>>;
 
-/// An `async_executor::Executor` driven by dedicated threads.
+/// An `async_executor::Executor` driven by dedicated threads, or (with no
+/// threads) by whichever thread blocks on it.
 pub struct SmolRt {
     executor: Executor,
     /// Dropping this sender ends every driving thread's `run`.
@@ -160,7 +174,8 @@ pub struct SmolRt {
 }
 
 impl SmolRt {
-    /// Starts `threads` threads that run the executor until the runtime is dropped.
+    /// Starts `threads` threads that run the executor until the runtime is
+    /// dropped; with 0, the executor runs only inside [`SmolRt::block_on`].
     pub fn new(threads: usize) -> SmolRt {
         let executor: Executor = Arc::new(async_executor::Executor::new());
         let (stop, stopped) = async_channel::bounded::<()>(1);
@@ -198,7 +213,17 @@ impl SmolRt {
         F::Output: Send + 'static,
     {
         let task = self.executor.spawn(body(self.executor.clone()));
-        async_io::block_on(task)
+        self.block_on(task)
+    }
+
+    /// Blocks the calling thread on `future`; with no executor threads the
+    /// calling thread also runs the executor's tasks meanwhile.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        if self.threads.is_empty() {
+            async_io::block_on(self.executor.run(future))
+        } else {
+            async_io::block_on(future)
+        }
     }
 }
 

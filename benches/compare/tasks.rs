@@ -153,7 +153,7 @@ mod spawn_outside {
             Rt::Smol(rt) => wall_ms(|| {
                 let ex = rt.executor();
                 let handles: Vec<_> = (0..n).map(|i| ex.spawn(async move { i as u64 })).collect();
-                async_io::block_on(async move {
+                rt.block_on(async move {
                     let mut sum = 0;
                     for handle in handles {
                         sum += handle.await;
