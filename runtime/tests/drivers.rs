@@ -125,3 +125,40 @@ fn driver_handles_are_current_on_every_runtime_thread() {
         );
     });
 }
+
+/// Tasks the drivers wake in one batch onto the worker parked in them are
+/// shared: that worker defers notifying the other one until it leaves the
+/// drivers (`Core::in_drivers`), then wakes it once. Two tasks woken by the
+/// same timer tick each wait (blocking their thread) for the other to
+/// arrive, which can only happen if both workers run them at once.
+#[test]
+fn a_batch_of_driver_wakes_is_shared_with_a_sleeping_worker() {
+    use std::sync::mpsc;
+    let rt = Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap();
+    for round in 0..20 {
+        let (a_tx, a_rx) = mpsc::channel::<()>();
+        let (b_tx, b_rx) = mpsc::channel::<()>();
+        let meet = |tx: mpsc::Sender<()>, rx: mpsc::Receiver<()>, at| async move {
+            weft_timer::sleep_until(at).await;
+            // The other task may already have given up (the failure case).
+            let _ = tx.send(());
+            // Blocks this worker: only the other worker can send.
+            rx.recv_timeout(Duration::from_secs(10)).is_ok()
+        };
+        let met = rt.block_on(async {
+            // One deadline, so one driver pass wakes both.
+            let at = weft_timer::Instant::now() + Duration::from_millis(5);
+            let a = weft_runtime::spawn(meet(a_tx, b_rx, at));
+            let b = weft_runtime::spawn(meet(b_tx, a_rx, at));
+            (a.await.unwrap(), b.await.unwrap())
+        });
+        assert_eq!(
+            met,
+            (true, true),
+            "round {round}: the two tasks never ran at once"
+        );
+    }
+}

@@ -267,7 +267,9 @@ impl Shared {
             // Only the LIFO slot changed: nothing for another worker to steal.
             return;
         }
-        if self.flavor == Flavor::MultiThread {
+        // From inside the drivers the notification is deferred to one check
+        // after they return (`Core::in_drivers`).
+        if self.flavor == Flavor::MultiThread && !core.in_drivers {
             self.notify_parked();
         }
     }
