@@ -10,7 +10,7 @@
 //! on its first poll; the pool's threads pop these tasks from one FIFO
 //! under a mutex. Threads start on demand, only when no idle thread is
 //! waiting, up to `max_blocking_threads`, and exit after
-//! [`KEEP_ALIVE`] without work. A lock-free queue was rejected: a blocking
+//! [`KEEP_ALIVE`] (or `Builder::thread_keep_alive`) without work. A lock-free queue was rejected: a blocking
 //! closure runs for milliseconds, so the mutex is never the bottleneck.
 //!
 //! Invariants:
@@ -80,6 +80,9 @@ impl<F: FnOnce() -> R, R> Future for BlockingTask<F> {
 #[derive(Clone)]
 pub(crate) struct PoolConfig {
     pub(crate) max_threads: usize,
+    /// How long an idle thread waits for work before it exits
+    /// ([`KEEP_ALIVE`] unless `Builder::thread_keep_alive` says otherwise).
+    pub(crate) keep_alive: Duration,
     pub(crate) thread_name: String,
     pub(crate) on_start: Option<Arc<dyn Fn() + Send + Sync>>,
     pub(crate) on_stop: Option<Arc<dyn Fn() + Send + Sync>>,
@@ -232,7 +235,10 @@ impl Inner {
             }
             state.num_idle += 1;
             loop {
-                let timed_out = self.work.wait_for(&mut state, KEEP_ALIVE).timed_out();
+                let timed_out = self
+                    .work
+                    .wait_for(&mut state, self.config.keep_alive)
+                    .timed_out();
                 if state.num_notify > 0 {
                     // POOL-1: a spawner handed us this wakeup (and un-counted us as idle).
                     state.num_notify -= 1;

@@ -48,6 +48,7 @@ pub struct Builder {
     worker_threads: Option<usize>,
     thread_name: String,
     max_blocking_threads: usize,
+    thread_keep_alive: Duration,
     start_paused: bool,
     on_thread_start: Option<ThreadHook>,
     on_thread_stop: Option<ThreadHook>,
@@ -81,6 +82,7 @@ impl Builder {
             worker_threads: None,
             thread_name: "weft-worker".to_owned(),
             max_blocking_threads: DEFAULT_MAX_BLOCKING_THREADS,
+            thread_keep_alive: crate::blocking::KEEP_ALIVE,
             start_paused: false,
             on_thread_start: None,
             on_thread_stop: None,
@@ -121,6 +123,23 @@ impl Builder {
     /// ```
     pub fn max_blocking_threads(&mut self, n: usize) -> &mut Self {
         self.max_blocking_threads = n;
+        self
+    }
+
+    /// How long an idle blocking-pool thread waits for more work before it
+    /// exits (10 s by default, as in tokio). A burst of `spawn_blocking`
+    /// calls starts threads; this bounds how long they outlive it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rt = weft_runtime::Builder::new_current_thread()
+    ///     .thread_keep_alive(Duration::from_millis(100))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(rt.block_on(rt.spawn_blocking(|| 7)).unwrap(), 7);
+    /// ```
+    pub fn thread_keep_alive(&mut self, keep_alive: Duration) -> &mut Self {
+        self.thread_keep_alive = keep_alive;
         self
     }
 
@@ -234,6 +253,7 @@ impl Builder {
         }
         let blocking = BlockingPool::new(PoolConfig {
             max_threads: self.max_blocking_threads,
+            keep_alive: self.thread_keep_alive,
             thread_name: self.thread_name.clone(),
             on_start: self.on_thread_start.clone(),
             on_stop: self.on_thread_stop.clone(),
@@ -355,6 +375,7 @@ impl fmt::Debug for Builder {
             .field("worker_threads", &self.worker_threads)
             .field("thread_name", &self.thread_name)
             .field("max_blocking_threads", &self.max_blocking_threads)
+            .field("thread_keep_alive", &self.thread_keep_alive)
             .field("start_paused", &self.start_paused)
             .field("unhandled_panic", &self.unhandled_panic)
             .field("rng_seed", &self.rng_seed)

@@ -372,3 +372,33 @@ fn no_starvation_ping_pong_pair_cannot_starve_the_queue() {
         assert!(finished);
     }
 }
+
+/// An idle blocking-pool thread exits after `thread_keep_alive`, with the
+/// runtime still running, and the pool starts a new thread for the next
+/// `spawn_blocking`. (The 10 s default is the same code path with a longer
+/// wait.)
+#[test]
+fn idle_blocking_thread_exits_after_keep_alive_and_pool_restarts() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let (stopped_tx, stopped_rx) = mpsc::channel::<()>();
+    let stopped_tx = std::sync::Mutex::new(stopped_tx);
+    // Current-thread: the only thread the runtime starts is the pool's.
+    let rt = weft_runtime::Builder::new_current_thread()
+        .thread_keep_alive(Duration::from_millis(20))
+        .on_thread_stop(move || {
+            let _ = stopped_tx.lock().unwrap().send(());
+        })
+        .build()
+        .unwrap();
+    for round in 0..2 {
+        assert_eq!(
+            rt.block_on(rt.spawn_blocking(move || round)).unwrap(),
+            round
+        );
+        stopped_rx
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|_| panic!("round {round}: the idle thread did not exit"));
+        assert_eq!(rt.metrics().blocking_threads(), 0, "round {round}");
+    }
+}
