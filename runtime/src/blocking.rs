@@ -9,9 +9,10 @@
 //! `JoinHandle`, panics caught as `JoinError`) whose future runs the closure
 //! on its first poll; the pool's threads pop these tasks from one FIFO
 //! under a mutex. Threads start on demand, only when no idle thread is
-//! waiting, up to `max_blocking_threads`, and exit after
-//! [`KEEP_ALIVE`] (or `Builder::thread_keep_alive`) without work. A lock-free queue was rejected: a blocking
-//! closure runs for milliseconds, so the mutex is never the bottleneck.
+//! waiting, up to `max_blocking_threads`, and exit after [`KEEP_ALIVE`] (or
+//! `Builder::thread_keep_alive`) without work. A lock-free queue was
+//! rejected: a blocking closure runs for milliseconds, so the mutex is never
+//! the bottleneck.
 //!
 //! Invariants:
 //!
