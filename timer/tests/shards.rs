@@ -184,6 +184,48 @@ fn a_sleep_keeps_its_shard_when_another_shards_thread_polls_resets_and_drops_it(
     drop((resident, kept));
 }
 
+/// INV-2 in every shard, step by step: after `park_timeout` recorded the
+/// parker's deadline (none, or an hour away in shard 0), a registration on
+/// any shard due before it calls `unpark` exactly once, and one due after it
+/// does not.
+#[test]
+fn a_registration_on_any_shard_unparks_a_parker_that_would_sleep_past_it() {
+    const SHARDS: usize = 3;
+    for shard in 0..SHARDS {
+        for has_far_timer in [false, true] {
+            let case = format!("shard {shard}, far timer {has_far_timer}");
+            let signal = Arc::new(Signal::default());
+            let driver = {
+                let signal = signal.clone();
+                Driver::with_shards(true, SHARDS, Arc::new(move || signal.notify()))
+            };
+            let far = has_far_timer
+                .then(|| on_shard(&driver, 0, || logged_sleep(3_600_000, &Default::default())));
+            assert_eq!(driver.park_timeout().is_some(), has_far_timer, "{case}");
+            let unparks = || signal.notifications.load(Ordering::SeqCst);
+
+            let later = has_far_timer.then(|| {
+                on_shard(&driver, shard, || {
+                    logged_sleep(7_200_000, &Default::default())
+                })
+            });
+            assert_eq!(unparks(), 0, "{case}: a later deadline needs no unpark");
+            let sooner = on_shard(&driver, shard, || logged_sleep(10, &Default::default()));
+            assert_eq!(unparks(), 1, "{case}: a sooner deadline unparks");
+            let again = on_shard(&driver, shard, || logged_sleep(5, &Default::default()));
+            assert_eq!(unparks(), 1, "{case}: that shard is awake now");
+
+            assert_eq!(driver.process(), 0, "{case}");
+            assert_eq!(
+                driver.park_timeout(),
+                Some(Duration::from_millis(5)),
+                "{case}"
+            );
+            drop((far, later, sooner, again));
+        }
+    }
+}
+
 /// A zero shard count is a misuse, reported with the fix.
 #[test]
 #[should_panic(expected = "needs at least 1 shard, got 0")]
