@@ -150,6 +150,12 @@ pub(crate) enum EntryPoll {
 }
 
 /// The state shared by the [`Driver`] and every [`Handle`].
+///
+/// Aligned to 128 bytes so that, inside its `Arc`, it starts on a cache line
+/// after the reference counts: every `Sleep` clones and drops a `Handle`,
+/// and those count updates from two workers must not also evict the fields
+/// every timer operation reads (`clock`, `shards`); see [`CachePadded`].
+#[repr(align(128))]
 pub(crate) struct Shared {
     pub(crate) clock: Clock,
     /// One per worker; indexed by [`EntryKey`]'s shard (INV-4).
