@@ -199,7 +199,7 @@ fn contended_insert_cancel(threads: usize, shards: usize) {
     // does not improve when the threads share a core, and it grows when
     // they contend for a cache line.
     if let Some(cpu) = cpu {
-        report(&format!("  (cpu time)"), threads * PER_THREAD, cpu);
+        report("  (cpu time)", threads * PER_THREAD, cpu);
     }
 }
 
