@@ -331,17 +331,7 @@ impl Shared {
     /// P1 of INV-2: every shard locked at once, the earliest deadline over
     /// all of them recorded in each.
     fn park_timeout(&self) -> Option<Duration> {
-        let earliest = {
-            let mut shards = self.lock_all();
-            let earliest = shards
-                .iter()
-                .filter_map(|shard| shard.wheel.next_expiration())
-                .min();
-            for shard in &mut shards {
-                shard.park.transition_to_parked(earliest);
-            }
-            earliest
-        };
+        let earliest = park_shards(&self.shards, None);
         let deadline = self.clock.instant_of(earliest?);
         Some(deadline.saturating_duration_since(self.clock.now()))
     }
@@ -367,6 +357,27 @@ impl Shared {
         // with SHUTDOWN_MESSAGE if they are polled again.
         wakers.into_iter().for_each(Waker::wake);
     }
+}
+
+/// P1 of INV-2 on `shards`: locks the first shard, recurses into the rest
+/// with the earliest deadline seen so far, and on the way back out, with the
+/// global earliest known and every lock still held, records it in each
+/// shard. Locks are taken in index order (INV-5) and none is released before
+/// all are taken. Recursion keeps the guards on the stack, so parking
+/// allocates nothing; its depth is the shard count (the worker count).
+fn park_shards(shards: &[CachePadded<Mutex<Shard>>], earliest_before: Option<u64>) -> Option<u64> {
+    let Some((first, rest)) = shards.split_first() else {
+        return earliest_before;
+    };
+    let mut shard = first.lock();
+    let earliest_here = shard.wheel.next_expiration();
+    let earliest_so_far = match (earliest_before, earliest_here) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let earliest = park_shards(rest, earliest_so_far);
+    shard.park.transition_to_parked(earliest);
+    earliest
 }
 
 /// Moves the wheels forward to the earliest pending deadline over all
