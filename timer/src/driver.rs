@@ -31,7 +31,16 @@
 //! `shards` holds one `Mutex<Shard { wheel, park state }>` per worker (one in
 //! all for a current-thread runtime), each on its own cache lines, and a
 //! worker registers and cancels in its own shard. tokio shards its timer
-//! wheel per worker for the same reason.
+//! wheel per worker for the same reason. [`Shared`] itself is aligned so that
+//! the reference counts every `Sleep` bumps (it holds a [`Handle`]) do not
+//! share a line with the fields every operation reads; the `Handle` count is
+//! now the one line the workers still write in common.
+//!
+//! Measured on 2 cores (`cargo bench --bench compare -- --runs 15
+//! timeout_cancel`, medians of interleaved runs): weft-mt took 198-272 ms
+//! (weft-mt/smol-2t 1.03-1.16) with one lock; 112-188 ms with shards alone;
+//! 85-119 ms (0.39-0.60) with shards and the aligned `Shared`. The alignment
+//! without shards gained nothing (231-414 ms). weft-ct did not change.
 //!
 //! **Which shard.** A runtime worker thread announces the index of the core
 //! it drives with [`Handle::enter_shard`]; a timer first polled there goes to
