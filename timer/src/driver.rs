@@ -78,9 +78,9 @@
 //!   shard's lock, and stores it in every shard before releasing any; so
 //!   each registration, whichever shard it is in, is either seen by that
 //!   computation or sees `until`. A shard reads `Awake` while the parker
-//!   blocks only if a registration in that shard already called `unpark`
-//!   after this park began. Apart from that, only the parker sets `Awake`
-//!   (`Driver::process`, after it woke).
+//!   blocks only if `unpark` was already called after this park began (by a
+//!   registration in that shard, or by `unpark_parker`). Apart from that,
+//!   only the parker sets `Awake` (`Driver::process`, after it woke).
 //! - INV-3: an entry fires (is taken out of its wheel and its waker woken) at
 //!   most once; a `Sleep` that finds its key gone knows it fired.
 //! - INV-4: an [`EntryKey`] names the shard its entry was inserted in, and
