@@ -44,7 +44,7 @@
 //!
 //! **Which shard.** A runtime worker thread announces the index of the core
 //! it drives with [`Handle::enter_shard`]; a timer first polled there goes to
-//! that shard. Threads without that hint (a `block_on` caller, the blocking
+//! that worker's shard (one per worker, up to [`MAX_SHARDS`]). Threads without that hint (a `block_on` caller, the blocking
 //! pool) use shard [`FALLBACK_SHARD`]: they share it with one worker, which
 //! is correct and only as contended as the old single lock was. A `Sleep`
 //! stolen by another worker keeps its shard (INV-4): its cancel then takes
@@ -136,6 +136,13 @@ use crate::wheel::Key;
 /// Wakers collected per lock acquisition in `process`: enough to amortise the
 /// lock, small enough to live on the stack (32 wakers = 512 bytes).
 const WAKE_BATCH: usize = 32;
+
+/// The most shards a driver has. Workers beyond that share shards (worker
+/// `i` uses shard `i % MAX_SHARDS`): with 64 shards, two workers meet on a
+/// lock at 1/64 of the single-lock rate already, while every extra shard
+/// lengthens the parker's all-shard steps (P1 holds every lock at once).
+/// It also bounds the recursion depth of `park_shards`.
+const MAX_SHARDS: usize = 64;
 
 /// The shard of threads that drive no worker (a `block_on` caller, the
 /// blocking pool): the first, which every driver has.
@@ -373,7 +380,7 @@ impl Shared {
 /// global earliest known and every lock still held, records it in each
 /// shard. Locks are taken in index order (INV-5) and none is released before
 /// all are taken. Recursion keeps the guards on the stack, so parking
-/// allocates nothing; its depth is the shard count (the worker count).
+/// allocates nothing; its depth is the shard count, at most [`MAX_SHARDS`].
 fn park_shards(shards: &[CachePadded<Mutex<Shard>>], earliest_before: Option<u64>) -> Option<u64> {
     let Some((first, rest)) = shards.split_first() else {
         return earliest_before;
@@ -471,8 +478,12 @@ impl Driver {
     /// A new driver whose wheel is split into `shards` shards, one per
     /// worker thread of the runtime, so that workers registering and
     /// cancelling timers at the same time take different locks. Each worker
-    /// thread says which shard is its own with [`Handle::enter_shard`];
+    /// thread says which worker it is with [`Handle::enter_shard`];
     /// otherwise as [`new`](Driver::new).
+    ///
+    /// At most 64 shards are made: past that, workers share shards (worker
+    /// `i` uses shard `i % 64`), since more shards would only lengthen the
+    /// parker's steps that lock every shard.
     ///
     /// # Panics
     ///
@@ -501,7 +512,7 @@ impl Driver {
         );
         let shared = Shared {
             clock: Clock::new(start_paused),
-            shards: (0..shards)
+            shards: (0..shards.min(MAX_SHARDS))
                 .map(|_| CachePadded(Mutex::new(Shard::new())))
                 .collect(),
             unpark,

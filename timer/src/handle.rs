@@ -21,9 +21,9 @@
 //!   created it (the guards are `!Send`). Guards dropped in reverse order of
 //!   creation therefore unwind the context like a stack.
 //! - INV-2: a shard hint names a shard that exists in the driver it is for:
-//!   [`Handle::enter_shard`] checks the index, and the hint's guard keeps
-//!   that driver alive, so the driver's address identifies it for as long
-//!   as the hint is set.
+//!   [`Handle::enter_shard`] reduces the worker index modulo the shard
+//!   count, and the hint's guard keeps that driver alive, so the driver's
+//!   address identifies it for as long as the hint is set.
 //!
 //! # Concurrency
 //!
@@ -139,18 +139,16 @@ impl Handle {
     }
 
     /// Makes timers of this handle's driver that are first polled on this
-    /// thread register in shard `shard` of its wheel, until the guard is
-    /// dropped (which restores the previous hint, INV-1).
+    /// thread register in the wheel shard of worker `worker`, until the
+    /// guard is dropped (which restores the previous hint, INV-1).
     ///
     /// A runtime calls this on each worker thread with the index of the core
     /// that thread drives, so each worker registers and cancels in a shard of
-    /// its own. Timers polled on threads without a hint use shard 0. A timer
-    /// keeps its shard when it is later polled, reset or dropped elsewhere.
-    ///
-    /// # Panics
-    ///
-    /// Panics if `shard` is not below the shard count the driver was built
-    /// with ([`Driver::with_shards`](crate::Driver::with_shards)).
+    /// its own. Worker `i` uses shard `i % shards`, where `shards` is the
+    /// count the driver has ([`Driver::with_shards`](crate::Driver::with_shards)),
+    /// so any index is valid. Timers polled on threads without a hint use
+    /// shard 0. A timer keeps its shard when it is later polled, reset or
+    /// dropped elsewhere.
     ///
     /// # Examples
     ///
@@ -169,16 +167,10 @@ impl Handle {
     /// });
     /// worker_one.join().unwrap();
     /// ```
-    pub fn enter_shard(&self, shard: usize) -> ShardGuard {
-        let shards = self.shared.shard_count();
-        assert!(
-            shard < shards,
-            "weft_timer::Handle::enter_shard: shard {shard} is out of range, the driver has \
-             {shards} shard(s): pass a worker index below the count given to Driver::with_shards"
-        );
+    pub fn enter_shard(&self, worker: usize) -> ShardGuard {
         let hint = ShardHint {
             driver: Arc::as_ptr(&self.shared),
-            shard,
+            shard: worker % self.shared.shard_count(),
         };
         let previous = SHARD_HINT.with(|current| current.replace(Some(hint)));
         ShardGuard {
@@ -324,11 +316,27 @@ mod tests {
         assert_eq!(shard_hint(&shared), None);
     }
 
+    /// Table: (shards asked for, worker index, shard used).
     #[test]
-    #[should_panic(expected = "shard 2 is out of range, the driver has 2 shard(s)")]
-    fn entering_a_shard_the_driver_lacks_panics_with_a_message() {
-        let driver = Driver::with_shards(false, 2, Arc::new(|| {}));
-        let _shard = driver.handle().enter_shard(2);
+    fn workers_beyond_the_shard_count_share_shards_round_robin() {
+        let table = [
+            (2, 0, 0),
+            (2, 1, 1),
+            (2, 2, 0),
+            (2, 5, 1),
+            (1, 7, 0),
+            (100, 70, 6),
+        ];
+        for (shards, worker, expected) in table {
+            let driver = Driver::with_shards(false, shards, Arc::new(|| {}));
+            let handle = driver.handle();
+            let _shard = handle.enter_shard(worker);
+            assert_eq!(
+                shard_hint(&handle.shared),
+                Some(expected),
+                "{shards} shards asked for, worker {worker}"
+            );
+        }
     }
 
     #[test]
