@@ -10,8 +10,8 @@
 //!
 //! Design: this is the seam of `docs/architecture.md`. The runtime owns one
 //! `weft_io::Driver` (a `mio::Poll`) and one `weft_timer::Driver` (the
-//! wheel, one shard per worker). Parking means: ask the timer how long we may sleep, block in
-//! `mio::Poll` that long, then fire due timers:
+//! wheel, one shard per worker). Parking means: ask the timer how long we
+//! may sleep, block in `mio::Poll` that long, then fire due timers:
 //!
 //! ```text
 //! park(timeout):                     // only the thread holding the drivers lock
@@ -73,8 +73,9 @@ pub(crate) struct Drivers {
 impl Driver {
     /// Creates both drivers. `blocking` is the reactor's hook onto the
     /// blocking pool; `workers` is the number of cores, and so of timer
-    /// shards: each worker thread registers its timers in the shard of its
-    /// core index (`worker::run`), so two workers never share a timer lock.
+    /// shards (the timer caps them at 64): each worker thread registers its
+    /// timers in the shard of its core index (`worker::run`), so workers do
+    /// not contend on one timer lock.
     ///
     /// # Errors
     ///
