@@ -237,6 +237,7 @@ impl Builder {
         let runtime_slot: Arc<OnceLock<Weak<Shared>>> = Arc::new(OnceLock::new());
         let driver = Arc::new(Driver::new(
             self.start_paused,
+            num_workers,
             blocking_hook(runtime_slot.clone()),
         )?);
         let mut cores = Vec::with_capacity(num_workers);

@@ -10,8 +10,8 @@
 //!
 //! Design: this is the seam of `docs/architecture.md`. The runtime owns one
 //! `weft_io::Driver` (a `mio::Poll`) and one `weft_timer::Driver` (the
-//! wheel). Parking means: ask the timer how long we may sleep, block in
-//! `mio::Poll` that long, then fire due timers:
+//! wheel, one shard per worker). Parking means: ask the timer how long we
+//! may sleep, block in `mio::Poll` that long, then fire due timers:
 //!
 //! ```text
 //! park(timeout):                     // only the thread holding the drivers lock
@@ -72,17 +72,27 @@ pub(crate) struct Drivers {
 
 impl Driver {
     /// Creates both drivers. `blocking` is the reactor's hook onto the
-    /// blocking pool.
+    /// blocking pool; `workers` is the number of cores, and so of timer
+    /// shards (the timer caps them at 64): each worker thread registers its
+    /// timers in the shard of its core index (`worker::run`), so workers do
+    /// not contend on one timer lock.
     ///
     /// # Errors
     ///
     /// The OS error if the reactor's `mio::Poll` cannot be created.
-    pub(crate) fn new(start_paused: bool, blocking: weft_io::BlockingHook) -> io::Result<Driver> {
+    pub(crate) fn new(
+        start_paused: bool,
+        workers: usize,
+        blocking: weft_io::BlockingHook,
+    ) -> io::Result<Driver> {
         let io = weft_io::Driver::new(blocking)?;
         let unparker = io.unparker();
         let timer_unparker = io.unparker();
-        let timer =
-            weft_timer::Driver::new(start_paused, Arc::new(move || timer_unparker.unpark()));
+        let timer = weft_timer::Driver::with_shards(
+            start_paused,
+            workers,
+            Arc::new(move || timer_unparker.unpark()),
+        );
         Ok(Driver {
             unparker,
             timer_handle: timer.handle(),

@@ -166,30 +166,41 @@ fn accuracy() {
     );
 }
 
-/// Threads registering and cancelling at once on one driver: lock contention.
-fn contended_insert_cancel(threads: usize) {
+/// Threads registering and cancelling at once on one driver whose wheel has
+/// `shards` shards, thread `t` in shard `t % shards`: with one shard, every
+/// thread contends on one lock; with one per thread, on none.
+fn contended_insert_cancel(threads: usize, shards: usize) {
     const PER_THREAD: usize = 250_000;
-    let driver = Arc::new(Driver::new(false, Arc::new(|| {})));
+    let driver = Arc::new(Driver::with_shards(false, shards, Arc::new(|| {})));
     let barrier = Arc::new(Barrier::new(threads));
     let start = StdInstant::now();
     let workers: Vec<_> = (0..threads)
-        .map(|_| {
+        .map(|thread| {
             let (handle, barrier) = (driver.handle(), barrier.clone());
             std::thread::spawn(move || {
                 let _enter = handle.enter();
+                let _shard = handle.enter_shard(thread % shards);
                 let waker = noop_waker();
                 let mut cx = Context::from_waker(&waker);
                 barrier.wait();
+                let cpu_start = thread_cpu_time();
                 for _ in 0..PER_THREAD {
                     let mut s = sleep(Duration::from_secs(1));
                     assert!(Pin::new(&mut s).poll(&mut cx).is_pending());
                 }
+                Some(thread_cpu_time()? - cpu_start?)
             })
         })
         .collect();
-    workers.into_iter().for_each(|w| w.join().unwrap());
-    let name = format!("sleep register + cancel, {threads} threads");
+    let cpu: Option<Duration> = workers.into_iter().map(|w| w.join().unwrap()).sum();
+    let name = format!("sleep register + cancel, {threads} threads, {shards} shards");
     report(&name, threads * PER_THREAD, start.elapsed());
+    // CPU time per operation, summed over the threads: unlike wall time it
+    // does not improve when the threads share a core, and it grows when
+    // they contend for a cache line.
+    if let Some(cpu) = cpu {
+        report("  (cpu time)", threads * PER_THREAD, cpu);
+    }
 }
 
 fn main() {
@@ -197,9 +208,11 @@ fn main() {
     wheel_insert_cancel();
     timeout_around_ready(&driver);
     timeout_around_pending_once(&driver);
-    contended_insert_cancel(1);
-    contended_insert_cancel(2);
-    contended_insert_cancel(4);
+    contended_insert_cancel(1, 1);
+    contended_insert_cancel(2, 1);
+    contended_insert_cancel(2, 2);
+    contended_insert_cancel(4, 1);
+    contended_insert_cancel(4, 4);
     many_random_sleeps();
     accuracy();
 }

@@ -34,9 +34,9 @@
 //!
 //! # Concurrency
 //!
-//! `mode` is behind its own lock; lock order is the driver's state lock
-//! first, then `mode` (auto-advance holds both so the wheel and the clock
-//! jump together).
+//! `mode` is behind its own lock; lock order is the driver's shard locks
+//! first, then `mode` (auto-advance holds them all so the wheels and the
+//! clock jump together; driver INV-5).
 
 use std::future::Future;
 use std::pin::Pin;

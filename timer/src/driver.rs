@@ -1,6 +1,6 @@
-//! The time driver: the wheel behind a lock, the clock, and the park protocol
-//! that tells the runtime how long it may sleep and wakes it when a new,
-//! earlier deadline arrives.
+//! The time driver: the timer wheel split into one shard per worker, the
+//! clock, and the park protocol that tells the runtime how long it may sleep
+//! and wakes it when a new, earlier deadline arrives.
 //!
 //! # Summary
 //!
@@ -14,67 +14,113 @@
 //! ```
 //!
 //! Timer futures reach the same shared state through a [`Handle`]: a `Sleep`
-//! registers on first poll (`register`), refreshes its waker on later polls
-//! (`poll_entry`), moves on `reset` (`reschedule`) and deregisters on drop
-//! (`cancel`).
+//! registers on first poll (`register`) in the shard of the thread polling
+//! it, and keeps that shard in its [`EntryKey`]; its later polls
+//! (`poll_entry`), `reset` (`reschedule`) and drop (`cancel`) go to that
+//! same shard, from whichever thread they run on.
 //!
 //! # Design
 //!
-//! One `Wheel<Waker>` under one lock. The lock is held only for O(1) wheel
-//! operations; waking happens after it is released, in batches of
-//! [`WAKE_BATCH`] so `process` needs no allocation. A per-slot lock or a
-//! lock-free wheel would cut contention further, at the cost of a much harder
-//! proof; a single short critical section is the textbook-clear choice.
+//! **Why shards.** With one `Wheel<Waker>` behind one mutex, two workers that
+//! both create and cancel timers (a `timeout` around every request) take that
+//! lock on every register and every cancel, so its cache line moves between
+//! the cores on nearly every operation. Callgrind, which runs threads one at
+//! a time and so cannot see that, counted weft at 109 M instructions on the
+//! `timeout_cancel` benchmark against smol's 171 M, yet weft's two workers
+//! were slower in wall time than smol on two threads. So the wheel is split:
+//! `shards` holds one `Mutex<Shard { wheel, park state }>` per worker (one in
+//! all for a current-thread runtime), each on its own cache lines, and a
+//! worker registers and cancels in its own shard. tokio shards its timer
+//! wheel per worker for the same reason. [`Shared`] itself is aligned so that
+//! the reference counts every `Sleep` bumps (it holds a [`Handle`]) do not
+//! share a line with the fields every operation reads; the `Handle` count is
+//! now the one line the workers still write in common.
+//!
+//! Measured on 2 cores (`cargo bench --bench compare -- --runs 15
+//! timeout_cancel`, medians of interleaved runs): weft-mt took 198-272 ms
+//! (weft-mt/smol-2t 1.03-1.16) with one lock; 112-188 ms with shards alone;
+//! 85-119 ms (0.39-0.60) with shards and the aligned `Shared`. The alignment
+//! without shards gained nothing (231-414 ms). weft-ct did not change.
+//!
+//! **Which shard.** A runtime worker thread announces the index of the core
+//! it drives with [`Handle::enter_shard`]; a timer first polled there goes to
+//! that worker's shard (one per worker, up to [`MAX_SHARDS`]). Threads without that hint (a `block_on` caller, the blocking
+//! pool) use shard [`FALLBACK_SHARD`]: they share it with one worker, which
+//! is correct and only as contended as the old single lock was. A `Sleep`
+//! stolen by another worker keeps its shard (INV-4): its cancel then takes
+//! the other worker's lock, which costs one cache-line transfer, not
+//! correctness.
+//!
+//! **What the parker pays.** Registrations touch one shard; the parker's
+//! operations touch them all: `park_timeout` locks every shard at once (P1
+//! below), `process` and `shut_down` visit each in turn, and a paused clock's
+//! `auto_advance` locks all of them to find the earliest deadline across the
+//! wheels. The parker runs once per park or every `EVENT_INTERVAL` tasks, far
+//! less often than timers are registered, so that trade pays.
+//!
+//! Each lock is held only for O(1) wheel operations; waking happens after it
+//! is released, in batches of [`WAKE_BATCH`] so `process` needs no
+//! allocation. Rejected alternatives: per-worker queues of pending inserts
+//! that the driver applies in batches (async-io's way): a cancel must then
+//! find an insert that may not be applied yet, and the `Sleep` has no key
+//! until it is; a lock-free wheel: a much harder proof for the same effect.
 //!
 //! # Invariants
 //!
-//! - INV-1: no waker is woken or dropped while `state` is locked (a waker may
+//! - INV-1: no waker is woken or dropped while a shard is locked (a waker may
 //!   run arbitrary executor code, including code that drops another `Sleep`
-//!   and so takes this lock again).
-//! - INV-2 (no lost unpark): whenever `park` is `Parked { until }`, a newly
-//!   registered or rescheduled entry due before `until` (or any entry, if
-//!   `until` is `None`) makes the registering thread call `unpark` and set
-//!   `park` to `Awake`. `park_timeout` computes `until` and stores it under
-//!   the same lock as registrations, so every registration is either seen by
-//!   the parker's computation or sees the parker's `until`. Only the parker
-//!   itself sets `Awake` otherwise (`Driver::process`, after it woke).
-//! - INV-3: an entry fires (is taken out of the wheel and its waker woken)
-//!   at most once; a `Sleep` that finds its key gone knows it fired.
+//!   and so takes a shard lock again).
+//! - INV-2 (no lost unpark): whenever a shard's `park` is `Parked { until }`,
+//!   an entry registered or rescheduled in that shard due before `until` (or
+//!   any entry, if `until` is `None`) makes the registering thread set that
+//!   shard's `park` to `Awake` and call `unpark`. `park_timeout` computes
+//!   `until` as the earliest deadline over all shards while holding every
+//!   shard's lock, and stores it in every shard before releasing any; so
+//!   each registration, whichever shard it is in, is either seen by that
+//!   computation or sees `until`. A shard reads `Awake` while the parker
+//!   blocks only if `unpark` was already called after this park began (by a
+//!   registration in that shard, or by `unpark_parker`). Apart from that,
+//!   only the parker sets `Awake` (`Driver::process`, after it woke).
+//! - INV-3: an entry fires (is taken out of its wheel and its waker woken) at
+//!   most once; a `Sleep` that finds its key gone knows it fired.
+//! - INV-4: an [`EntryKey`] names the shard its entry was inserted in, and
+//!   every operation on that entry locks that shard (a wheel [`Key`] means
+//!   nothing in another shard's wheel).
+//! - INV-5: lock order: shards in index order, then the clock's lock. A
+//!   registration holds one shard lock at a time.
 //!
-//! # State machine of `park`
-//!
-//! ```text
-//!          transition_to_parked (park_timeout)
-//! Awake ----------------------------------------> Parked{until}
-//!   ^                                                  |
-//!   +-- transition_on_deadline (due < until): unpark --+
-//!   +-- transition_to_awake (Driver::process; pause/resume: unpark)
-//! ```
-//!
-//! `Parked -> Parked` also happens: each `park_timeout` recomputes `until`.
+//! The state machine of each shard's `park` is drawn in `shard.rs`.
 //!
 //! # Concurrency
 //!
-//! `state` (wheel + park state) is touched by any thread, always under its
-//! lock; lock order is `state`, then the clock's lock. `unpark` is called
-//! with no lock held.
+//! Each shard (wheel + park state + shutdown flag) is touched by any thread,
+//! always under its own lock. `unpark` is called with no lock held.
 //!
 //! The no-lost-unpark protocol (INV-2), both sides:
 //!
 //! ```text
-//! parker                                     registering thread
-//! P1. lock; until = earliest deadline;       R1. lock; insert the entry (due at t)
-//!     park = Parked{until}; unlock           R2. if park is Parked{until} and t < until:
-//! P2. block until `until` or a token             park = Awake, note the duty; unlock
-//! P3. woke: Driver::process sets Awake,      R3. duty noted: call unpark (the token)
+//! parker                                     registering thread, shard s
+//! P1. lock every shard, in index order;      R1. lock s; insert the entry (due at t)
+//!     until = earliest over all shards;      R2. if s.park is Parked{until} and t < until:
+//!     every shard: park = Parked{until};         s.park = Awake, note the duty; unlock s
+//!     unlock them all                        R3. duty noted: call unpark (the token)
+//! P2. block until `until` or a token
+//! P3. woke: Driver::process sets every
+//!     shard Awake (one at a time), then
 //!     fires what is due
 //! ```
 //!
-//! The lock orders P1 against R1-R2: if R1 comes first, P1's `until` already
-//! accounts for `t`; if P1 comes first, R2 sees `until` and R3 unparks. R3
-//! may run before P2 blocks, so the runtime's unpark must leave a token that
-//! a later block consumes at once (a `mio::Waker`, `Thread::unpark`, or a
-//! flag under a condvar's mutex), never a bare `Condvar::notify`.
+//! Shard `s`'s lock orders P1 against R1-R2: if R1 comes first, P1's `until`
+//! already accounts for `t`; if P1 comes first, it wrote `until` into `s`
+//! too, so R2 sees it and R3 unparks. R3 may run before P2 blocks, so the
+//! runtime's unpark must leave a token that a later block consumes at once
+//! (a `mio::Waker`, `Thread::unpark`, or a flag under a condvar's mutex),
+//! never a bare `Condvar::notify`. Registrations in two shards may both
+//! unpark for one park; the second token only costs the parker one extra
+//! turn of its loop. During P3, a registration in a shard already set
+//! `Awake` does not unpark, which is right: the parker is awake and its next
+//! P1 sees the entry; one in a shard still `Parked` unparks needlessly, which
+//! is harmless.
 
 use std::fmt;
 use std::sync::Arc;
@@ -82,70 +128,32 @@ use std::task::Waker;
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::handle::Handle;
-use crate::loom::Mutex;
-use crate::wheel::{Key, Wheel};
+use crate::handle::{self, Handle};
+use crate::loom::{Mutex, MutexGuard};
+use crate::shard::{CachePadded, Shard, UnparkDuty};
+use crate::wheel::Key;
 
 /// Wakers collected per lock acquisition in `process`: enough to amortise the
 /// lock, small enough to live on the stack (32 wakers = 512 bytes).
 const WAKE_BATCH: usize = 32;
 
-/// Whether a thread is (about to be) blocked towards a deadline.
+/// The most shards a driver has. Workers beyond that share shards (worker
+/// `i` uses shard `i % MAX_SHARDS`): with 64 shards, two workers meet on a
+/// lock at 1/64 of the single-lock rate already, while every extra shard
+/// lengthens the parker's all-shard steps (P1 holds every lock at once).
+/// It also bounds the recursion depth of `park_shards`.
+const MAX_SHARDS: usize = 64;
+
+/// The shard of threads that drive no worker (a `block_on` caller, the
+/// blocking pool): the first, which every driver has.
+const FALLBACK_SHARD: usize = 0;
+
+/// Where a registered timer lives: its shard, and its key in that shard's
+/// wheel (INV-4).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ParkState {
-    /// No thread is parked, or an unpark is already on its way: registrations
-    /// need not unpark (the next `park_timeout` will see them).
-    Awake,
-    /// A thread is blocked until tick `until` (`None`: until unparked).
-    Parked { until: Option<u64> },
-}
-
-/// What the caller of a [`ParkState`] transition must do next.
-#[must_use = "a lost unpark leaves the parked thread asleep past a deadline"]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum UnparkDuty {
-    /// Call `unpark` (after releasing the lock).
-    Unpark,
-    /// Nothing: no thread is parked, or it was already unparked.
-    Nothing,
-}
-
-impl ParkState {
-    /// `park_timeout`: the parker is about to block until `until`.
-    fn transition_to_parked(&mut self, until: Option<u64>) {
-        *self = ParkState::Parked { until };
-    }
-
-    /// INV-2: an entry due at `tick` was added; the parker must be woken if
-    /// it sleeps past `tick`.
-    fn transition_on_deadline(&mut self, tick: u64) -> UnparkDuty {
-        let sleeps_past = match *self {
-            ParkState::Awake => false,
-            ParkState::Parked { until: None } => true,
-            ParkState::Parked { until: Some(until) } => tick < until,
-        };
-        if sleeps_past {
-            *self = ParkState::Awake;
-            UnparkDuty::Unpark
-        } else {
-            UnparkDuty::Nothing
-        }
-    }
-
-    /// The parker is (being made) awake: wake it if it is parked.
-    fn transition_to_awake(&mut self) -> UnparkDuty {
-        match std::mem::replace(self, ParkState::Awake) {
-            ParkState::Parked { .. } => UnparkDuty::Unpark,
-            ParkState::Awake => UnparkDuty::Nothing,
-        }
-    }
-}
-
-struct State {
-    wheel: Wheel<Waker>,
-    park: ParkState,
-    /// Set when the [`Driver`] is dropped; timers can no longer fire.
-    is_shutdown: bool,
+pub(crate) struct EntryKey {
+    shard: usize,
+    key: Key,
 }
 
 /// What a registered `Sleep` finds when it polls its entry.
@@ -158,9 +166,16 @@ pub(crate) enum EntryPoll {
 }
 
 /// The state shared by the [`Driver`] and every [`Handle`].
+///
+/// Aligned to 128 bytes so that, inside its `Arc`, it starts on a cache line
+/// after the reference counts: every `Sleep` clones and drops a `Handle`,
+/// and those count updates from two workers must not also evict the fields
+/// every timer operation reads (`clock`, `shards`); see [`CachePadded`].
+#[repr(align(128))]
 pub(crate) struct Shared {
     pub(crate) clock: Clock,
-    state: Mutex<State>,
+    /// One per worker; indexed by [`EntryKey`]'s shard (INV-4).
+    shards: Box<[CachePadded<Mutex<Shard>>]>,
     unpark: Arc<dyn Fn() + Send + Sync>,
 }
 
@@ -169,21 +184,46 @@ const SHUTDOWN_MESSAGE: &str = "a weft timer was polled after its runtime shut d
                                 keep timers inside the runtime that created them";
 
 impl Shared {
-    /// Adds an entry due at `tick` that wakes `waker`; unparks the parked
-    /// thread if this entry is due before it would wake (INV-2).
+    /// The number of shards (at least one).
+    pub(crate) fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    fn lock(&self, shard: usize) -> MutexGuard<'_, Shard> {
+        self.shards[shard].lock()
+    }
+
+    /// Every shard's lock, taken in index order (INV-5).
+    fn lock_all(&self) -> Vec<MutexGuard<'_, Shard>> {
+        self.shards.iter().map(|shard| shard.lock()).collect()
+    }
+
+    /// The shard the calling thread registers in: the one the runtime gave
+    /// it with [`Handle::enter_shard`], else [`FALLBACK_SHARD`].
+    fn home_shard(&self) -> usize {
+        if self.shards.len() == 1 {
+            return 0;
+        }
+        handle::shard_hint(self).unwrap_or(FALLBACK_SHARD)
+    }
+
+    /// Adds an entry due at `tick` that wakes `waker`, in the calling
+    /// thread's shard; unparks the parked thread if this entry is due before
+    /// it would wake (INV-2, R1-R3).
     ///
     /// # Panics
     ///
     /// Panics if the driver has shut down.
-    pub(crate) fn register(&self, tick: u64, waker: Waker) -> Key {
+    pub(crate) fn register(&self, tick: u64, waker: Waker) -> EntryKey {
+        let shard = self.home_shard();
         let (key, duty) = {
-            let mut state = self.state.lock();
+            let mut state = self.lock(shard);
             assert!(!state.is_shutdown, "{SHUTDOWN_MESSAGE}");
             let key = state.wheel.insert(tick, waker);
             (key, state.park.transition_on_deadline(tick))
         };
         self.perform(duty);
-        key
+        EntryKey { shard, key }
     }
 
     /// Refreshes a registered entry's waker, or reports that it fired.
@@ -191,11 +231,11 @@ impl Shared {
     /// # Panics
     ///
     /// Panics if the driver has shut down.
-    pub(crate) fn poll_entry(&self, key: Key, waker: &Waker) -> EntryPoll {
+    pub(crate) fn poll_entry(&self, entry: EntryKey, waker: &Waker) -> EntryPoll {
         let replaced = {
-            let mut state = self.state.lock();
+            let mut state = self.lock(entry.shard);
             assert!(!state.is_shutdown, "{SHUTDOWN_MESSAGE}");
-            match state.wheel.get_mut(key) {
+            match state.wheel.get_mut(entry.key) {
                 None => return EntryPoll::Fired,
                 Some(current) if current.will_wake(waker) => return EntryPoll::Pending,
                 Some(current) => std::mem::replace(current, waker.clone()),
@@ -206,12 +246,14 @@ impl Shared {
         EntryPoll::Pending
     }
 
-    /// Moves a registered entry to `tick`; false if it already fired.
-    pub(crate) fn reschedule(&self, key: Key, tick: u64) -> bool {
+    /// Moves a registered entry to `tick`, within its shard (INV-4); false
+    /// if it already fired.
+    pub(crate) fn reschedule(&self, entry: EntryKey, tick: u64) -> bool {
         let (moved, duty) = {
-            let mut state = self.state.lock();
-            let moved = state.wheel.reschedule(key, tick);
+            let mut state = self.lock(entry.shard);
+            let moved = state.wheel.reschedule(entry.key, tick);
             let duty = if moved {
+                // INV-2: a move is a registration at `tick` (R2).
                 state.park.transition_on_deadline(tick)
             } else {
                 UnparkDuty::Nothing
@@ -225,13 +267,13 @@ impl Shared {
     /// Removes a registered entry and hands back its waker; `None` (and no
     /// change) if it already fired. The caller drops the waker, with the lock
     /// released (INV-1).
-    pub(crate) fn cancel(&self, key: Key) -> Option<Waker> {
-        self.state.lock().wheel.remove(key)
+    pub(crate) fn cancel(&self, entry: EntryKey) -> Option<Waker> {
+        self.lock(entry.shard).wheel.remove(entry.key)
     }
 
-    /// True while the entry `key` names is still waiting to fire.
-    pub(crate) fn is_pending(&self, key: Key) -> bool {
-        self.state.lock().wheel.get_mut(key).is_some()
+    /// True while the entry `entry` names is still waiting to fire.
+    pub(crate) fn is_pending(&self, entry: EntryKey) -> bool {
+        self.lock(entry.shard).wheel.get_mut(entry.key).is_some()
     }
 
     /// Carries out an [`UnparkDuty`]; called with no lock held.
@@ -244,26 +286,41 @@ impl Shared {
     /// Wakes the parked thread so it recomputes its timeout (used when the
     /// clock is paused or resumed).
     pub(crate) fn unpark_parker(&self) {
-        let duty = self.state.lock().park.transition_to_awake();
+        let mut duty = UnparkDuty::Nothing;
+        for shard in 0..self.shards.len() {
+            if self.lock(shard).park.transition_to_awake() == UnparkDuty::Unpark {
+                duty = UnparkDuty::Unpark;
+            }
+        }
         self.perform(duty);
     }
 
-    /// The parker calls this when it wakes: registrations from now on need
-    /// no unpark until its next `park_timeout`.
+    /// P3: the parker calls this when it wakes, so registrations from now on
+    /// need no unpark until its next `park_timeout`.
     fn end_park(&self) {
-        // The caller is the parker itself, awake: nothing to unpark.
-        let _awake_already = self.state.lock().park.transition_to_awake();
+        for shard in 0..self.shards.len() {
+            // The caller is the parker itself, awake: nothing to unpark.
+            let _awake_already = self.lock(shard).park.transition_to_awake();
+        }
     }
 
-    /// Fires every entry due at the clock's current tick; see [`Driver::process`].
+    /// Fires every entry due at the clock's current tick, in every shard;
+    /// see [`Driver::process`].
     pub(crate) fn process(&self) -> usize {
         let now = self.clock.tick_at_or_before(self.clock.now());
+        (0..self.shards.len())
+            .map(|shard| self.process_shard(shard, now))
+            .sum()
+    }
+
+    /// Fires the entries of one shard due at or before `now`.
+    fn process_shard(&self, shard: usize, now: u64) -> usize {
         let mut fired = 0;
         loop {
             let mut batch: [Option<Waker>; WAKE_BATCH] = std::array::from_fn(|_| None);
             let mut taken = 0;
             {
-                let mut state = self.state.lock();
+                let mut state = self.lock(shard);
                 while taken < WAKE_BATCH {
                     match state.wheel.poll(now) {
                         Some(waker) => {
@@ -287,34 +344,88 @@ impl Shared {
         }
     }
 
+    /// P1 of INV-2: every shard locked at once, the earliest deadline over
+    /// all of them recorded in each.
     fn park_timeout(&self) -> Option<Duration> {
-        let mut state = self.state.lock();
-        let earliest = state.wheel.next_expiration();
-        // INV-2: recorded under the same lock registrations take.
-        state.park.transition_to_parked(earliest);
+        let earliest = park_shards(&self.shards, None);
         let deadline = self.clock.instant_of(earliest?);
         Some(deadline.saturating_duration_since(self.clock.now()))
     }
 
     fn auto_advance(&self) -> bool {
-        let mut state = self.state.lock();
-        // Lock order: state, then the clock (inside `jump_if_paused`), so the
-        // wheel's cascade and the clock's jump happen as one step.
+        let mut shards = self.lock_all();
+        // INV-5: every shard, then the clock (inside `jump_if_paused`), so the
+        // wheels' cascades and the clock's jump happen as one step.
         self.clock.jump_if_paused(|| {
-            let tick = state.wheel.advance_to_earliest()?;
+            let tick = advance_to_earliest(&mut shards)?;
             Some(self.clock.instant_of(tick))
         })
     }
 
     fn shut_down(&self) {
-        let wakers = {
-            let mut state = self.state.lock();
+        let mut wakers = Vec::new();
+        for shard in 0..self.shards.len() {
+            let mut state = self.lock(shard);
             state.is_shutdown = true;
-            std::iter::from_fn(|| state.wheel.poll(u64::MAX)).collect::<Vec<_>>()
-        };
-        // INV-1: wake with the lock released; the woken tasks' timers panic
+            wakers.extend(std::iter::from_fn(|| state.wheel.poll(u64::MAX)));
+        }
+        // INV-1: wake with the locks released; the woken tasks' timers panic
         // with SHUTDOWN_MESSAGE if they are polled again.
         wakers.into_iter().for_each(Waker::wake);
+    }
+}
+
+/// P1 of INV-2 on `shards`: locks the first shard, recurses into the rest
+/// with the earliest deadline seen so far, and on the way back out, with the
+/// global earliest known and every lock still held, records it in each
+/// shard. Locks are taken in index order (INV-5) and none is released before
+/// all are taken. Recursion keeps the guards on the stack, so parking
+/// allocates nothing; its depth is the shard count, at most [`MAX_SHARDS`].
+fn park_shards(shards: &[CachePadded<Mutex<Shard>>], earliest_before: Option<u64>) -> Option<u64> {
+    let Some((first, rest)) = shards.split_first() else {
+        return earliest_before;
+    };
+    let mut shard = first.lock();
+    let earliest_here = shard.wheel.next_expiration();
+    let earliest_so_far = match (earliest_before, earliest_here) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let earliest = park_shards(rest, earliest_so_far);
+    shard.park.transition_to_parked(earliest);
+    earliest
+}
+
+/// Moves the wheels forward to the earliest pending deadline over all
+/// `shards`, cascading on the way but firing nothing, and returns it.
+///
+/// A wheel may only be cascaded up to the deadline the clock will jump to,
+/// since a wheel whose `elapsed` ran ahead of the clock would fire a later
+/// insert early (see [`Wheel::advance_to_earliest`](crate::wheel::Wheel::advance_to_earliest)).
+/// So each round takes the shard with the smallest lower bound
+/// (`next_expiration`) and cascades it only up to the next-smallest bound of
+/// the others (`limit`): every tick it passes is then at or before every
+/// shard's earliest deadline. If its exact earliest is within `limit`, that
+/// is the global earliest; otherwise its bound rose past `limit` and another
+/// shard goes next. Every round either returns or cascades at least one
+/// slot, so the loop ends.
+fn advance_to_earliest(shards: &mut [MutexGuard<'_, Shard>]) -> Option<u64> {
+    loop {
+        let (_, first) = shards
+            .iter()
+            .enumerate()
+            .filter_map(|(index, shard)| Some((shard.wheel.next_expiration()?, index)))
+            .min()?;
+        let limit = shards
+            .iter()
+            .enumerate()
+            .filter(|&(index, _)| index != first)
+            .filter_map(|(_, shard)| shard.wheel.next_expiration())
+            .min()
+            .unwrap_or(u64::MAX);
+        if let Some(tick) = shards[first].wheel.advance_to_earliest_within(limit) {
+            return Some(tick);
+        }
     }
 }
 
@@ -349,23 +460,61 @@ pub struct Driver {
 }
 
 impl Driver {
-    /// A new driver with its own clock (paused at creation if `start_paused`).
+    /// A new driver with one shard and its own clock (paused at creation if
+    /// `start_paused`): the right choice for a single-threaded runtime. See
+    /// [`with_shards`](Driver::with_shards) for a runtime with several
+    /// worker threads.
+    ///
     /// `unpark` is called, from any thread and with no lock held, when a
     /// deadline earlier than the one the parked thread sleeps towards is
-    /// registered.
-    ///
-    /// `unpark` may be called after [`park_timeout`](Driver::park_timeout)
-    /// but before the thread actually blocks, so it must leave a token the
-    /// next block consumes (as `mio::Waker` and `Thread::unpark` do).
+    /// registered. It may be called after
+    /// [`park_timeout`](Driver::park_timeout) but before the thread actually
+    /// blocks, so it must leave a token the next block consumes (as
+    /// `mio::Waker` and `Thread::unpark` do).
     pub fn new(start_paused: bool, unpark: Arc<dyn Fn() + Send + Sync>) -> Driver {
-        let state = State {
-            wheel: Wheel::new(),
-            park: ParkState::Awake,
-            is_shutdown: false,
-        };
+        Self::with_shards(start_paused, 1, unpark)
+    }
+
+    /// A new driver whose wheel is split into `shards` shards, one per
+    /// worker thread of the runtime, so that workers registering and
+    /// cancelling timers at the same time take different locks. Each worker
+    /// thread says which worker it is with [`Handle::enter_shard`];
+    /// otherwise as [`new`](Driver::new).
+    ///
+    /// At most 64 shards are made: past that, workers share shards (worker
+    /// `i` uses shard `i % 64`), since more shards would only lengthen the
+    /// parker's steps that lock every shard.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `shards` is 0.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weft_timer::Driver;
+    ///
+    /// let workers = 4;
+    /// let driver = Driver::with_shards(false, workers, Arc::new(|| {}));
+    /// let _shard = driver.handle().enter_shard(2); // on the thread of worker 2
+    /// assert_eq!(driver.park_timeout(), None); // no timer yet, in any shard
+    /// ```
+    pub fn with_shards(
+        start_paused: bool,
+        shards: usize,
+        unpark: Arc<dyn Fn() + Send + Sync>,
+    ) -> Driver {
+        assert!(
+            shards > 0,
+            "weft_timer::Driver::with_shards needs at least 1 shard, got 0: \
+             pass the number of worker threads"
+        );
         let shared = Shared {
             clock: Clock::new(start_paused),
-            state: Mutex::new(state),
+            shards: (0..shards.min(MAX_SHARDS))
+                .map(|_| CachePadded(Mutex::new(Shard::new())))
+                .collect(),
             unpark,
         };
         Driver {
@@ -387,8 +536,8 @@ impl Driver {
     /// such early wake per wheel level.
     ///
     /// Call it right before every park: it also records the deadline the
-    /// thread sleeps towards, so that registering an earlier one calls
-    /// `unpark`. With a paused clock the duration is measured on the paused
+    /// thread sleeps towards in every shard, so that registering an earlier
+    /// one, in any shard, calls `unpark`. With a paused clock the duration is measured on the paused
     /// clock; the runtime then does not sleep on it but calls
     /// [`auto_advance`](Driver::auto_advance) when idle.
     pub fn park_timeout(&self) -> Option<Duration> {
@@ -396,7 +545,8 @@ impl Driver {
     }
 
     /// Fires (wakes) every timer whose deadline is at or before the clock's
-    /// now, with no lock held while wakers run. Returns how many fired.
+    /// now, shard by shard, with no lock held while wakers run. Returns how
+    /// many fired.
     ///
     /// Call it from the parking thread after every park: it also ends the
     /// park window opened by [`park_timeout`](Driver::park_timeout), so timers
@@ -407,7 +557,7 @@ impl Driver {
     }
 
     /// If the clock is paused and a timer is pending, jumps the clock to the
-    /// earliest deadline (never backwards) and returns true; the next
+    /// earliest deadline over all shards (never backwards) and returns true; the next
     /// [`process`](Driver::process) fires it. The runtime calls this only when
     /// it is idle (no runnable task and no I/O event).
     pub fn auto_advance(&self) -> bool {
@@ -431,6 +581,7 @@ impl Drop for Driver {
 impl fmt::Debug for Driver {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Driver")
+            .field("shards", &self.shared.shard_count())
             .field("is_paused", &self.is_paused())
             .finish_non_exhaustive()
     }

@@ -9,18 +9,29 @@
 //! then find it with [`Handle::current`]. Nothing is global: two runtimes in
 //! one process each have their own driver, clock and context.
 //!
+//! The same module keeps the thread's *shard hint*: a runtime worker thread
+//! announces with [`Handle::enter_shard`] which shard of the driver's wheel
+//! is its own, and timers first polled on that thread register there
+//! (`driver.rs` explains why the wheel is sharded).
+//!
 //! # Invariants
 //!
-//! - INV-1: an [`EnterGuard`] restores, on drop, exactly the context that was
-//!   current when it was created, on the thread that created it (the guard is
-//!   `!Send`). Guards dropped in reverse order of creation therefore unwind
-//!   the context like a stack.
+//! - INV-1: an [`EnterGuard`] or a [`ShardGuard`] restores, on drop, exactly
+//!   the value that was current when it was created, on the thread that
+//!   created it (the guards are `!Send`). Guards dropped in reverse order of
+//!   creation therefore unwind the context like a stack.
+//! - INV-2: a shard hint names a shard that exists in the driver it is for:
+//!   [`Handle::enter_shard`] reduces the worker index modulo the shard
+//!   count, and the hint's guard keeps that driver alive, so the driver's
+//!   address identifies it for as long as the hint is set.
 //!
 //! # Concurrency
 //!
-//! The context is a `thread_local!`; a `Handle` itself is `Send + Sync`.
+//! Both the context and the hint are thread-locals; a `Handle` itself is
+//! `Send + Sync`. The hint's thread-local comes from the `loom` shim, so
+//! that loom's model threads each have their own.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -29,6 +40,33 @@ use crate::driver::Shared;
 
 thread_local! {
     static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+}
+
+crate::loom::thread_local! {
+    /// The shard this thread registers timers in, and the driver it is for.
+    // loom's `thread_local!` accepts no `const { }` initialiser; the lazy
+    // one costs a predictable branch per registration.
+    #[allow(clippy::missing_const_for_thread_local)]
+    static SHARD_HINT: Cell<Option<ShardHint>> = Cell::new(None);
+}
+
+/// "Timers of the driver at `driver` go to shard `shard`" (INV-2).
+#[derive(Clone, Copy, Debug)]
+struct ShardHint {
+    /// Compared by address only, never dereferenced.
+    driver: *const Shared,
+    shard: usize,
+}
+
+/// The shard the calling thread registers `shared`'s timers in, if the
+/// runtime told it with [`Handle::enter_shard`] (INV-2: then it exists).
+pub(crate) fn shard_hint(shared: &Shared) -> Option<usize> {
+    SHARD_HINT
+        .try_with(Cell::get)
+        .ok()
+        .flatten()
+        .filter(|hint| std::ptr::eq(hint.driver, shared))
+        .map(|hint| hint.shard)
 }
 
 /// A reference to a runtime's time driver, used by timer futures to register
@@ -100,6 +138,48 @@ impl Handle {
         }
     }
 
+    /// Makes timers of this handle's driver that are first polled on this
+    /// thread register in the wheel shard of worker `worker`, until the
+    /// guard is dropped (which restores the previous hint, INV-1).
+    ///
+    /// A runtime calls this on each worker thread with the index of the core
+    /// that thread drives, so each worker registers and cancels in a shard of
+    /// its own. Worker `i` uses shard `i % shards`, where `shards` is the
+    /// count the driver has ([`Driver::with_shards`](crate::Driver::with_shards)),
+    /// so any index is valid. Timers polled on threads without a hint use
+    /// shard 0. A timer keeps its shard when it is later polled, reset or
+    /// dropped elsewhere.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weft_timer::Driver;
+    ///
+    /// let driver = Driver::with_shards(false, 2, Arc::new(|| {}));
+    /// let worker_one = std::thread::spawn({
+    ///     let handle = driver.handle();
+    ///     move || {
+    ///         let _enter = handle.enter();
+    ///         let _shard = handle.enter_shard(1);
+    ///         // sleeps and timeouts polled here register in shard 1
+    ///     }
+    /// });
+    /// worker_one.join().unwrap();
+    /// ```
+    pub fn enter_shard(&self, worker: usize) -> ShardGuard {
+        let hint = ShardHint {
+            driver: Arc::as_ptr(&self.shared),
+            shard: worker % self.shared.shard_count(),
+        };
+        let previous = SHARD_HINT.with(|current| current.replace(Some(hint)));
+        ShardGuard {
+            previous,
+            _driver: self.clone(),
+            _not_send: PhantomData,
+        }
+    }
+
     /// [`Handle::current`] with the caller's API name in the panic message.
     #[track_caller]
     pub(crate) fn current_for(api: &str) -> Handle {
@@ -154,6 +234,37 @@ impl Drop for EnterGuard {
     }
 }
 
+/// Keeps a shard hint set on this thread; dropping it restores the previous
+/// one. Returned by [`Handle::enter_shard`].
+///
+/// Like [`EnterGuard`], it belongs to the thread that made it:
+///
+/// ```compile_fail
+/// fn assert_send<T: Send>() {}
+/// assert_send::<weft_timer::ShardGuard>();
+/// ```
+#[must_use = "the shard hint holds only until the guard is dropped"]
+pub struct ShardGuard {
+    previous: Option<ShardHint>,
+    /// Keeps the hinted driver alive, so its address stays its own (INV-2).
+    _driver: Handle,
+    /// The hint is per thread, so the guard must be dropped where it was made.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl Drop for ShardGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let _ = SHARD_HINT.try_with(|current| current.set(previous));
+    }
+}
+
+impl fmt::Debug for ShardGuard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ShardGuard").finish_non_exhaustive()
+    }
+}
+
 impl fmt::Debug for EnterGuard {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("EnterGuard").finish_non_exhaustive()
@@ -182,6 +293,50 @@ mod tests {
         assert!(same(&Handle::current(), &outer.handle()));
         drop(outer_guard);
         assert!(Handle::try_current().is_none());
+    }
+
+    #[test]
+    fn a_shard_hint_applies_to_its_own_driver_and_unwinds_like_a_stack() {
+        let driver = Driver::with_shards(false, 3, Arc::new(|| {}));
+        let other = Driver::with_shards(false, 3, Arc::new(|| {}));
+        let (shared, other_shared) = (driver.handle().shared, other.handle().shared);
+        assert_eq!(shard_hint(&shared), None);
+        let outer = driver.handle().enter_shard(2);
+        {
+            let _inner = driver.handle().enter_shard(1);
+            assert_eq!(shard_hint(&shared), Some(1));
+            assert_eq!(
+                shard_hint(&other_shared),
+                None,
+                "the hint is for one driver"
+            );
+        }
+        assert_eq!(shard_hint(&shared), Some(2));
+        drop(outer);
+        assert_eq!(shard_hint(&shared), None);
+    }
+
+    /// Table: (shards asked for, worker index, shard used).
+    #[test]
+    fn workers_beyond_the_shard_count_share_shards_round_robin() {
+        let table = [
+            (2, 0, 0),
+            (2, 1, 1),
+            (2, 2, 0),
+            (2, 5, 1),
+            (1, 7, 0),
+            (100, 70, 6),
+        ];
+        for (shards, worker, expected) in table {
+            let driver = Driver::with_shards(false, shards, Arc::new(|| {}));
+            let handle = driver.handle();
+            let _shard = handle.enter_shard(worker);
+            assert_eq!(
+                shard_hint(&handle.shared),
+                Some(expected),
+                "{shards} shards asked for, worker {worker}"
+            );
+        }
     }
 
     #[test]

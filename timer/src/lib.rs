@@ -44,8 +44,9 @@
 //!  sleep / timeout / interval          (sleep.rs, timeout.rs, interval.rs)
 //!        | register on first poll, cancel on drop
 //!        v
-//!  Handle --Arc--> Shared { clock, Mutex<wheel + park state>, unpark }
-//!        ^                                   (handle.rs, driver.rs, clock.rs)
+//!  Handle --Arc--> Shared { clock, one Mutex<wheel + park state> per
+//!        ^                  worker (shard), unpark }
+//!        |                   (handle.rs, driver.rs, shard.rs, clock.rs)
 //!        | park_timeout / process / auto_advance
 //!  Driver  <-- the runtime's parking worker  (docs/architecture.md: the seam)
 //!        |
@@ -60,7 +61,8 @@
 //! 2. `wheel/arena.rs`: where entries live and why (no `unsafe`).
 //! 3. `wheel/mod.rs`: insert, cancel, cascade, poll; the model test beside it.
 //! 4. `clock.rs`: real and paused time, and instants to ticks.
-//! 5. `driver.rs`: the lock, the park protocol (no lost unpark), firing.
+//! 5. `driver.rs`: the shards and why, the park protocol (no lost unpark),
+//!    firing; `shard.rs`: one shard and its park state machine.
 //! 6. `handle.rs`, then `sleep.rs`, `timeout.rs`, `interval.rs`: the futures.
 //!
 //! # Coming from asyncio
@@ -84,13 +86,14 @@ mod handle;
 mod instant;
 mod interval;
 mod loom;
+mod shard;
 mod sleep;
 mod timeout;
 pub mod wheel;
 
 pub use clock::{advance, pause, resume};
 pub use driver::Driver;
-pub use handle::{EnterGuard, Handle};
+pub use handle::{EnterGuard, Handle, ShardGuard};
 pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior, MISSED_TICK_TOLERANCE};
 pub use sleep::{sleep, sleep_until, Sleep};

@@ -3,7 +3,9 @@
 //! builds and under `RUSTFLAGS="--cfg loom"` model checking.
 //!
 //! Only the primitives whose interleavings matter are swapped: the driver's
-//! state lock, the clock's lock and the clock's "shifted" flag. `Arc` stays
+//! shard locks, the clock's lock, the clock's "shifted" flag, and the
+//! thread-local shard hint (loom runs its model threads on one OS thread, so
+//! a `std` thread-local would be shared between them). `Arc` stays
 //! `std::sync::Arc` because the driver seam fixes the `unpark` callback's type
 //! as `std::sync::Arc<dyn Fn() + Send + Sync>` (loom's `Arc` cannot hold an
 //! unsized value), and reference counting is not what the models check.
@@ -11,6 +13,7 @@
 #[cfg(not(loom))]
 mod imp {
     pub(crate) use std::sync::atomic::{AtomicBool, Ordering};
+    pub(crate) use std::thread_local;
 
     /// The guard returned by [`Mutex::lock`].
     pub(crate) type MutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
@@ -33,6 +36,7 @@ mod imp {
 #[cfg(loom)]
 mod imp {
     pub(crate) use loom::sync::atomic::{AtomicBool, Ordering};
+    pub(crate) use loom::thread_local;
 
     /// The guard returned by [`Mutex::lock`].
     pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;

@@ -36,7 +36,8 @@
 //! `Unpin`, has no `unsafe`, and can be moved or dropped from any thread. The
 //! price is one arena slot per pending sleep (reused, no allocation per sleep
 //! once the arena has grown) and one lock acquisition per register, re-poll
-//! and cancel. See `wheel/arena.rs` for the intrusive alternative.
+//! and cancel: the lock of the shard it registered in (the polling worker's
+//! own, `driver.rs`), which its key remembers wherever it moves later. See `wheel/arena.rs` for the intrusive alternative.
 //!
 //! # Invariants
 //!
@@ -52,7 +53,7 @@
 //!
 //! A `Sleep` is polled, reset and dropped through `&mut`/ownership, so its
 //! own fields need no synchronisation; every shared access goes through the
-//! driver's lock.
+//! lock of its driver shard.
 
 use std::fmt;
 use std::future::Future;
@@ -61,16 +62,15 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use crate::clock::NEVER_TICK;
-use crate::driver::EntryPoll;
+use crate::driver::{EntryKey, EntryPoll};
 use crate::handle::Handle;
 use crate::instant::{saturating_add, Instant};
-use crate::wheel::Key;
 
 /// Where a [`Sleep`] stands with the driver (INV-1, INV-2).
 #[derive(Debug)]
 enum Registration {
     Unregistered,
-    Registered(Key),
+    Registered(EntryKey),
     /// Polled, with a deadline too far away to ever fire (INV-2).
     Never(Waker),
     Elapsed,

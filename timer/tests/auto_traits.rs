@@ -3,7 +3,8 @@
 use std::future::Ready;
 
 use weft_timer::{
-    Driver, Elapsed, EnterGuard, Handle, Instant, Interval, MissedTickBehavior, Sleep, Timeout,
+    Driver, Elapsed, EnterGuard, Handle, Instant, Interval, MissedTickBehavior, ShardGuard, Sleep,
+    Timeout,
 };
 
 fn send<T: Send>() {}
@@ -36,4 +37,7 @@ fn public_types_have_the_expected_auto_traits() {
     send::<MissedTickBehavior>();
     sync::<MissedTickBehavior>();
     unpin::<EnterGuard>();
+    // Not `Send` (the guards restore a thread-local): see the `compile_fail`
+    // doctests on `EnterGuard` and `ShardGuard`.
+    unpin::<ShardGuard>();
 }

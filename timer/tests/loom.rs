@@ -91,6 +91,62 @@ fn registering_from_another_thread_while_the_driver_parks_is_never_lost() {
     });
 }
 
+/// INV-2 with shards: registrations on two shards race with the parker.
+/// Shard 0 gets a 20 ms sleep and shard 1 a 10 ms one, each from a thread
+/// that entered its shard. The parker blocks (on a token) whenever
+/// `park_timeout` does not yet answer 10 ms, and processes after each wake.
+/// If P1 recorded the parker's deadline in only some shards, or a
+/// registration checked another shard's park state than its own, the 10 ms
+/// registration could miss the parker and loom would report it deadlocked.
+#[test]
+fn registrations_on_two_shards_while_the_driver_parks_are_never_lost() {
+    model(|| {
+        let token = Arc::new((Mutex::new(false), Condvar::new()));
+        let unpark = {
+            let token = token.clone();
+            Arc::new(move || {
+                *token.0.lock().unwrap() = true;
+                token.1.notify_one();
+            })
+        };
+        let driver = Arc::new(Driver::with_shards(true, 2, unpark));
+        let sleeps = {
+            let _enter = driver.handle().enter();
+            [
+                sleep(Duration::from_millis(20)),
+                sleep(Duration::from_millis(10)),
+            ]
+        };
+        let registrars: Vec<_> = sleeps
+            .into_iter()
+            .enumerate()
+            .map(|(shard, unregistered)| {
+                let handle = driver.handle();
+                thread::spawn(move || {
+                    let _shard = handle.enter_shard(shard);
+                    let mut sleep = unregistered;
+                    let polled = std::pin::Pin::new(&mut sleep)
+                        .poll(&mut std::task::Context::from_waker(Waker::noop()));
+                    assert_eq!(polled, Poll::Pending);
+                    sleep
+                })
+            })
+            .collect();
+        while driver.park_timeout() != Some(Duration::from_millis(10)) {
+            let mut notified = token.0.lock().unwrap();
+            while !*notified {
+                notified = token.1.wait(notified).unwrap();
+            }
+            *notified = false;
+            drop(notified);
+            assert_eq!(driver.process(), 0, "the paused clock never moved");
+        }
+        for registrar in registrars {
+            drop(registrar.join().unwrap());
+        }
+    });
+}
+
 /// `reset` racing with `process`: the sleep is either fired once (and then
 /// re-registers at its new deadline) or moved before it fired (and not
 /// woken); `process`'s count always equals the wakes, and the sleep always

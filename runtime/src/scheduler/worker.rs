@@ -217,6 +217,9 @@ pub(crate) fn run(shared: Arc<Shared>, mut core: Box<Core>) {
         core: RefCell::new(None),
     });
     let guard = WorkerContextGuard::enter(cx.clone());
+    // Timers this thread polls first go to its core's wheel shard, so the
+    // workers do not contend on one timer lock (weft-timer `driver.rs`).
+    let _timer_shard = shared.driver.timer_handle().enter_shard(core.index);
     while !shared.is_shutdown() {
         core = tick(&cx, core);
         match core.next_task(&shared).or_else(|| core.steal_work(&shared)) {

@@ -47,7 +47,7 @@
 //!
 //! # Concurrency
 //!
-//! None: the driver keeps the wheel under its state lock.
+//! None: the driver keeps each wheel under the lock of its shard.
 //!
 //! # References
 //!
@@ -224,8 +224,36 @@ impl<T> Wheel<T> {
     /// `elapsed` may be ahead of the caller's clock, so it is only correct if
     /// the clock is moved to the returned tick before the next `insert`.
     pub fn advance_to_earliest(&mut self) -> Option<u64> {
+        self.advance_to_earliest_within(u64::MAX)
+    }
+
+    /// [`advance_to_earliest`](Wheel::advance_to_earliest), but cascading
+    /// only slots that start at or before `limit`, so `elapsed` never passes
+    /// `limit`: returns the exact earliest deadline if it is at or before
+    /// `limit`, else `None` (with [`next_expiration`](Wheel::next_expiration)
+    /// now above `limit`).
+    ///
+    /// For several wheels that must jump to their common earliest deadline
+    /// (the driver's shards): none may run ahead of that deadline.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_timer::wheel::Wheel;
+    ///
+    /// let mut wheel = Wheel::new();
+    /// wheel.insert(5_000, ());
+    /// assert_eq!(wheel.advance_to_earliest_within(1_000), None);
+    /// assert!(wheel.elapsed() <= 1_000);
+    /// assert_eq!(wheel.advance_to_earliest_within(5_000), Some(5_000));
+    /// ```
+    pub fn advance_to_earliest_within(&mut self, limit: u64) -> Option<u64> {
         loop {
-            match self.next_expiration_step()? {
+            let step = self.next_expiration_step()?;
+            if self.step_tick(step) > limit {
+                return None;
+            }
+            match step {
                 Expiration::Expired => return Some(self.elapsed),
                 Expiration::Slot { level: 0, tick, .. } => return Some(tick),
                 step => self.process(step),

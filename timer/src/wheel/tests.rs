@@ -128,6 +128,51 @@ fn advance_to_earliest_finds_the_exact_deadline_through_cascades() {
     assert_eq!(wheel.advance_to_earliest(), None);
 }
 
+/// Table: (deadline, limit, expected answer). Whatever the answer, the
+/// wheel never moves past `limit`, and the entry still fires at its tick.
+#[test]
+fn advance_to_earliest_within_never_moves_past_its_limit() {
+    let table: [(u64, u64, Option<u64>); 7] = [
+        (40, 39, None),
+        (40, 40, Some(40)),
+        (5000, 1000, None),
+        (5000, 4096, None),
+        (5000, 4999, None),
+        (5000, 5000, Some(5000)),
+        (
+            2 * WHEEL_SPAN_TICKS + 77,
+            u64::MAX,
+            Some(2 * WHEEL_SPAN_TICKS + 77),
+        ),
+    ];
+    for (tick, limit, expected) in table {
+        let mut wheel = Wheel::new();
+        wheel.insert(tick, tick);
+        assert_eq!(
+            wheel.advance_to_earliest_within(limit),
+            expected,
+            "deadline {tick}, limit {limit}"
+        );
+        assert!(
+            wheel.elapsed() <= limit,
+            "deadline {tick}, limit {limit}: elapsed {} ran past the limit",
+            wheel.elapsed()
+        );
+        if expected.is_none() {
+            assert!(
+                wheel.next_expiration() > Some(limit),
+                "deadline {tick}, limit {limit}"
+            );
+        }
+        assert_eq!(
+            drain(&mut wheel, tick - 1),
+            Vec::<u64>::new(),
+            "deadline {tick}"
+        );
+        assert_eq!(drain(&mut wheel, tick), vec![tick], "deadline {tick}");
+    }
+}
+
 #[test]
 fn the_farthest_tick_is_held_not_dropped() {
     let mut wheel = Wheel::new();
