@@ -198,7 +198,7 @@ impl Shared {
     ) -> Shared {
         Shared {
             flavor,
-            owned: OwnedTasks::new(),
+            owned: OwnedTasks::new(remotes.len()),
             injector: Injector::new(),
             idle: idle::Idle::new(remotes.len()),
             remotes,

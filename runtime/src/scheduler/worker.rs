@@ -193,6 +193,8 @@ pub(crate) fn in_context(
         .take()
         .expect("the core stays in the worker context while its thread parks (SCHED-1)");
     core.in_drivers = false;
+    // Time passed in the drivers: spawn stamps taken from here on are fresh.
+    crate::task::stamp::refresh();
     core
 }
 
@@ -217,6 +219,7 @@ pub(crate) fn run(shared: Arc<Shared>, mut core: Box<Core>) {
         core: RefCell::new(None),
     });
     let guard = WorkerContextGuard::enter(cx.clone());
+    let _stamps = crate::task::stamp::WorkerThreadGuard::enter();
     // Timers this thread polls first go to its core's wheel shard, so the
     // workers do not contend on one timer lock (weft-timer `driver.rs`).
     let _timer_shard = shared.driver.timer_handle().enter_shard(core.index);

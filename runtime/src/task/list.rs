@@ -6,38 +6,60 @@
 //! `close_and_shutdown_all` cancels whatever is left. `Handle::dump`
 //! iterates it.
 //!
-//! Design: a vector of slots plus a free list of slot keys, under one
-//! mutex; the task's key is stored in its header so removal is O(1). It is
-//! a slab with 8-byte slots: `Option<Task>` is one pointer, where the
-//! `slab` crate's entry (an enum holding either the task or the next free
-//! key) takes 16, and with 100,000 idle tasks the slots' doubling growth
-//! made that difference about 10 bytes per task (issue 7). An intrusive
-//! linked list (tokio) saves the vector too but needs `unsafe` here; the
-//! mutex is taken twice per task lifetime, which the spawn benchmark shows
-//! to be a small part of the cost.
+//! Design: the list is split into shards, a power of two of them, and a
+//! task lives in shard `id & (shards - 1)`. Each shard is a vector of slots
+//! plus a free list of slot keys, under its own mutex, on its own cache
+//! line; the task's key within its shard is stored in its header, so
+//! removal is O(1). Shards because every task takes the lock twice, once
+//! on spawn and once on completion, usually on two different workers: with
+//! one mutex, a worker spawning in a loop and another completing those
+//! tasks spent about a tenth of `spawn_inside` in this list, a third of it
+//! waiting for the lock (perf, two workers). With consecutive ids spread
+//! over the shards, the spawner and the completer rarely want the same
+//! one (tokio shards its list the same way). A shard is a slab with 8-byte
+//! slots: `Option<Task>` is one pointer, where the `slab` crate's entry (an
+//! enum holding either the task or the next free key) takes 16, and with
+//! 100,000 idle tasks the slots' doubling growth made that difference
+//! about 10 bytes per task (issue 7). An intrusive linked list (tokio)
+//! saves the vectors too but needs `unsafe` here.
 //!
 //! Invariants:
 //!
-//! - LIST-1: once `closed` is set no task is added, so after
-//!   `close_and_shutdown_all` the list stays empty.
-//! - LIST-2: a task's `owned_key` is written under the mutex when it is
-//!   added and read under it when removed; a key is only removed if the slot
-//!   still holds that same task.
-//! - LIST-3: `free` holds exactly the keys of the empty slots, each once,
-//!   and `len` counts the full ones.
+//! - LIST-1: once a shard's `closed` is set no task is added to it;
+//!   `close_and_shutdown_all` closes and drains every shard, so after it the
+//!   list stays empty.
+//! - LIST-2: a task's `owned_key` is written under its shard's mutex when it
+//!   is added and read under it when removed; a key is only removed if the
+//!   slot still holds that same task. The shard is a function of the task's
+//!   id, which never changes.
+//! - LIST-3: in each shard, `free` holds exactly the keys of the empty
+//!   slots, each once, and `len` counts the full ones.
 //!
-//! Concurrency: every field is behind `inner`'s mutex.
+//! Concurrency: every field of a shard is behind that shard's mutex; no
+//! operation holds two shards' locks at once.
 
 use super::{Header, Notified, Schedule, Task};
 use parking_lot::Mutex;
 use std::sync::atomic::Ordering;
 
+/// Shards per worker thread: enough that the spawning and the completing
+/// worker seldom meet in one shard, few enough that `len` and `dump` (which
+/// visit every shard) stay cheap. tokio uses four per worker too.
+const SHARDS_PER_WORKER: usize = 4;
+
 /// Every live task of one runtime.
 pub(crate) struct OwnedTasks<S: 'static> {
-    inner: Mutex<Inner<S>>,
+    /// A power of two of shards; a task lives in `id & mask`.
+    shards: Box<[CachePadded<Mutex<Shard<S>>>]>,
+    mask: usize,
 }
 
-struct Inner<S: 'static> {
+/// Keeps each shard's lock and vectors on their own cache lines (128
+/// bytes: adjacent-line prefetching pairs 64-byte lines on x86).
+#[repr(align(128))]
+struct CachePadded<T>(T);
+
+struct Shard<S: 'static> {
     /// A task's key is its index here (LIST-2).
     slots: Vec<Option<Task<S>>>,
     /// The keys of the empty slots, reused before the vector grows (LIST-3).
@@ -48,15 +70,34 @@ struct Inner<S: 'static> {
 }
 
 impl<S: Schedule> OwnedTasks<S> {
-    pub(crate) fn new() -> OwnedTasks<S> {
+    /// A list for a runtime with `workers` worker threads.
+    pub(crate) fn new(workers: usize) -> OwnedTasks<S> {
+        Self::with_shards((workers.max(1) * SHARDS_PER_WORKER).next_power_of_two())
+    }
+
+    /// A list of `count` shards; `count` is a power of two.
+    fn with_shards(count: usize) -> OwnedTasks<S> {
+        assert!(count.is_power_of_two(), "the shard count is a power of two");
+        let shards = (0..count)
+            .map(|_| {
+                CachePadded(Mutex::new(Shard {
+                    slots: Vec::new(),
+                    free: Vec::new(),
+                    len: 0,
+                    closed: false,
+                }))
+            })
+            .collect();
         OwnedTasks {
-            inner: Mutex::new(Inner {
-                slots: Vec::new(),
-                free: Vec::new(),
-                len: 0,
-                closed: false,
-            }),
+            shards,
+            mask: count - 1,
         }
+    }
+
+    /// The shard of the task whose header is `header` (LIST-2).
+    fn shard(&self, header: &Header) -> &Mutex<Shard<S>> {
+        // Truncating the id is fine: only its low bits pick the shard.
+        &self.shards[header.id.as_u64() as usize & self.mask].0
     }
 
     /// Adds a new task. If the list is closed (the runtime is shutting
@@ -65,74 +106,82 @@ impl<S: Schedule> OwnedTasks<S> {
     ///
     /// # Panics
     ///
-    /// With 2^32 - 1 tasks alive at once: keys are 32-bit to keep the task
-    /// header small (`raw.rs`), and that many tasks would take over 200 GB.
+    /// With 2^32 - 1 tasks alive at once in one shard: keys are 32-bit to
+    /// keep the task header small (`raw.rs`), and that many tasks would take
+    /// over 200 GB.
     pub(crate) fn bind(&self, task: Task<S>, notified: Notified<S>) -> Option<Notified<S>> {
-        let mut inner = self.inner.lock();
-        if inner.closed {
-            drop(inner);
+        let mut shard = self.shard(task.header()).lock();
+        if shard.closed {
+            drop(shard);
             drop(notified);
             task.shutdown();
             return None;
         }
-        let key = match inner.free.pop() {
+        let key = match shard.free.pop() {
             Some(key) => key,
             None => {
-                let key = u32::try_from(inner.slots.len())
+                let key = u32::try_from(shard.slots.len())
                     .ok()
                     .filter(|&key| key != u32::MAX)
                     .expect("at most u32::MAX - 1 tasks can be alive at once");
-                inner.slots.push(None);
+                shard.slots.push(None);
                 key
             }
         };
         // Relaxed: LIST-2, the mutex orders it.
         task.header().owned_key.store(key, Ordering::Relaxed);
-        inner.slots[key as usize] = Some(task);
-        inner.len += 1;
+        shard.slots[key as usize] = Some(task);
+        shard.len += 1;
         Some(notified)
     }
 
     /// Takes a completed task out of the list (LIST-2).
     pub(crate) fn remove(&self, header: &Header) -> Option<Task<S>> {
-        let mut inner = self.inner.lock();
+        let mut shard = self.shard(header).lock();
         // Relaxed: LIST-2, the mutex orders it.
         let key = header.owned_key.load(Ordering::Relaxed);
-        let slot = inner.slots.get_mut(key as usize)?;
+        let slot = shard.slots.get_mut(key as usize)?;
         if !slot.as_ref().is_some_and(|task| task.is_same(header)) {
             return None;
         }
         let task = slot.take();
-        inner.free.push(key);
-        inner.len -= 1;
+        shard.free.push(key);
+        shard.len -= 1;
         task
     }
 
     /// Closes the list (LIST-1) and cancels every task in it. The futures of
     /// tasks not being polled are dropped before this returns.
     pub(crate) fn close_and_shutdown_all(&self) {
-        let tasks: Vec<Task<S>> = {
-            let mut inner = self.inner.lock();
-            inner.closed = true;
-            inner.free.clear();
-            inner.len = 0;
-            inner.slots.drain(..).flatten().collect()
-        };
-        for task in tasks {
-            task.shutdown();
+        for shard in self.shards.iter() {
+            let tasks: Vec<Task<S>> = {
+                let mut shard = shard.0.lock();
+                shard.closed = true;
+                shard.free.clear();
+                shard.len = 0;
+                shard.slots.drain(..).flatten().collect()
+            };
+            // With the shard's lock released: a task's drop may spawn (and
+            // be refused by a closed shard) or complete other tasks.
+            for task in tasks {
+                task.shutdown();
+            }
         }
     }
 
-    /// The number of live tasks.
+    /// The number of live tasks (a sum over the shards, so only a snapshot
+    /// while tasks come and go).
     pub(crate) fn len(&self) -> usize {
-        self.inner.lock().len
+        self.shards.iter().map(|shard| shard.0.lock().len).sum()
     }
 
-    /// Calls `f` on every live task's header, under the list's lock.
+    /// Calls `f` on every live task's header, one shard's lock at a time.
     pub(crate) fn for_each(&self, mut f: impl FnMut(&Header)) {
-        let inner = self.inner.lock();
-        for task in inner.slots.iter().flatten() {
-            f(task.header());
+        for shard in self.shards.iter() {
+            let shard = shard.0.lock();
+            for task in shard.slots.iter().flatten() {
+                f(task.header());
+            }
         }
     }
 }
@@ -143,6 +192,34 @@ mod tests {
     use crate::blocking::BlockingSchedule;
     use crate::task::{new_task, Id, Task};
     use std::mem::size_of;
+
+    /// With many shards, tasks spread over them, and `len`, `for_each`,
+    /// `remove` and closing see every task wherever it lives (LIST-1..3).
+    #[test]
+    fn tasks_spread_over_shards_and_every_operation_sees_them_all() {
+        let list = OwnedTasks::new(2);
+        assert_eq!(list.shards.len(), 8);
+        let notified: Vec<_> = (0..100)
+            .map(|_| {
+                let (task, notified, join) = new_task(async {}, BlockingSchedule, Id::next());
+                drop(join);
+                list.bind(task, notified).expect("list is open")
+            })
+            .collect();
+        assert!(list.shards.iter().all(|shard| shard.0.lock().len > 0));
+        let removed: Vec<_> = notified
+            .iter()
+            .step_by(2)
+            .map(|n| list.remove(n.header()).expect("bound"))
+            .collect();
+        assert_eq!(list.len(), 50);
+        let mut seen = 0;
+        list.for_each(|_| seen += 1);
+        assert_eq!(seen, 50);
+        list.close_and_shutdown_all();
+        assert_eq!(list.len(), 0);
+        drop((removed, notified));
+    }
 
     /// The reason for the hand-made slab: a slot is one pointer.
     #[test]
@@ -157,7 +234,7 @@ mod tests {
     /// follows (LIST-2, LIST-3), and closing empties the list (LIST-1).
     #[test]
     fn removed_keys_are_reused_and_len_follows() {
-        let list = OwnedTasks::new();
+        let list = OwnedTasks::with_shards(1);
         let bind = || {
             let (task, notified, join) = new_task(async {}, BlockingSchedule, Id::next());
             drop(join);
@@ -172,7 +249,8 @@ mod tests {
         assert_eq!(list.len(), 2);
         let fourth = bind().expect("list is open");
         assert_eq!(list.len(), 3);
-        assert_eq!(list.inner.lock().slots.len(), 3, "the freed key is reused");
+        let slots: usize = list.shards.iter().map(|s| s.0.lock().slots.len()).sum();
+        assert_eq!(slots, 3, "the freed key is reused");
         list.close_and_shutdown_all();
         assert_eq!(list.len(), 0);
         assert!(bind().is_none(), "no task is added once closed (LIST-1)");

@@ -7,8 +7,8 @@
 //!
 //! ```text
 //!  +------------------- Cell<F, S> (repr C) --------------------+
-//!  | Header (56 B): state word | vtable | id | spawned_at |     |
-//!  |      spawned (Instant) | owned key (u32) | polls (u32)     |
+//!  | Header (48 B): state word | vtable | id | spawned_at |     |
+//!  |      spawned (u64 stamp) | owned key (u32) | polls (u32)   |
 //!  | scheduler: S (an Arc to the runtime's shared state)       |
 //!  | stage: Running(F) | Finished(Result<F::Output>) | Consumed|
 //!  | join waker: Option<Waker>                                 |
@@ -70,6 +70,7 @@ mod harness;
 mod join;
 mod list;
 mod raw;
+pub(crate) mod stamp;
 mod state;
 mod yield_now;
 

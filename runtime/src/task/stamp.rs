@@ -1,0 +1,118 @@
+//! Summary: the spawn stamp behind `TaskInfo::age`, taken from a coarse
+//! clock so that a spawn on a worker reads no clock at all.
+//!
+//! Role: `raw.rs` stores [`stamp`] in every task header; `Handle::dump`
+//! turns it into an age with [`age_since`]. The schedulers call
+//! [`refresh`] on their threads (`scheduler::worker`, `scheduler::current`)
+//! and mark those threads with [`WorkerThreadGuard`].
+//!
+//! Design: `Instant::now()` at every spawn was 4-5 % of `spawn_inside` on
+//! two workers (perf, `__vdso_clock_gettime`; clock reads are slow in a
+//! VM), and the 16-byte `Instant` was the largest field of the header, all
+//! for a figure only a dump reads. Instead one process-wide reading, in
+//! microseconds since a process epoch, is refreshed by every worker when it
+//! starts, after every park and every `EVENT_INTERVAL` ticks; a spawn on a
+//! worker thread copies it (an atomic load), and a spawn from any other
+//! thread reads the real clock, since nothing keeps the reading fresh for
+//! it (a runtime idle for an hour must not stamp the next outside spawn an
+//! hour old). The price: a stamp taken on a worker is as old as that
+//! worker's last refresh, at most its last 61 polls or one long poll, so an
+//! age can read long by that much. Dumps are for finding tasks stuck for
+//! seconds; a task header is 8 bytes smaller.
+//!
+//! Invariants: STAMP-1: every stamp is a reading of the process clock that
+//! was current at or before the spawn, so an age is never negative (it
+//! saturates at zero all the same).
+//!
+//! Concurrency: the reading is a relaxed `AtomicU64`: stores and loads of
+//! whole words, no ordering needed (any recent value is a valid stamp).
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// The process epoch every stamp counts from.
+static EPOCH: OnceLock<Instant> = OnceLock::new();
+
+/// The last reading a worker stored, in microseconds since [`EPOCH`].
+static COARSE_MICROS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// True on a thread that refreshes the coarse reading (a worker, or a
+    /// thread inside the current-thread `block_on`).
+    static ON_WORKER: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Microseconds since the process epoch, from the real clock.
+fn now_micros() -> u64 {
+    let elapsed = EPOCH.get_or_init(Instant::now).elapsed();
+    u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX)
+}
+
+/// Stores a fresh reading (on worker threads, at the points listed in the
+/// module doc).
+pub(crate) fn refresh() {
+    COARSE_MICROS.store(now_micros(), Ordering::Relaxed);
+}
+
+/// The spawn stamp for a task spawned on this thread now (STAMP-1).
+pub(crate) fn stamp() -> u64 {
+    if ON_WORKER.with(Cell::get) {
+        COARSE_MICROS.load(Ordering::Relaxed)
+    } else {
+        now_micros()
+    }
+}
+
+/// How long ago `stamp` was taken.
+pub(crate) fn age_since(stamp: u64) -> Duration {
+    Duration::from_micros(now_micros().saturating_sub(stamp))
+}
+
+/// Marks this thread as one that refreshes the reading, until dropped;
+/// refreshes once at once.
+pub(crate) struct WorkerThreadGuard {
+    previous: bool,
+}
+
+impl WorkerThreadGuard {
+    pub(crate) fn enter() -> WorkerThreadGuard {
+        refresh();
+        WorkerThreadGuard {
+            previous: ON_WORKER.with(|on| on.replace(true)),
+        }
+    }
+}
+
+impl Drop for WorkerThreadGuard {
+    fn drop(&mut self) {
+        let previous = self.previous;
+        let _ = ON_WORKER.try_with(|on| on.set(previous));
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// Off a worker a stamp is the real clock; on one it is the last
+    /// refresh, never later than the real clock (STAMP-1).
+    #[test]
+    fn stamps_are_real_off_workers_and_coarse_on_them() {
+        let before = now_micros();
+        assert!(stamp() >= before, "off a worker: the real clock");
+        let guard = WorkerThreadGuard::enter();
+        let refreshed = COARSE_MICROS.load(Ordering::Relaxed);
+        assert!(refreshed >= before);
+        std::thread::sleep(Duration::from_millis(2));
+        let coarse = stamp();
+        assert!(coarse <= now_micros(), "STAMP-1");
+        assert!(
+            age_since(coarse) >= Duration::from_millis(2),
+            "the reading was not refreshed"
+        );
+        drop(guard);
+        assert!(stamp() >= now_micros() - 1_000, "off a worker again");
+    }
+}
