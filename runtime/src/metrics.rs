@@ -58,7 +58,13 @@ impl WorkerMetrics {
 }
 
 /// Counters written by any thread.
+///
+/// On lines of their own (128-byte alignment): a spawning thread bumps
+/// `spawned` per spawn, and next to read-mostly fields of `Shared` (the
+/// shutdown flag every worker loads per task, for one) each bump would cost
+/// the other workers a cache miss.
 #[derive(Default)]
+#[repr(align(128))]
 pub(crate) struct SharedMetrics {
     /// Tasks spawned (async and blocking). Relaxed fetch_add: a count only.
     pub(crate) spawned: AtomicU64,

@@ -110,6 +110,12 @@ pub(crate) struct Config {
 }
 
 /// What other threads may touch of one worker.
+///
+/// Aligned to 128 bytes (two cache lines: x86 prefetches lines in pairs) so
+/// that two workers' `Remote`s never share a line. Each worker writes its
+/// own counters on every poll; packed side by side, the two workers' writes
+/// invalidated each other's line on every task (false sharing).
+#[repr(align(128))]
 pub(crate) struct Remote {
     pub(crate) stealer: Stealer<Runnable>,
     pub(crate) unparker: Unparker,
@@ -287,6 +293,9 @@ impl Shared {
             Flavor::CurrentThread => self.remotes[0].unparker.unpark(),
             Flavor::MultiThread => {
                 if let Some(worker) = self.idle.worker_to_notify() {
+                    // The woken worker counts as awake from now on, so spawn
+                    // stamps copy the reading: make it fresh (`spawn_stamp`).
+                    crate::task::stamp::refresh();
                     self.remotes[worker].unparker.unpark();
                 }
             }
@@ -460,6 +469,14 @@ impl Schedule for Arc<Shared> {
 
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
         self.owned.remove(task.header())
+    }
+
+    fn spawn_stamp(&self) -> u64 {
+        // An awake worker keeps the coarse reading fresh for spawns from
+        // other threads too (`task/stamp.rs`); `notify_parked` refreshes it
+        // as it wakes one.
+        let kept_fresh = self.flavor == Flavor::MultiThread && !self.idle.is_all_parked();
+        crate::task::stamp::stamp(kept_fresh)
     }
 
     fn unhandled_panic(&self, payload: &(dyn Any + Send)) {

@@ -109,6 +109,11 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     /// reference if it held one.
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>>;
 
+    /// The spawn stamp of a task spawned now on this thread (`stamp.rs`).
+    fn spawn_stamp(&self) -> u64 {
+        stamp::stamp(false)
+    }
+
     /// A task's `poll` panicked with `payload` (called before the payload
     /// moves into the `JoinError`).
     fn unhandled_panic(&self, payload: &(dyn Any + Send)) {

@@ -174,7 +174,7 @@ impl RawTask {
                 vtable: vtable::<F, S>(),
                 id,
                 spawned_at,
-                spawned: super::stamp::stamp(),
+                spawned: scheduler.spawn_stamp(),
                 owned_key: AtomicU32::new(u32::MAX),
                 polls: AtomicU32::new(0),
             },

@@ -12,10 +12,11 @@
 //! for a figure only a dump reads. Instead one process-wide reading, in
 //! microseconds since a process epoch, is refreshed by every worker when it
 //! starts, after every park and every `EVENT_INTERVAL` ticks; a spawn on a
-//! worker thread copies it (an atomic load), and a spawn from any other
-//! thread reads the real clock, since nothing keeps the reading fresh for
-//! it (a runtime idle for an hour must not stamp the next outside spawn an
-//! hour old). The price: a stamp taken on a worker is as old as that
+//! worker thread copies it (an atomic load). A spawn from any other thread
+//! copies it too while some worker of the multi-thread runtime is awake
+//! (the worker a spawn wakes has the reading refreshed as it is woken), and
+//! reads the real clock otherwise: a runtime idle for an hour must not
+//! stamp the next outside spawn an hour old. The price: a stamp taken on a worker is as old as that
 //! worker's last refresh, at most its last 61 polls or one long poll, so an
 //! age can read long by that much. Dumps are for finding tasks stuck for
 //! seconds; a task header is 8 bytes smaller.
@@ -57,8 +58,10 @@ pub(crate) fn refresh() {
 }
 
 /// The spawn stamp for a task spawned on this thread now (STAMP-1).
-pub(crate) fn stamp() -> u64 {
-    if ON_WORKER.with(Cell::get) {
+/// `kept_fresh` says that the caller knows some worker is awake and so
+/// refreshing the reading, even if this thread is not a worker.
+pub(crate) fn stamp(kept_fresh: bool) -> u64 {
+    if kept_fresh || ON_WORKER.with(Cell::get) {
         COARSE_MICROS.load(Ordering::Relaxed)
     } else {
         now_micros()
@@ -101,18 +104,22 @@ mod tests {
     #[test]
     fn stamps_are_real_off_workers_and_coarse_on_them() {
         let before = now_micros();
-        assert!(stamp() >= before, "off a worker: the real clock");
+        assert!(stamp(false) >= before, "off a worker: the real clock");
         let guard = WorkerThreadGuard::enter();
         let refreshed = COARSE_MICROS.load(Ordering::Relaxed);
         assert!(refreshed >= before);
         std::thread::sleep(Duration::from_millis(2));
-        let coarse = stamp();
+        let coarse = stamp(false);
         assert!(coarse <= now_micros(), "STAMP-1");
         assert!(
             age_since(coarse) >= Duration::from_millis(2),
             "the reading was not refreshed"
         );
         drop(guard);
-        assert!(stamp() >= now_micros() - 1_000, "off a worker again");
+        assert!(stamp(false) >= now_micros() - 1_000, "off a worker again");
+        assert!(
+            stamp(true) <= now_micros(),
+            "kept fresh: the coarse reading"
+        );
     }
 }
