@@ -61,7 +61,8 @@ pub(crate) fn refresh() {
 /// `kept_fresh` says that the caller knows some worker is awake and so
 /// refreshing the reading, even if this thread is not a worker.
 pub(crate) fn stamp(kept_fresh: bool) -> u64 {
-    if kept_fresh || ON_WORKER.with(Cell::get) {
+    // `try_with`: a spawn from a thread-local destructor must not panic here.
+    if kept_fresh || ON_WORKER.try_with(Cell::get).unwrap_or(false) {
         COARSE_MICROS.load(Ordering::Relaxed)
     } else {
         now_micros()
@@ -73,8 +74,8 @@ pub(crate) fn age_since(stamp: u64) -> Duration {
     Duration::from_micros(now_micros().saturating_sub(stamp))
 }
 
-/// Marks this thread as one that refreshes the reading, until dropped;
-/// refreshes once at once.
+/// Marks this thread as one that refreshes the reading, until dropped, and
+/// refreshes it now.
 pub(crate) struct WorkerThreadGuard {
     previous: bool,
 }
