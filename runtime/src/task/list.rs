@@ -226,6 +226,71 @@ mod tests {
         drop((removed, notified));
     }
 
+    /// Race: four threads bind tasks and remove every other one while a
+    /// fifth closes the list midway. Every task ends exactly one way: bound
+    /// then removed, bound then cancelled by the close, or refused at bind
+    /// (LIST-1); and every future is dropped exactly once.
+    #[test]
+    fn binds_and_removes_racing_a_close_account_for_every_task() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::{Arc, Barrier};
+        const THREADS: usize = 4;
+        const PER_THREAD: usize = 2_000;
+        struct CountDrop(Arc<AtomicUsize>);
+        impl Drop for CountDrop {
+            fn drop(&mut self) {
+                self.0.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        let list = Arc::new(OwnedTasks::new(2));
+        let dropped = Arc::new(AtomicUsize::new(0));
+        let start = Arc::new(Barrier::new(THREADS + 1));
+        let workers: Vec<_> = (0..THREADS)
+            .map(|_| {
+                let (list, dropped, start) = (list.clone(), dropped.clone(), start.clone());
+                std::thread::spawn(move || {
+                    let (mut removed, mut refused) = (0, 0);
+                    let mut kept = Vec::new();
+                    start.wait();
+                    for i in 0..PER_THREAD {
+                        let guard = CountDrop(dropped.clone());
+                        let future = async move { drop(guard) };
+                        let (task, notified, join) = new_task(future, BlockingSchedule, Id::next());
+                        drop(join);
+                        let Some(notified) = list.bind(task, notified) else {
+                            refused += 1;
+                            continue;
+                        };
+                        if i % 2 == 0 && list.remove(notified.header()).is_some() {
+                            removed += 1;
+                        }
+                        kept.push(notified);
+                    }
+                    (removed, refused, kept)
+                })
+            })
+            .collect();
+        start.wait();
+        std::thread::yield_now();
+        list.close_and_shutdown_all();
+        let mut kept = Vec::new();
+        let (mut removed, mut refused) = (0, 0);
+        for worker in workers {
+            let (r, f, k) = worker.join().expect("worker thread");
+            removed += r;
+            refused += f;
+            kept.extend(k);
+        }
+        assert_eq!(list.len(), 0, "LIST-1: nothing stays after the close");
+        assert!(removed + refused <= THREADS * PER_THREAD);
+        drop(kept); // the last references: unpolled futures are dropped now
+        assert_eq!(
+            dropped.load(Ordering::SeqCst),
+            THREADS * PER_THREAD,
+            "every future dropped exactly once"
+        );
+    }
+
     /// The reason for the hand-made slab: a slot is one pointer.
     #[test]
     fn a_slot_is_one_pointer() {
