@@ -226,9 +226,9 @@ impl ReadyList {
         if index >= self.fresh {
             return; // INV-6: never polled, so already ready
         }
-        let (child, _) = self.waker_for(index);
+        let (child, waker) = self.waker_for(index);
         child.mark_ready();
-        self.store(index, child, None);
+        self.store(index, child, waker);
     }
 
     /// Records the parent's waker; done before draining (INV-2).
@@ -275,8 +275,7 @@ impl ReadyList {
     }
 
     /// Keeps `child` as the waker of slot `index`.
-    fn store(&mut self, index: usize, child: std::sync::Arc<ChildWaker>, waker: Option<Waker>) {
-        let waker = waker.unwrap_or_else(|| Waker::from(std::sync::Arc::clone(&child)));
+    fn store(&mut self, index: usize, child: std::sync::Arc<ChildWaker>, waker: Waker) {
         if index >= self.children.len() {
             self.children.resize_with(index + 1, || None);
         }
@@ -343,13 +342,13 @@ impl ReadyList {
             match poll_child(index, &waker) {
                 Step::Finished => self.release(child, waker),
                 Step::Stop(value) => {
-                    self.store(index, child, Some(waker));
+                    self.store(index, child, waker);
                     return Some(value);
                 }
                 Step::Pending => {
                     // Acquire: pairs with the swap of a wake during the poll.
                     let woke_itself = child.queued.load(Ordering::Acquire);
-                    self.store(index, child, Some(waker));
+                    self.store(index, child, waker);
                     if woke_itself {
                         self_wakes += 1;
                         if self_wakes == SELF_WAKE_LIMIT {
