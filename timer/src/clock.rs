@@ -5,14 +5,15 @@
 //!
 //! One `Clock` per driver. In *running* mode it reads the system's monotonic
 //! clock (plus any offset left by an earlier pause); in *paused* mode it
-//! returns a frozen instant that moves only through [`advance`] or the
+//! returns a frozen instant that moves only through `advance` or the
 //! driver's auto-advance (which jumps it to the next deadline when the runtime
-//! is idle). [`pause`], [`resume`] and [`advance`] are the public test-clock
-//! API.
+//! is idle). The public test-clock API ([`pause`](crate::pause),
+//! [`resume`](crate::resume), [`advance`](crate::advance)) finds the current
+//! runtime's clock in `context.rs` and calls the methods here.
 //!
 //! Ticks are whole milliseconds since `origin` (the driver's creation). A
 //! deadline maps to the first tick at or after it (rounding *up*, so a timer
-//! never fires early); "now" maps to the last tick at or before it. [`pause`]
+//! never fires early); "now" maps to the last tick at or before it. `pause`
 //! snaps the frozen time up to a tick boundary (moving it forward by less than
 //! 1 ms), so with a paused clock whole-millisecond sleeps end exactly on their
 //! deadline and `start.elapsed()` reads the exact sleep length.
@@ -38,12 +39,8 @@
 //! first, then `mode` (auto-advance holds them all so the wheels and the
 //! clock jump together; driver INV-5).
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::handle::Handle;
 use crate::instant::saturating_add;
 use crate::loom::{AtomicBool, Mutex, Ordering};
 
@@ -193,115 +190,6 @@ impl Clock {
     /// The instant at which `tick` begins (saturating).
     pub(crate) fn instant_of(&self, tick: u64) -> std::time::Instant {
         saturating_add(self.origin, Duration::from_millis(tick))
-    }
-}
-
-/// Pauses the current runtime's clock: from now on time moves only through
-/// [`advance`], or by jumping to the next timer when the runtime is idle.
-///
-/// Meant for tests on a current-thread runtime (or one started with
-/// `start_paused`). The frozen reading is rounded up to the next whole
-/// millisecond of the clock (less than 1 ms forward), so whole-millisecond
-/// sleeps end exactly on their deadline. Pausing a paused clock does nothing.
-///
-/// # Panics
-///
-/// Panics if called outside a weft runtime.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use weft_timer::{pause, sleep, Instant};
-///
-/// # weft_timer::doc_support::block_on(async {
-/// pause();
-/// let start = Instant::now();
-/// sleep(Duration::from_secs(86_400)).await; // a day, in no real time
-/// assert_eq!(start.elapsed(), Duration::from_secs(86_400));
-/// # });
-/// ```
-#[track_caller]
-pub fn pause() {
-    let handle = Handle::current_for("weft::time::pause");
-    handle.shared().clock.pause();
-    handle.shared().unpark_parker();
-}
-
-/// Lets a paused clock run again, continuing from its frozen reading. Resuming
-/// a running clock does nothing.
-///
-/// # Panics
-///
-/// Panics if called outside a weft runtime.
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use weft_timer::{advance, resume, Instant};
-///
-/// # weft_timer::doc_support::block_on_paused(async {
-/// let start = Instant::now();
-/// advance(Duration::from_secs(5)).await;
-/// resume();
-/// assert!(start.elapsed() >= Duration::from_secs(5)); // never goes back
-/// # });
-/// ```
-#[track_caller]
-pub fn resume() {
-    let handle = Handle::current_for("weft::time::resume");
-    handle.shared().clock.resume();
-    handle.shared().unpark_parker();
-}
-
-/// Moves the paused clock forward by `duration`, fires every timer that is
-/// then due, and yields once so the tasks they woke get to run.
-///
-/// # Panics
-///
-/// Panics if called outside a weft runtime, or if the clock is not paused
-/// (call [`pause`] first, or build the runtime with `start_paused`).
-///
-/// # Examples
-///
-/// ```
-/// use std::time::Duration;
-/// use weft_timer::{advance, pause, Instant};
-///
-/// # weft_timer::doc_support::block_on(async {
-/// pause();
-/// let start = Instant::now();
-/// advance(Duration::from_secs(60)).await;
-/// assert_eq!(start.elapsed(), Duration::from_secs(60));
-/// # });
-/// ```
-pub async fn advance(duration: Duration) {
-    let handle = Handle::current_for("weft::time::advance");
-    assert!(
-        handle.shared().clock.advance(duration),
-        "weft::time::advance called while the clock is running: call weft::time::pause() first \
-         or build the runtime with start_paused(true)"
-    );
-    handle.shared().process();
-    YieldNow { yielded: false }.await;
-}
-
-/// Returns `Pending` once (after waking itself), then `Ready`.
-struct YieldNow {
-    yielded: bool,
-}
-
-impl Future for YieldNow {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.yielded {
-            return Poll::Ready(());
-        }
-        self.yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
     }
 }
 

@@ -2,9 +2,10 @@
 //!
 //! # Summary
 //!
-//! [`Instant::now`] asks the current runtime's clock (see `clock.rs`), so with
-//! the clock paused it returns the test time; outside any runtime it is
-//! `std::time::Instant::now()`. Arithmetic saturates instead of panicking:
+//! [`Instant::now`] asks the current runtime's clock (see `clock.rs`; the
+//! lookup of the current runtime is `context.rs`'s, where `now` and
+//! `elapsed` are written), so with the clock paused it returns the test
+//! time; outside any runtime it is `std::time::Instant::now()`. Arithmetic saturates instead of panicking:
 //! `Instant + Duration::MAX` is a far-future instant, and `a - b` with `b`
 //! later than `a` is `Duration::ZERO`.
 //!
@@ -18,8 +19,6 @@
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub, SubAssign};
 use std::time::Duration;
-
-use crate::handle::Handle;
 
 /// A measurement of the runtime's monotonic clock; follows the test clock
 /// when it is paused.
@@ -40,31 +39,6 @@ use crate::handle::Handle;
 pub struct Instant(std::time::Instant);
 
 impl Instant {
-    /// The current time of the current runtime's clock (the test clock when
-    /// paused), or of the system's monotonic clock outside any runtime.
-    pub fn now() -> Instant {
-        let now = Handle::with_current(|handle| handle.shared().clock.now());
-        Instant(now.unwrap_or_else(std::time::Instant::now))
-    }
-
-    /// Time passed since `self`, by [`Instant::now`]; zero if `self` is later.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::time::Duration;
-    /// use weft_timer::{sleep, Instant};
-    ///
-    /// # weft_timer::doc_support::block_on_paused(async {
-    /// let start = Instant::now();
-    /// sleep(Duration::from_millis(250)).await;
-    /// assert_eq!(start.elapsed(), Duration::from_millis(250)); // exact: paused clock
-    /// # });
-    /// ```
-    pub fn elapsed(&self) -> Duration {
-        Instant::now().duration_since(*self)
-    }
-
     /// Time from `earlier` to `self`; zero if `earlier` is later (saturating).
     pub fn duration_since(&self, earlier: Instant) -> Duration {
         self.0.saturating_duration_since(earlier.0)

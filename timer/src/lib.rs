@@ -44,16 +44,23 @@
 //!  sleep / timeout / interval          (sleep.rs, timeout.rs, interval.rs)
 //!        | register on first poll, cancel on drop
 //!        v
+//!  context: the thread's current Handle and shard; pause / resume /
+//!        |  advance, Instant::now   (context.rs: the only thread-locals)
+//!        v
 //!  Handle --Arc--> Shared { clock, one Mutex<wheel + park state> per
 //!        ^                  worker (shard), unpark }
-//!        |                   (handle.rs, driver.rs, shard.rs, clock.rs)
+//!        |                   (handle.rs, shared.rs, shard.rs, clock.rs)
 //!        | park_timeout / process / auto_advance
-//!  Driver  <-- the runtime's parking worker  (docs/architecture.md: the seam)
+//!  Driver  <-- the runtime's parking worker  (driver.rs; docs/architecture.md: the seam)
 //!        |
 //!        v
 //!  Wheel: 6 levels x 64 slots, entries in a slab-backed arena
 //!                                            (wheel/{mod,level,arena}.rs)
 //! ```
+//!
+//! Every import between files points down this list: wheel, shard, clock
+//! and instant, shared, handle, driver, context, then the futures. Only
+//! `context.rs` asks which runtime the calling thread is in.
 //!
 //! # Reading order
 //!
@@ -61,9 +68,11 @@
 //! 2. `wheel/arena.rs`: where entries live and why (no `unsafe`).
 //! 3. `wheel/mod.rs`: insert, cancel, cascade, poll; the model test beside it.
 //! 4. `clock.rs`: real and paused time, and instants to ticks.
-//! 5. `driver.rs`: the shards and why, the park protocol (no lost unpark),
-//!    firing; `shard.rs`: one shard and its park state machine.
-//! 6. `handle.rs`, then `sleep.rs`, `timeout.rs`, `interval.rs`: the futures.
+//! 5. `shared.rs`: the shards and why, the park protocol (no lost unpark),
+//!    firing; `shard.rs`: one shard and its park state machine; `driver.rs`
+//!    and `handle.rs`: the runtime's and the futures' owners of that state.
+//! 6. `context.rs`: how a thread finds its runtime's timers.
+//! 7. `sleep.rs`, `timeout.rs`, `interval.rs`: the futures.
 //!
 //! # Coming from asyncio
 //!
@@ -79,6 +88,7 @@
 //! to the next millisecond of the runtime's clock.
 
 mod clock;
+mod context;
 #[doc(hidden)]
 pub mod doc_support;
 mod driver;
@@ -87,13 +97,14 @@ mod instant;
 mod interval;
 mod loom;
 mod shard;
+mod shared;
 mod sleep;
 mod timeout;
 pub mod wheel;
 
-pub use clock::{advance, pause, resume};
+pub use context::{advance, pause, resume, EnterGuard, ShardGuard};
 pub use driver::Driver;
-pub use handle::{EnterGuard, Handle, ShardGuard};
+pub use handle::Handle;
 pub use instant::Instant;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior, MISSED_TICK_TOLERANCE};
 pub use sleep::{sleep, sleep_until, Sleep};

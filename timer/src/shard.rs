@@ -3,14 +3,14 @@
 //!
 //! # Summary
 //!
-//! The driver (`driver.rs`) holds one [`Shard`] per worker thread. This file
+//! The driver (`shared.rs`) holds one [`Shard`] per worker thread. This file
 //! is the shard's data and the state machine of its `park` field; the
 //! protocol that uses them across shards (who locks what, and when) is
-//! written out once, in `driver.rs`, as INV-2 and the P1-P3 / R1-R3 table.
+//! written out once, in `shared.rs`, as INV-2 and the P1-P3 / R1-R3 table.
 //!
 //! # Invariants
 //!
-//! The driver's INV-1 to INV-5 (`driver.rs`) govern every field here; the
+//! The driver's INV-1 to INV-5 (`shared.rs`) govern every field here; the
 //! transitions below cite them.
 //!
 //! # State machine of `park`

@@ -37,7 +37,7 @@
 //! price is one arena slot per pending sleep (reused, no allocation per sleep
 //! once the arena has grown) and one lock acquisition per register, re-poll
 //! and cancel: the lock of the shard it registered in (the polling worker's
-//! own, `driver.rs`), which its key remembers wherever it moves later. See `wheel/arena.rs` for the intrusive alternative.
+//! own, `shared.rs`), which its key remembers wherever it moves later. See `wheel/arena.rs` for the intrusive alternative.
 //!
 //! # Invariants
 //!
@@ -62,9 +62,10 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use crate::clock::NEVER_TICK;
-use crate::driver::{EntryKey, EntryPoll};
+use crate::context::home_shard;
 use crate::handle::Handle;
 use crate::instant::{saturating_add, Instant};
+use crate::shared::{EntryKey, EntryPoll};
 
 /// Where a [`Sleep`] stands with the driver (INV-1, INV-2).
 #[derive(Debug)]
@@ -209,7 +210,9 @@ impl Sleep {
                 Registration::Registered(key)
             }
             Registration::Never(waker) if tick >= NEVER_TICK => Registration::Never(waker),
-            Registration::Never(waker) => Registration::Registered(shared.register(tick, waker)),
+            Registration::Never(waker) => {
+                Registration::Registered(shared.register(home_shard(shared), tick, waker))
+            }
             Registration::Registered(_) | Registration::Elapsed | Registration::Unregistered => {
                 Registration::Unregistered
             }
@@ -253,7 +256,11 @@ impl Future for Sleep {
                     // INV-2: can never fire, so nothing to register.
                     Registration::Never(cx.waker().clone())
                 } else {
-                    Registration::Registered(shared.register(tick, cx.waker().clone()))
+                    Registration::Registered(shared.register(
+                        home_shard(shared),
+                        tick,
+                        cx.waker().clone(),
+                    ))
                 };
                 Poll::Pending
             }

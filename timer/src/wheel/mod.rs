@@ -21,7 +21,7 @@
 //! # Role
 //!
 //! A plain data structure, generic over the payload `T`. The time driver
-//! (`crate::driver`) stores one waker per entry and drives it with
+//! (`crate::shared`) stores one waker per entry and drives it with
 //! `poll(now_tick)`. Everything here is deterministic and tested against a
 //! `BTreeMap` model (see the tests at the bottom).
 //!
