@@ -27,6 +27,8 @@ fn public_types_have_the_expected_auto_traits() {
     send_sync_unpin::<UdpSocket>();
     send_sync_unpin::<UnixListener>();
     send_sync_unpin::<UnixStream>();
+    send_sync_unpin::<OwnedReadHalf<UnixStream>>();
+    send_sync_unpin::<OwnedWriteHalf<UnixStream>>();
     send_sync_unpin::<UnixDatagram>();
     send_sync_unpin::<Handle>();
     send_sync_unpin::<Unparker>();

@@ -134,6 +134,85 @@ fn unix_stream_echoes_lines() {
     std::fs::remove_file(path).unwrap();
 }
 
+/// A Unix stream splits into halves that work from two tasks at once;
+/// halves of different streams do not reunite (both come back), halves of
+/// one stream do, and the reunited stream still writes (the write half's
+/// drop did not shut it down).
+#[test]
+fn unix_stream_splits_into_halves_that_reunite() {
+    let mut executor = Executor::new();
+    let spawner = executor.spawner();
+    executor.block_on(async move {
+        let (left, mut right) = UnixStream::pair().unwrap();
+        let (mut reader, mut writer) = left.into_split();
+        assert_eq!(reader.peer_addr().unwrap().as_pathname(), None);
+        spawner.spawn(async move {
+            let mut buf = vec![0u8; 1 << 16];
+            loop {
+                let n = right.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    break;
+                }
+                right.write_all(&buf[..n]).await.unwrap();
+            }
+            right.write_all(b"bye").await.unwrap();
+        });
+        let data: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
+        let sent = data.clone();
+        let writing = async move {
+            writer.write_all(&sent).await.unwrap();
+            writer
+        };
+        let reading = async {
+            let mut echoed = vec![0u8; data.len()];
+            reader.read_exact(&mut echoed).await.unwrap();
+            echoed
+        };
+        let (writer, echoed) = join_both(writing, reading).await;
+        assert!(echoed == data, "the echo differs from what was written");
+
+        let (other, _keep) = UnixStream::pair().unwrap();
+        let (other_reader, other_writer) = other.into_split();
+        let error = reader.reunite(other_writer).unwrap_err();
+        assert!(error.to_string().contains("not from the same stream"));
+        let (reader, _) = (error.0, other_reader);
+        let mut stream = reader.reunite(writer).unwrap();
+        stream.close().await.unwrap();
+        let mut tail = Vec::new();
+        stream.read_to_end(&mut tail).await.unwrap();
+        assert_eq!(tail, b"bye");
+    });
+}
+
+/// Polls two futures to completion side by side (the test helpers have
+/// no join).
+async fn join_both<A: std::future::Future, B: std::future::Future>(
+    a: A,
+    b: B,
+) -> (A::Output, B::Output) {
+    let mut a = std::pin::pin!(a);
+    let mut b = std::pin::pin!(b);
+    let (mut ra, mut rb) = (None, None);
+    std::future::poll_fn(|cx| {
+        if ra.is_none() {
+            if let std::task::Poll::Ready(v) = a.as_mut().poll(cx) {
+                ra = Some(v);
+            }
+        }
+        if rb.is_none() {
+            if let std::task::Poll::Ready(v) = b.as_mut().poll(cx) {
+                rb = Some(v);
+            }
+        }
+        if ra.is_some() && rb.is_some() {
+            std::task::Poll::Ready((ra.take().unwrap(), rb.take().unwrap()))
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await
+}
+
 /// Connecting to a missing socket file is `NotFound`.
 #[test]
 fn unix_connect_to_missing_path_is_not_found() {

@@ -1,8 +1,8 @@
 //! Summary: [`ToSocketAddrs`], the address argument of every `net`
 //! constructor, and name resolution on the blocking hook.
 //!
-//! Role: `tcp` and `udp` call `resolve` before binding, connecting or
-//! sending to an address.
+//! Role: `tcp` and `udp` bind and connect through `try_each_addr`, and
+//! resolve a `send_to` target with `resolve`.
 //!
 //! Design: `std::net::ToSocketAddrs` resolves host names with a blocking
 //! `getaddrinfo` on the calling thread, which would stall a worker. This
@@ -17,6 +17,7 @@
 //! Concurrency: resolution runs on a blocking-pool thread; the caller awaits
 //! its result.
 
+use std::future::Future;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
@@ -169,8 +170,32 @@ pub(crate) async fn resolve<A: ToSocketAddrs + ?Sized>(addr: &A) -> io::Result<V
     Ok(addrs)
 }
 
+/// Resolves `addr` and runs `attempt` on each of its addresses in turn:
+/// the first success, or the error of the last address tried. The one
+/// loop behind every `bind` and `connect` that takes a
+/// [`ToSocketAddrs`].
+///
+/// # Errors
+///
+/// The resolver's error, or the last attempt's.
+pub(crate) async fn try_each_addr<A, T, F, Fut>(addr: &A, mut attempt: F) -> io::Result<T>
+where
+    A: ToSocketAddrs + ?Sized,
+    F: FnMut(SocketAddr) -> Fut,
+    Fut: Future<Output = io::Result<T>>,
+{
+    let mut last_error = None;
+    for addr in resolve(addr).await? {
+        match attempt(addr).await {
+            Ok(value) => return Ok(value),
+            Err(e) => last_error = Some(e),
+        }
+    }
+    Err(last_error.unwrap_or_else(no_addresses))
+}
+
 /// The error for an address argument that named no address.
-pub(crate) fn no_addresses() -> io::Error {
+fn no_addresses() -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidInput,
         "the address argument resolved to no socket address",

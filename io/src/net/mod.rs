@@ -5,69 +5,55 @@
 //!
 //! Design: one file per protocol family (`tcp.rs`, `udp.rs`, `unix.rs`),
 //! each a thin layer over mio's sockets plus the reactor's readiness
-//! protocol; `addr.rs` holds the address argument and name resolution.
-//! Streams implement futures-io's `AsyncRead`/`AsyncWrite` rather than a
-//! weft-specific trait, so any futures-io adapter works on them.
+//! protocol; `addr.rs` holds the address argument, name resolution and the
+//! try-each-address loop; `stream.rs` holds the one implementation of a
+//! stream socket's I/O and the owned halves, which TCP and Unix streams
+//! share; the datagram and accept calls all go through `read_ready` and
+//! `write_ready` below. Streams implement futures-io's
+//! `AsyncRead`/`AsyncWrite` rather than a weft-specific trait, so any
+//! futures-io adapter works on them.
 //!
 //! Invariants: none of their own; see `reactor`.
 //!
 //! Concurrency: every type is `Send + Sync`; see each file.
 
 mod addr;
+mod stream;
 mod tcp;
 mod udp;
 mod unix;
 
-use std::io::{self, IoSlice, Read, Write};
-use std::task::{Context, Poll};
+use std::future::poll_fn;
+use std::io;
 
 use crate::reactor::Source;
 
 pub use addr::ToSocketAddrs;
-pub use tcp::{
-    OwnedReadHalf, OwnedWriteHalf, ReuniteError, TcpListener, TcpStream, ACCEPT_BACKOFF,
-    LISTEN_BACKLOG,
-};
+pub use stream::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
+pub use tcp::{TcpListener, TcpStream, ACCEPT_BACKOFF, LISTEN_BACKLOG};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};
 
-/// `read(2)` on a stream socket under the readiness protocol; a short read
-/// forgets readiness (O4 in `reactor/readiness.rs`).
-fn poll_read_source<T>(
+/// Waits until the read-like system call `op` (`accept`, `recv`,
+/// `recvfrom`) does not block, under the readiness protocol.
+async fn read_ready<T, R>(
     source: &Source<T>,
-    cx: &mut Context<'_>,
-    buf: &mut [u8],
-) -> Poll<io::Result<usize>>
+    mut op: impl FnMut(&T) -> io::Result<R>,
+) -> io::Result<R>
 where
     T: mio::event::Source,
-    for<'a> &'a T: Read,
 {
-    source.poll_read_stream(cx, buf.len(), |mut socket| socket.read(buf))
+    poll_fn(|cx| source.poll_read(cx, &mut op)).await
 }
 
-/// `write(2)` on a stream socket under the readiness protocol.
-fn poll_write_source<T>(
+/// Waits until the write-like system call `op` (`send`, `sendto`) does not
+/// block, under the readiness protocol.
+async fn write_ready<T, R>(
     source: &Source<T>,
-    cx: &mut Context<'_>,
-    buf: &[u8],
-) -> Poll<io::Result<usize>>
+    mut op: impl FnMut(&T) -> io::Result<R>,
+) -> io::Result<R>
 where
     T: mio::event::Source,
-    for<'a> &'a T: Write,
 {
-    source.poll_write_stream(cx, buf.len(), |mut socket| socket.write(buf))
-}
-
-/// `writev(2)` on a stream socket under the readiness protocol.
-fn poll_write_vectored_source<T>(
-    source: &Source<T>,
-    cx: &mut Context<'_>,
-    bufs: &[IoSlice<'_>],
-) -> Poll<io::Result<usize>>
-where
-    T: mio::event::Source,
-    for<'a> &'a T: Write,
-{
-    let len = bufs.iter().map(|buf| buf.len()).sum();
-    source.poll_write_stream(cx, len, |mut socket| socket.write_vectored(bufs))
+    poll_fn(|cx| source.poll_write(cx, &mut op)).await
 }

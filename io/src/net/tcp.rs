@@ -1,19 +1,18 @@
-//! Summary: TCP: [`TcpListener`], [`TcpStream`] and the owned halves of a
-//! split stream.
+//! Summary: TCP: [`TcpListener`] and [`TcpStream`] (its owned halves are
+//! `stream.rs`'s, shared with Unix streams).
 //!
 //! Role: user code (and the examples) create these; each wraps a mio socket
 //! in a reactor `Source` and maps every operation onto the readiness
 //! protocol (`reactor/readiness.rs`).
 //!
 //! Design:
-//! - `connect` resolves the address off the worker threads (`addr.rs`),
-//!   then tries each address in turn, returning the first connection or the
-//!   last error. A connect completes when the socket becomes writable; its
-//!   outcome is read with `take_error` and `peer_addr` (a spurious writable
-//!   event reads as `NotConnected` and is waited out).
-//! - A stream keeps its `Source` in an `Arc` so `into_split` needs no
-//!   allocation and the two halves can live in two tasks: reads wait on the
-//!   read waker list, writes on the write list.
+//! - `connect` and `bind` resolve the address off the worker threads and
+//!   try each address in turn (`addr.rs`'s `try_each_addr`), returning the
+//!   first success or the last error. A connect completes when the socket
+//!   becomes writable (`Stream::finish_connect` in `stream.rs`).
+//! - The stream's I/O, its split into owned halves and their reunion are
+//!   `stream.rs`'s `Stream`, shared with `UnixStream`; this file adds what
+//!   is TCP's own: addresses and `TCP_NODELAY`.
 //! - `accept` on too many open files (`EMFILE`, `ENFILE`) or exhausted
 //!   kernel memory (`ENOBUFS`, `ENOMEM`) does not return the error nor spin:
 //!   the pending connection stays in the backlog, and `accept` sleeps
@@ -28,20 +27,20 @@
 //! `AsyncWrite` polls; `&TcpListener` may accept from several tasks at once.
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::ready;
 use std::io::{self, IoSlice};
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use futures_io::{AsyncRead, AsyncWrite};
 use mio::Interest;
 
-use super::addr::{no_addresses, resolve, ToSocketAddrs};
-use super::{poll_read_source, poll_write_source, poll_write_vectored_source};
+use super::addr::{try_each_addr, ToSocketAddrs};
+use super::read_ready;
+use super::stream::{flushed, OwnedReadHalf, OwnedWriteHalf, SplitStream, Stream};
 use crate::blocking::run_blocking;
 use crate::reactor::{sys, Source};
 
@@ -91,16 +90,14 @@ impl TcpListener {
     ///
     /// Outside a runtime.
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<TcpListener> {
-        let mut last_error = None;
-        for addr in resolve(&addr).await? {
-            let bound = mio::net::TcpListener::bind(addr)
-                .and_then(|l| sys::set_listen_backlog(&l, LISTEN_BACKLOG).map(|()| l));
-            match bound {
-                Ok(listener) => return TcpListener::from_mio(listener),
-                Err(e) => last_error = Some(e),
-            }
-        }
-        Err(last_error.unwrap_or_else(no_addresses))
+        try_each_addr(&addr, |addr| {
+            ready(
+                mio::net::TcpListener::bind(addr)
+                    .and_then(|l| sys::set_listen_backlog(&l, LISTEN_BACKLOG).map(|()| l))
+                    .and_then(TcpListener::from_mio),
+            )
+        })
+        .await
     }
 
     /// Wraps a bound std listener (switching it to non-blocking mode).
@@ -135,7 +132,7 @@ impl TcpListener {
     /// The OS error of `accept(2)`, other than the retried ones.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         loop {
-            match poll_fn(|cx| self.source.poll_read(cx, |l| l.accept())).await {
+            match read_ready(&self.source, |l| l.accept()).await {
                 Ok((stream, peer)) => return Ok((TcpStream::from_mio(stream)?, peer)),
                 Err(e) if is_resource_exhaustion(&e) => {
                     run_blocking(self.source.handle(), || std::thread::sleep(ACCEPT_BACKOFF))
@@ -187,7 +184,7 @@ impl AsFd for TcpListener {
 
 /// A TCP connection; implements `AsyncRead` and `AsyncWrite`.
 pub struct TcpStream {
-    source: Arc<Source<mio::net::TcpStream>>,
+    stream: Stream<mio::net::TcpStream>,
 }
 
 impl TcpStream {
@@ -202,36 +199,12 @@ impl TcpStream {
     ///
     /// Outside a runtime.
     pub async fn connect<A: ToSocketAddrs>(addr: A) -> io::Result<TcpStream> {
-        let mut last_error = None;
-        for addr in resolve(&addr).await? {
-            match TcpStream::connect_addr(addr).await {
-                Ok(stream) => return Ok(stream),
-                Err(e) => last_error = Some(e),
-            }
-        }
-        Err(last_error.unwrap_or_else(no_addresses))
-    }
-
-    async fn connect_addr(addr: SocketAddr) -> io::Result<TcpStream> {
-        let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
-        let source = &stream.source;
-        poll_fn(|cx| {
-            source.poll_write(cx, |socket| {
-                if let Some(e) = socket.take_error()? {
-                    return Err(e);
-                }
-                match socket.peer_addr() {
-                    Ok(_) => Ok(()),
-                    // Writable before the handshake finished: wait on.
-                    Err(e) if e.kind() == io::ErrorKind::NotConnected => {
-                        Err(io::ErrorKind::WouldBlock.into())
-                    }
-                    Err(e) => Err(e),
-                }
-            })
+        try_each_addr(&addr, |addr| async move {
+            let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?)?;
+            stream.stream.finish_connect().await?;
+            Ok(stream)
         })
-        .await?;
-        Ok(stream)
+        .await
     }
 
     /// Wraps a connected std stream (switching it to non-blocking mode).
@@ -251,9 +224,8 @@ impl TcpStream {
 
     #[track_caller]
     fn from_mio(stream: mio::net::TcpStream) -> io::Result<TcpStream> {
-        let source = Source::new(stream, Interest::READABLE | Interest::WRITABLE)?;
         Ok(TcpStream {
-            source: Arc::new(source),
+            stream: Stream::new(stream)?,
         })
     }
 
@@ -263,7 +235,7 @@ impl TcpStream {
     ///
     /// The OS error of `getpeername` (e.g. `NotConnected`).
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().peer_addr()
+        self.stream.socket().peer_addr()
     }
 
     /// The local address.
@@ -272,7 +244,7 @@ impl TcpStream {
     ///
     /// The OS error of `getsockname`.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().local_addr()
+        self.stream.socket().local_addr()
     }
 
     /// Sets `TCP_NODELAY` (disables Nagle's algorithm when true).
@@ -281,7 +253,7 @@ impl TcpStream {
     ///
     /// The OS error of `setsockopt`.
     pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
-        self.source.get_ref().set_nodelay(nodelay)
+        self.stream.socket().set_nodelay(nodelay)
     }
 
     /// Whether `TCP_NODELAY` is set.
@@ -290,7 +262,7 @@ impl TcpStream {
     ///
     /// The OS error of `getsockopt`.
     pub fn nodelay(&self) -> io::Result<bool> {
-        self.source.get_ref().nodelay()
+        self.stream.socket().nodelay()
     }
 
     /// Shuts down the read half, the write half or both: after
@@ -300,7 +272,7 @@ impl TcpStream {
     ///
     /// The OS error of `shutdown(2)` (e.g. `NotConnected`).
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.source.get_ref().shutdown(how)
+        self.stream.socket().shutdown(how)
     }
 
     /// Splits the stream into halves that can move to two tasks; no
@@ -329,23 +301,15 @@ impl TcpStream {
     /// # Ok::<(), std::io::Error>(()) }).unwrap().unwrap();
     /// ```
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        let read = OwnedReadHalf {
-            source: self.source.clone(),
-        };
-        let write = OwnedWriteHalf {
-            source: self.source,
-            shutdown_on_drop: true,
-        };
-        (read, write)
+        self.stream.into_split()
     }
 }
 
-/// Closing the write direction of a TCP stream: `shutdown(Write)`, where a
-/// stream already reset or never connected counts as closed.
-fn close_write(source: &Source<mio::net::TcpStream>) -> Poll<io::Result<()>> {
-    match source.get_ref().shutdown(Shutdown::Write) {
-        Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
-        result => Poll::Ready(result),
+impl SplitStream for TcpStream {
+    type Socket = mio::net::TcpStream;
+
+    fn from_stream(stream: Stream<mio::net::TcpStream>) -> TcpStream {
+        TcpStream { stream }
     }
 }
 
@@ -355,7 +319,7 @@ impl AsyncRead for TcpStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        poll_read_source(&self.source, cx, buf)
+        self.stream.poll_read(cx, buf)
     }
 }
 
@@ -365,7 +329,7 @@ impl AsyncWrite for TcpStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        poll_write_source(&self.source, cx, buf)
+        self.stream.poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -373,17 +337,16 @@ impl AsyncWrite for TcpStream {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        poll_write_vectored_source(&self.source, cx, bufs)
+        self.stream.poll_write_vectored(cx, bufs)
     }
 
-    /// A socket has no user-space buffer: nothing to flush.
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
+        flushed()
     }
 
     /// Shuts down the write direction (the peer reads end-of-file).
     fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        close_write(&self.source)
+        Poll::Ready(self.stream.close_write())
     }
 }
 
@@ -398,65 +361,24 @@ impl fmt::Debug for TcpStream {
 
 impl AsRawFd for TcpStream {
     fn as_raw_fd(&self) -> RawFd {
-        self.source.get_ref().as_raw_fd()
+        self.stream.socket().as_raw_fd()
     }
 }
 
 impl AsFd for TcpStream {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.source.get_ref().as_fd()
+        self.stream.socket().as_fd()
     }
 }
-
-/// The reading half of [`TcpStream::into_split`].
-pub struct OwnedReadHalf {
-    source: Arc<Source<mio::net::TcpStream>>,
-}
-
-/// The writing half of [`TcpStream::into_split`]; dropping it shuts down
-/// the write direction, so the peer reads end-of-file.
-pub struct OwnedWriteHalf {
-    source: Arc<Source<mio::net::TcpStream>>,
-    shutdown_on_drop: bool,
-}
-
-/// The error of [`OwnedReadHalf::reunite`]: the two halves came from
-/// different streams; they are handed back.
-#[derive(Debug)]
-pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
-
-impl fmt::Display for ReuniteError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("tried to reunite halves that are not from the same stream")
-    }
-}
-
-impl std::error::Error for ReuniteError {}
 
 impl OwnedReadHalf {
-    /// Joins the halves back into the stream they came from.
-    ///
-    /// # Errors
-    ///
-    /// [`ReuniteError`] (holding both halves) if they are from different
-    /// streams.
-    pub fn reunite(self, mut write: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
-        if !Arc::ptr_eq(&self.source, &write.source) {
-            return Err(ReuniteError(self, write));
-        }
-        write.shutdown_on_drop = false;
-        Ok(TcpStream {
-            source: self.source.clone(),
-        })
-    }
-
     /// The remote address.
     ///
     /// # Errors
     ///
     /// The OS error of `getpeername`.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().peer_addr()
+        self.socket().peer_addr()
     }
 
     /// The local address.
@@ -465,7 +387,7 @@ impl OwnedReadHalf {
     ///
     /// The OS error of `getsockname`.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().local_addr()
+        self.socket().local_addr()
     }
 }
 
@@ -476,7 +398,7 @@ impl OwnedWriteHalf {
     ///
     /// The OS error of `getpeername`.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().peer_addr()
+        self.socket().peer_addr()
     }
 
     /// The local address.
@@ -485,65 +407,6 @@ impl OwnedWriteHalf {
     ///
     /// The OS error of `getsockname`.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().local_addr()
-    }
-}
-
-impl Drop for OwnedWriteHalf {
-    fn drop(&mut self) {
-        if self.shutdown_on_drop {
-            // The peer may already be gone; there is no one to report to.
-            let _ = close_write(&self.source);
-        }
-    }
-}
-
-impl AsyncRead for OwnedReadHalf {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        poll_read_source(&self.source, cx, buf)
-    }
-}
-
-impl AsyncWrite for OwnedWriteHalf {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        poll_write_source(&self.source, cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        poll_write_vectored_source(&self.source, cx, bufs)
-    }
-
-    /// Nothing is buffered: nothing to flush.
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
-    }
-
-    /// Shuts down the write direction.
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        close_write(&self.source)
-    }
-}
-
-impl fmt::Debug for OwnedReadHalf {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedReadHalf").finish_non_exhaustive()
-    }
-}
-
-impl fmt::Debug for OwnedWriteHalf {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedWriteHalf").finish_non_exhaustive()
+        self.socket().local_addr()
     }
 }

@@ -3,7 +3,9 @@
 //! Role: user code and `examples/udp_ping.rs`.
 //!
 //! Design: a thin layer over `mio::net::UdpSocket`. Addresses are resolved
-//! off the worker threads (`addr.rs`); `send_to` uses the first address a
+//! off the worker threads and tried in turn (`addr.rs`); every datagram
+//! call goes through `net`'s `read_ready`/`write_ready`, as
+//! `UnixDatagram`'s do; `send_to` uses the first address a
 //! name resolves to, as std does. A datagram is sent or received whole or
 //! not at all, so every method is cancel-safe: a dropped `recv` future
 //! consumed nothing.
@@ -15,14 +17,15 @@
 //! `reactor/readiness.rs`).
 
 use std::fmt;
-use std::future::poll_fn;
+use std::future::ready;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
 use mio::Interest;
 
-use super::addr::{no_addresses, resolve, ToSocketAddrs};
+use super::addr::{resolve, try_each_addr, ToSocketAddrs};
+use super::{read_ready, write_ready};
 use crate::reactor::Source;
 
 /// A UDP socket.
@@ -61,14 +64,10 @@ impl UdpSocket {
     ///
     /// Outside a runtime.
     pub async fn bind<A: ToSocketAddrs>(addr: A) -> io::Result<UdpSocket> {
-        let mut last_error = None;
-        for addr in resolve(&addr).await? {
-            match mio::net::UdpSocket::bind(addr) {
-                Ok(socket) => return UdpSocket::from_mio(socket),
-                Err(e) => last_error = Some(e),
-            }
-        }
-        Err(last_error.unwrap_or_else(no_addresses))
+        try_each_addr(&addr, |addr| {
+            ready(mio::net::UdpSocket::bind(addr).and_then(UdpSocket::from_mio))
+        })
+        .await
     }
 
     /// Wraps a bound std socket (switching it to non-blocking mode).
@@ -100,14 +99,7 @@ impl UdpSocket {
     ///
     /// The OS error of the last address tried, or the resolver's.
     pub async fn connect<A: ToSocketAddrs>(&self, addr: A) -> io::Result<()> {
-        let mut last_error = None;
-        for addr in resolve(&addr).await? {
-            match self.source.get_ref().connect(addr) {
-                Ok(()) => return Ok(()),
-                Err(e) => last_error = Some(e),
-            }
-        }
-        Err(last_error.unwrap_or_else(no_addresses))
+        try_each_addr(&addr, |addr| ready(self.source.get_ref().connect(addr))).await
     }
 
     /// Sends `buf` as one datagram to `target`; returns the bytes sent.
@@ -118,7 +110,7 @@ impl UdpSocket {
     /// OS reports them), or the resolver's.
     pub async fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], target: A) -> io::Result<usize> {
         let target = resolve(&target).await?[0];
-        poll_fn(|cx| self.source.poll_write(cx, |s| s.send_to(buf, target))).await
+        write_ready(&self.source, |s| s.send_to(buf, target)).await
     }
 
     /// Receives one datagram into `buf` (the excess of a longer one is
@@ -128,7 +120,7 @@ impl UdpSocket {
     ///
     /// The OS error of `recvfrom`.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.source.poll_read(cx, |s| s.recv_from(buf))).await
+        read_ready(&self.source, |s| s.recv_from(buf)).await
     }
 
     /// Sends `buf` to the connected peer.
@@ -138,7 +130,7 @@ impl UdpSocket {
     /// The OS error of `send` (`NotConnected` without `connect`;
     /// `ConnectionRefused` if an earlier datagram found no listener).
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.source.poll_write(cx, |s| s.send(buf))).await
+        write_ready(&self.source, |s| s.send(buf)).await
     }
 
     /// Receives one datagram from the connected peer.
@@ -148,7 +140,7 @@ impl UdpSocket {
     /// The OS error of `recv` (e.g. `ConnectionRefused` if an earlier
     /// datagram found no listener).
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.source.poll_read(cx, |s| s.recv(buf))).await
+        read_ready(&self.source, |s| s.recv(buf)).await
     }
 
     /// The local address.

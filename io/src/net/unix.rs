@@ -5,12 +5,14 @@
 //! overhead.
 //!
 //! Design: the same shape as `tcp.rs` and `udp.rs` over mio's Unix
-//! sockets. `UnixListener::bind` and `UnixStream::connect` are `async` for
+//! sockets; the stream's I/O and its owned halves are `stream.rs`'s,
+//! shared with TCP, and the datagram calls go through `net`'s
+//! `read_ready`/`write_ready`, as UDP's do. `UnixListener::bind` and `UnixStream::connect` are `async` for
 //! symmetry with TCP (API.md), although a path needs no resolution.
 //! `UnixDatagram`'s constructors are plain functions, like std's. A stream
 //! `connect` that the kernel cannot complete at once (a full backlog on
 //! some systems) waits for writability and reads the outcome with
-//! `take_error`, as TCP does. Binding to an existing path fails with
+//! `take_error`, as TCP does (`Stream::finish_connect`). Binding to an existing path fails with
 //! `AddrInUse`: the caller decides whether a stale socket file may be
 //! removed.
 //!
@@ -19,7 +21,6 @@
 //! Concurrency: as for the TCP and UDP types.
 
 use std::fmt;
-use std::future::poll_fn;
 use std::io::{self, IoSlice};
 use std::net::Shutdown;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -31,7 +32,8 @@ use std::task::{Context, Poll};
 use futures_io::{AsyncRead, AsyncWrite};
 use mio::Interest;
 
-use super::{poll_read_source, poll_write_source, poll_write_vectored_source};
+use super::stream::{flushed, OwnedReadHalf, OwnedWriteHalf, SplitStream, Stream};
+use super::{read_ready, write_ready};
 use crate::reactor::Source;
 
 /// A Unix-domain socket listening for stream connections.
@@ -62,7 +64,7 @@ impl UnixListener {
     ///
     /// The OS error of `accept(2)`.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        let (stream, addr) = poll_fn(|cx| self.source.poll_read(cx, |l| l.accept())).await?;
+        let (stream, addr) = read_ready(&self.source, |l| l.accept()).await?;
         Ok((UnixStream::from_mio(stream)?, addr))
     }
 
@@ -99,7 +101,7 @@ impl AsFd for UnixListener {
 /// A Unix-domain stream connection; implements `AsyncRead` and
 /// `AsyncWrite`.
 pub struct UnixStream {
-    source: Source<mio::net::UnixStream>,
+    stream: Stream<mio::net::UnixStream>,
 }
 
 impl UnixStream {
@@ -115,21 +117,7 @@ impl UnixStream {
     /// Outside a runtime.
     pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
         let stream = UnixStream::from_mio(mio::net::UnixStream::connect(path)?)?;
-        poll_fn(|cx| {
-            stream
-                .source
-                .poll_write(cx, |socket| match socket.take_error()? {
-                    Some(e) => Err(e),
-                    None => socket.peer_addr().map(drop).map_err(|e| {
-                        if e.kind() == io::ErrorKind::NotConnected {
-                            io::ErrorKind::WouldBlock.into()
-                        } else {
-                            e
-                        }
-                    }),
-                })
-        })
-        .await?;
+        stream.stream.finish_connect().await?;
         Ok(stream)
     }
 
@@ -182,7 +170,7 @@ impl UnixStream {
     #[track_caller]
     fn from_mio(stream: mio::net::UnixStream) -> io::Result<UnixStream> {
         Ok(UnixStream {
-            source: Source::new(stream, Interest::READABLE | Interest::WRITABLE)?,
+            stream: Stream::new(stream)?,
         })
     }
 
@@ -192,7 +180,7 @@ impl UnixStream {
     ///
     /// The OS error of `getsockname`.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().local_addr()
+        self.stream.socket().local_addr()
     }
 
     /// The peer's address.
@@ -201,7 +189,7 @@ impl UnixStream {
     ///
     /// The OS error of `getpeername`.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.source.get_ref().peer_addr()
+        self.stream.socket().peer_addr()
     }
 
     /// Shuts down reading, writing or both (`Write` is a half-close).
@@ -210,7 +198,42 @@ impl UnixStream {
     ///
     /// The OS error of `shutdown(2)`.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.source.get_ref().shutdown(how)
+        self.stream.socket().shutdown(how)
+    }
+
+    /// Splits the stream into halves that can move to two tasks, as
+    /// `TcpStream::into_split` does; no allocation, no lock. Dropping the
+    /// write half shuts down writing.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # weft_io::doc_support::block_on(async {
+    /// use weft_io::io::{AsyncReadExt, AsyncWriteExt};
+    /// use weft_io::net::UnixStream;
+    ///
+    /// let (left, mut right) = UnixStream::pair()?;
+    /// let (mut reader, mut writer) = left.into_split();
+    /// writer.write_all(b"ping").await?;
+    /// drop(writer); // right reads end-of-file after "ping"
+    /// let mut request = Vec::new();
+    /// right.read_to_end(&mut request).await?;
+    /// right.write_all(&request).await?;
+    /// let mut echo = [0u8; 4];
+    /// reader.read_exact(&mut echo).await?;
+    /// assert_eq!(&echo, b"ping");
+    /// # Ok::<(), std::io::Error>(()) }).unwrap().unwrap();
+    /// ```
+    pub fn into_split(self) -> (OwnedReadHalf<UnixStream>, OwnedWriteHalf<UnixStream>) {
+        self.stream.into_split()
+    }
+}
+
+impl SplitStream for UnixStream {
+    type Socket = mio::net::UnixStream;
+
+    fn from_stream(stream: Stream<mio::net::UnixStream>) -> UnixStream {
+        UnixStream { stream }
     }
 }
 
@@ -220,7 +243,7 @@ impl AsyncRead for UnixStream {
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
-        poll_read_source(&self.source, cx, buf)
+        self.stream.poll_read(cx, buf)
     }
 }
 
@@ -230,7 +253,7 @@ impl AsyncWrite for UnixStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        poll_write_source(&self.source, cx, buf)
+        self.stream.poll_write(cx, buf)
     }
 
     fn poll_write_vectored(
@@ -238,20 +261,16 @@ impl AsyncWrite for UnixStream {
         cx: &mut Context<'_>,
         bufs: &[IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        poll_write_vectored_source(&self.source, cx, bufs)
+        self.stream.poll_write_vectored(cx, bufs)
     }
 
-    /// Nothing is buffered: nothing to flush.
     fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
+        flushed()
     }
 
     /// Shuts down writing (the peer reads end-of-file).
     fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.source.get_ref().shutdown(Shutdown::Write) {
-            Err(e) if e.kind() == io::ErrorKind::NotConnected => Poll::Ready(Ok(())),
-            result => Poll::Ready(result),
-        }
+        Poll::Ready(self.stream.close_write())
     }
 }
 
@@ -266,13 +285,13 @@ impl fmt::Debug for UnixStream {
 
 impl AsRawFd for UnixStream {
     fn as_raw_fd(&self) -> RawFd {
-        self.source.get_ref().as_raw_fd()
+        self.stream.socket().as_raw_fd()
     }
 }
 
 impl AsFd for UnixStream {
     fn as_fd(&self) -> BorrowedFd<'_> {
-        self.source.get_ref().as_fd()
+        self.stream.socket().as_fd()
     }
 }
 
@@ -361,7 +380,7 @@ impl UnixDatagram {
     /// The OS error of `sendto`.
     pub async fn send_to<P: AsRef<Path>>(&self, buf: &[u8], path: P) -> io::Result<usize> {
         let path = path.as_ref();
-        poll_fn(|cx| self.source.poll_write(cx, |s| s.send_to(buf, path))).await
+        write_ready(&self.source, |s| s.send_to(buf, path)).await
     }
 
     /// Receives one datagram; returns its length and sender.
@@ -370,7 +389,7 @@ impl UnixDatagram {
     ///
     /// The OS error of `recvfrom`.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|cx| self.source.poll_read(cx, |s| s.recv_from(buf))).await
+        read_ready(&self.source, |s| s.recv_from(buf)).await
     }
 
     /// Sends `buf` to the connected peer.
@@ -379,7 +398,7 @@ impl UnixDatagram {
     ///
     /// The OS error of `send` (`NotConnected` without `connect`).
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.source.poll_write(cx, |s| s.send(buf))).await
+        write_ready(&self.source, |s| s.send(buf)).await
     }
 
     /// Receives one datagram from the connected peer.
@@ -388,7 +407,7 @@ impl UnixDatagram {
     ///
     /// The OS error of `recv`.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|cx| self.source.poll_read(cx, |s| s.recv(buf))).await
+        read_ready(&self.source, |s| s.recv(buf)).await
     }
 
     /// The local address.
@@ -427,5 +446,45 @@ impl AsRawFd for UnixDatagram {
 impl AsFd for UnixDatagram {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.source.get_ref().as_fd()
+    }
+}
+
+impl OwnedReadHalf<UnixStream> {
+    /// The peer's address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getpeername`.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.socket().peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getsockname`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket().local_addr()
+    }
+}
+
+impl OwnedWriteHalf<UnixStream> {
+    /// The peer's address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getpeername`.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.socket().peer_addr()
+    }
+
+    /// The local address.
+    ///
+    /// # Errors
+    ///
+    /// The OS error of `getsockname`.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.socket().local_addr()
     }
 }
