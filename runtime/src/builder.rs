@@ -20,11 +20,9 @@ use crate::debug::{
 };
 use crate::driver::Driver;
 use crate::handle::Handle;
-use crate::park::Parker;
 use crate::runtime::Runtime;
 use crate::scheduler::idle::MAX_WORKERS;
-use crate::scheduler::worker::{self, Core};
-use crate::scheduler::{Config, Flavor, Remote, Shared};
+use crate::scheduler::{self, Config, Flavor, Shared, WorkerLaunch};
 use std::fmt;
 use std::io;
 use std::sync::{Arc, OnceLock, Weak};
@@ -240,18 +238,6 @@ impl Builder {
             num_workers,
             blocking_hook(runtime_slot.clone()),
         )?);
-        let mut cores = Vec::with_capacity(num_workers);
-        let mut remotes = Vec::with_capacity(num_workers);
-        for index in 0..num_workers {
-            let parker = Parker::new(driver.clone());
-            let core = Core::new(index, parker, self.rng_seed);
-            remotes.push(Remote {
-                stealer: core.local.stealer(),
-                unparker: core.parker.unparker(),
-                metrics: Default::default(),
-            });
-            cores.push(core);
-        }
         let blocking = BlockingPool::new(PoolConfig {
             max_threads: self.max_blocking_threads,
             keep_alive: self.thread_keep_alive,
@@ -263,25 +249,20 @@ impl Builder {
             slow_poll: self.slow_poll_config(),
             unhandled_panic: self.unhandled_panic,
         };
-        let idle_cores = if self.flavor == Flavor::CurrentThread {
-            std::mem::take(&mut cores)
-        } else {
-            Vec::new()
-        };
-        let shared = Arc::new(Shared::new(
+        let (shared, launches) = scheduler::build(
             self.flavor,
-            idle_cores,
-            remotes.into_boxed_slice(),
+            num_workers,
             driver,
             blocking,
             config,
-        ));
+            self.rng_seed,
+        );
         runtime_slot
             .set(Arc::downgrade(&shared))
             .unwrap_or_else(|_| unreachable!("set once, here"));
         let mut runtime = Runtime::from_handle(Handle { shared });
-        for core in cores {
-            let thread = self.start_worker(runtime.handle(), core)?;
+        for launch in launches {
+            let thread = self.start_worker(runtime.handle(), launch)?;
             runtime.add_worker_thread(thread);
         }
         Ok(runtime)
@@ -318,40 +299,35 @@ impl Builder {
         })
     }
 
-    /// Starts one worker thread driving `core`.
+    /// Starts one worker thread running `launch`, with the thread hooks
+    /// around it and the runtime entered. If the thread cannot be started,
+    /// `launch` is dropped unrun, which counts the worker out.
     fn start_worker(
         &self,
         handle: &Handle,
-        core: Box<Core>,
+        launch: WorkerLaunch,
     ) -> io::Result<std::thread::JoinHandle<()>> {
         let handle = handle.clone();
         let on_start = self.on_thread_start.clone();
         let on_stop = self.on_thread_stop.clone();
-        *handle.shared.live_workers.lock() += 1;
-        let shared = handle.shared.clone();
-        let started = std::thread::Builder::new()
+        std::thread::Builder::new()
             .name(self.thread_name.clone())
             .spawn(move || {
-                // Dropped last: the worker counts as exited only after its
-                // stop hook ran, even if something unwinds.
-                let _exited = worker::ExitGuard(handle.shared.clone());
+                // Declared first, so dropped last: the worker counts as
+                // exited only after its stop hook ran, even on an unwind.
+                let mut launch = launch;
                 if let Some(on_start) = on_start {
                     contain_panic(|| on_start());
                 }
                 {
                     let _driving = context::enter_driving();
                     let _enter = handle.enter();
-                    worker::run(handle.shared.clone(), core);
+                    launch.run();
                 }
                 if let Some(on_stop) = on_stop {
                     contain_panic(|| on_stop());
                 }
-            });
-        started.inspect_err(|_| {
-            let mut live = shared.live_workers.lock();
-            *live -= 1;
-            shared.core_returned.notify_all();
-        })
+            })
     }
 }
 

@@ -49,7 +49,7 @@ impl std::fmt::Debug for EnterGuard<'_> {
 
 /// Makes `handle` the current runtime of this thread until the guard drops.
 pub(crate) fn enter(handle: &Handle) -> EnterGuard<'_> {
-    let driver = &handle.shared.driver;
+    let driver = handle.shared.driver();
     let (_timer, _io) = (driver.timer_handle().enter(), driver.io_handle().enter());
     let previous = CURRENT.with(|current| current.replace(Some(handle.clone())));
     EnterGuard {

@@ -87,8 +87,8 @@ impl Handle {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        crate::metrics::SharedMetrics::incr(&self.shared.metrics.spawned);
-        self.shared.blocking.spawn(self, f)
+        self.shared.count_spawn();
+        self.shared.blocking().spawn(self, f)
     }
 
     /// Runs `future` to completion on this thread, with this runtime current.
@@ -132,7 +132,7 @@ impl Handle {
 impl fmt::Debug for Handle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Handle")
-            .field("flavor", &self.shared.flavor)
+            .field("flavor", &self.shared.flavor())
             .finish_non_exhaustive()
     }
 }

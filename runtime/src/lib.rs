@@ -58,8 +58,12 @@
 //! 2. `task/state.rs`: the state word, its bits, transitions and diagram.
 //! 3. `task/raw.rs`, `task/harness.rs`: the allocation and the typed paths
 //!    (where the crate's `unsafe` lives; see below).
-//! 4. `scheduler/mod.rs`: where woken tasks go; `scheduler/worker.rs`: the
-//!    worker loop; `scheduler/idle.rs`: who sleeps and who is woken.
+//! 4. `scheduler/mod.rs`: the scheduler's map; `scheduler/shared.rs`:
+//!    spawn, where woken tasks go, the one task-poll function;
+//!    `scheduler/core.rs`: a worker's queues and the next-task choice;
+//!    `scheduler/worker.rs`: the worker loop; `scheduler/idle.rs`: who
+//!    sleeps and who is woken; `scheduler/lifecycle.rs`: launching workers
+//!    and shutdown.
 //! 5. `park.rs`, `driver.rs`: how idle threads sleep, and the driver seam.
 //! 6. `blocking.rs`, `runtime.rs`, `builder.rs`, `handle.rs`, `context.rs`:
 //!    the pool and the entry points.

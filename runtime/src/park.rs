@@ -53,7 +53,7 @@ const NOTIFIED: usize = 3;
 
 /// The sleeping side, owned by one thread. Cloned only so the owning
 /// thread can park while its `Core` (which holds the parker) sits in the
-/// worker context (`worker::park_in_context`); a clone never leaves that
+/// worker context (`worker::in_context`); a clone never leaves that
 /// thread.
 #[derive(Clone)]
 pub(crate) struct Parker {

@@ -132,7 +132,7 @@ impl Runtime {
         let shared = &self.handle.shared;
         let deadline = timeout.map(|timeout| Instant::now() + timeout);
         shared.begin_shutdown();
-        if shared.wait_workers_exited(timeout) {
+        if shared.lifecycle().wait_workers_exited(timeout) {
             // They have all left `run`; joining only waits for thread teardown.
             // A worker panic was already contained or reported.
             for thread in self.worker_threads.drain(..) {
@@ -141,7 +141,7 @@ impl Runtime {
         }
         shared.shutdown_tasks();
         let remaining = deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
-        shared.blocking.shutdown(remaining);
+        shared.blocking().shutdown(remaining);
     }
 }
 

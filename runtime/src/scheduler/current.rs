@@ -15,15 +15,18 @@
 //! take the core over when it is returned (tokio does the same).
 //!
 //! Invariants: SCHED-1: the core is owned by exactly one `block_on`; a
-//! [`CoreGuard`] returns it to `Shared::idle_cores` even if the main future
+//! [`CoreGuard`] returns it to the `Lifecycle` even if the main future
 //! panics, so a later `block_on` can drive the runtime again.
 //!
 //! Concurrency: the main waker may fire from any thread; it sets an atomic
 //! flag (Release, read with Acquire by the driving loop so the waker's
 //! writes are visible) and unparks the driving thread.
 
-use super::worker::{in_context, run_task, tick, Core, EVENT_INTERVAL};
-use super::{Flavor, Shared, WorkerContext, WorkerContextGuard};
+use super::core::{Core, EVENT_INTERVAL};
+use super::shared::Shared;
+use super::worker::{in_context, run_task, tick};
+use super::worker_context::{WorkerContext, WorkerContextGuard};
+use super::Flavor;
 use crate::metrics::WorkerCounter;
 use crate::park::Unparker;
 use std::cell::RefCell;
@@ -89,10 +92,7 @@ impl Drop for CoreGuard<'_> {
     fn drop(&mut self) {
         let lent = || self.worker_cx.core.try_borrow_mut().ok()?.take();
         if let Some(core) = self.core.take().or_else(lent) {
-            self.shared.idle_cores.lock().push(core);
-            for waiter in self.shared.core_waiters.lock().drain(..) {
-                waiter.unpark();
-            }
+            self.shared.lifecycle().return_core(core);
         }
     }
 }
@@ -101,9 +101,8 @@ impl Drop for CoreGuard<'_> {
 pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
     let mut future = pin!(future);
     loop {
-        if shared.flavor == Flavor::CurrentThread {
-            let core = shared.idle_cores.lock().pop();
-            if let Some(core) = core {
+        if shared.flavor() == Flavor::CurrentThread {
+            if let Some(core) = shared.lifecycle().take_core() {
                 return drive(shared, core, future.as_mut());
             }
         }
@@ -115,7 +114,7 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
 
 /// Panics if an unhandled task panic shut the runtime down.
 fn check_shutdown_panic(shared: &Shared) {
-    if let Some(message) = shared.shutdown_panic() {
+    if let Some(message) = shared.lifecycle().shutdown_panic() {
         panic!("a spawned task panicked and the runtime is configured to shut down on unhandled panic: {message}");
     }
 }
@@ -125,8 +124,8 @@ fn check_shutdown_panic(shared: &Shared) {
 fn wait_without_core<F: Future>(shared: &Arc<Shared>, mut future: Pin<&mut F>) -> Poll<F::Output> {
     let main = MainWaker::new(WakeTarget::Thread(std::thread::current()));
     let waker = Waker::from(main.clone());
-    let key = shared.add_block_on_waker(waker.clone());
-    let _unregister = scopeguard(|| shared.remove_block_on_waker(key));
+    let key = shared.lifecycle().add_block_on_waker(waker.clone());
+    let _unregister = scopeguard(|| shared.lifecycle().remove_block_on_waker(key));
     let mut cx = Context::from_waker(&waker);
     loop {
         check_shutdown_panic(shared);
@@ -135,17 +134,10 @@ fn wait_without_core<F: Future>(shared: &Arc<Shared>, mut future: Pin<&mut F>) -
                 return Poll::Ready(output);
             }
         }
-        if shared.flavor == Flavor::CurrentThread {
-            let mut waiters = shared.core_waiters.lock();
-            if !shared.idle_cores.lock().is_empty() {
-                return Poll::Pending;
-            }
-            let me = std::thread::current().id();
-            if !waiters.iter().any(|waiter| waiter.id() == me) {
-                waiters.push(std::thread::current());
-            }
+        if shared.flavor() == Flavor::CurrentThread && !shared.lifecycle().wait_for_core() {
+            return Poll::Pending;
         }
-        if !main.woken.load(Ordering::Acquire) && shared.shutdown_panic().is_none() {
+        if !main.woken.load(Ordering::Acquire) && shared.lifecycle().shutdown_panic().is_none() {
             std::thread::park();
         }
     }
@@ -153,10 +145,10 @@ fn wait_without_core<F: Future>(shared: &Arc<Shared>, mut future: Pin<&mut F>) -
 
 /// Drives the current-thread core and `future` until the future is ready.
 fn drive<F: Future>(shared: &Arc<Shared>, core: Box<Core>, mut future: Pin<&mut F>) -> F::Output {
-    let main = MainWaker::new(WakeTarget::Core(core.parker.unparker()));
+    let main = MainWaker::new(WakeTarget::Core(core.unparker()));
     let waker = Waker::from(main.clone());
-    let key = shared.add_block_on_waker(waker.clone());
-    let _unregister = scopeguard(|| shared.remove_block_on_waker(key));
+    let key = shared.lifecycle().add_block_on_waker(waker.clone());
+    let _unregister = scopeguard(|| shared.lifecycle().remove_block_on_waker(key));
     let worker_cx = Rc::new(WorkerContext {
         shared: shared.clone(),
         core: RefCell::new(None),
@@ -201,9 +193,7 @@ fn drive<F: Future>(shared: &Arc<Shared>, core: Box<Core>, mut future: Pin<&mut 
             // In the context, so I/O and timer wakes land on this core
             // without an unpark (worker::in_context).
             let core = in_context(&worker_cx, core, |parker| parker.park(&|| shared.is_idle()));
-            shared.remotes[core.index]
-                .metrics
-                .incr(WorkerCounter::Parks);
+            shared.count(core.index(), WorkerCounter::Parks);
             guard.core = Some(core);
         }
     }

@@ -1,0 +1,360 @@
+//! Summary: `Shared`, the runtime state every task and every runtime
+//! thread reaches on the hot path: spawn a task, queue a woken one, wake a
+//! sleeping worker, poll a task.
+//!
+//! Role: `Handle::spawn` calls [`Shared::spawn`]; tasks wake through
+//! `Schedule for Arc<Shared>` (below); the worker loop (`worker.rs`) and
+//! `block_on` (`current.rs`) poll every task through [`Shared::poll_task`];
+//! `Core` (`core.rs`) takes from the injector and steals through
+//! [`Shared::pop_injector`] and [`Shared::steal_from_others`]. Launching
+//! workers, counting them, handing the current-thread core over and
+//! shutting down are `lifecycle.rs`; the read-only views (metrics, dump)
+//! are `inspect.rs`.
+//!
+//! Design: where a woken task goes:
+//!
+//! ```text
+//!   woken on a worker of this runtime (core in hand: while it polls a
+//!   task, or while it is parked in or polling the drivers):
+//!       -> Core::push_woken (core.rs: yield to the deque, else LIFO slot)
+//!   woken anywhere else (another thread, another runtime):
+//!       -> global Injector, then wake a sleeper (idle.rs protocol)
+//! ```
+//!
+//! The fields are private: callers say what they want done (`spawn`,
+//! `notify_parked`, `poll_task`) rather than reaching into the queues.
+//! Rejected: one struct mixing the hot path with worker lifetime (it grew
+//! to fifteen crate-visible fields that builder, worker and runtime all
+//! wrote).
+//!
+//! Invariants: SCHED-1..3 (`scheduler/mod.rs`).
+//!
+//! Concurrency: `Shared` is behind an `Arc` held by the runtime, every
+//! task (its scheduler reference) and every `Handle`; wakers therefore
+//! never see it freed, and after shutdown a wake is a no-op (the task is
+//! complete). The shutdown flag is Acquire/Release: workers that see it
+//! also see everything done before it was set.
+
+use super::core::Core;
+use super::idle::Idle;
+use super::lifecycle::Lifecycle;
+use super::worker_context::with_current_core;
+use super::{Config, Flavor, Remote, Runnable};
+use crate::blocking::BlockingPool;
+use crate::debug::{contain_panic, SlowPoll};
+use crate::driver::Driver;
+use crate::metrics::{SharedMetrics, WorkerCounter, WorkerMetrics};
+use crate::task::{self, Id, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use crossbeam_deque::{Injector, Steal, Worker};
+use std::any::Any;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+/// The runtime's shared state (see the module doc).
+pub(crate) struct Shared {
+    flavor: Flavor,
+    owned: OwnedTasks<Arc<Shared>>,
+    injector: Injector<Runnable>,
+    remotes: Box<[Remote]>,
+    idle: Idle,
+    driver: Arc<Driver>,
+    blocking: BlockingPool,
+    config: Config,
+    metrics: SharedMetrics,
+    /// Set once, when shutdown starts (SCHED-3).
+    shutdown: AtomicBool,
+    lifecycle: Lifecycle,
+}
+
+impl Shared {
+    /// The shared state for `cores` (built by `scheduler::build`).
+    pub(super) fn new(
+        flavor: Flavor,
+        cores: &[Box<Core>],
+        driver: Arc<Driver>,
+        blocking: BlockingPool,
+        config: Config,
+    ) -> Shared {
+        let remotes: Box<[Remote]> = cores
+            .iter()
+            .map(|core| Remote {
+                stealer: core.stealer(),
+                unparker: core.unparker(),
+                metrics: WorkerMetrics::default(),
+            })
+            .collect();
+        Shared {
+            flavor,
+            owned: OwnedTasks::new(remotes.len()),
+            injector: Injector::new(),
+            idle: Idle::new(remotes.len()),
+            remotes,
+            driver,
+            blocking,
+            config,
+            metrics: SharedMetrics::default(),
+            shutdown: AtomicBool::new(false),
+            lifecycle: Lifecycle::new(),
+        }
+    }
+
+    /// Spawns `future` onto this runtime.
+    #[track_caller]
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, notified, join) = task::new_task(future, self.clone(), Id::next());
+        self.count_spawn();
+        if let Some(notified) = self.owned.bind(task, notified) {
+            self.schedule_task(notified, false);
+        }
+        join
+    }
+
+    /// Counts one spawned task (async or blocking) in the metrics.
+    pub(crate) fn count_spawn(&self) {
+        SharedMetrics::incr(&self.metrics.spawned);
+    }
+
+    /// Which scheduler drives the cores.
+    pub(crate) fn flavor(&self) -> Flavor {
+        self.flavor
+    }
+
+    /// True on the multi-thread flavour: workers steal from each other and
+    /// are woken through the idle protocol.
+    pub(crate) fn can_steal(&self) -> bool {
+        self.flavor == Flavor::MultiThread
+    }
+
+    /// The number of cores (worker threads, or 1 for current-thread).
+    pub(crate) fn num_workers(&self) -> usize {
+        self.remotes.len()
+    }
+
+    /// The sleep protocol of the workers (`idle.rs`).
+    pub(crate) fn idle(&self) -> &Idle {
+        &self.idle
+    }
+
+    /// The I/O and timer drivers.
+    pub(crate) fn driver(&self) -> &Arc<Driver> {
+        &self.driver
+    }
+
+    /// The blocking pool.
+    pub(crate) fn blocking(&self) -> &BlockingPool {
+        &self.blocking
+    }
+
+    /// Worker lifetime: core hand-over, live-worker count, panic state.
+    pub(crate) fn lifecycle(&self) -> &Lifecycle {
+        &self.lifecycle
+    }
+
+    pub(crate) fn is_shutdown(&self) -> bool {
+        self.shutdown.load(Ordering::Acquire)
+    }
+
+    /// Sets the shutdown flag (SCHED-3) and wakes every worker and the
+    /// driver holder so they see it.
+    pub(super) fn set_shutdown_and_wake_all(&self) {
+        self.shutdown.store(true, Ordering::Release);
+        for remote in self.remotes.iter() {
+            remote.unparker.unpark();
+        }
+        self.driver.unpark();
+    }
+
+    /// Queues `task`: on this thread's core if it drives one of ours, else
+    /// through the injector.
+    fn schedule_task(self: &Arc<Self>, task: Runnable, is_yield: bool) {
+        let task = with_current_core(self, |core| match core {
+            Some(core) => {
+                if core.push_woken(task, is_yield) && self.can_steal() {
+                    self.notify_parked();
+                }
+                None
+            }
+            None => Some(task),
+        });
+        if let Some(task) = task {
+            self.schedule_remote(task);
+        }
+    }
+
+    fn schedule_remote(&self, task: Runnable) {
+        self.injector.push(task);
+        SharedMetrics::incr(&self.metrics.injected);
+        self.notify_parked();
+    }
+
+    /// Wakes a worker for newly queued work, if the idle protocol says one
+    /// is needed (`idle.rs`, N1..N4).
+    pub(crate) fn notify_parked(&self) {
+        match self.flavor {
+            Flavor::CurrentThread => self.remotes[0].unparker.unpark(),
+            Flavor::MultiThread => {
+                if let Some(worker) = self.idle.worker_to_notify() {
+                    // The woken worker counts as awake from now on, so spawn
+                    // stamps copy the reading: make it fresh (`spawn_stamp`).
+                    crate::task::stamp::refresh();
+                    self.remotes[worker].unparker.unpark();
+                }
+            }
+        }
+    }
+
+    /// Pops a task from the injector, moving a batch into `local`.
+    pub(crate) fn pop_injector(&self, local: &Worker<Runnable>) -> Option<Runnable> {
+        take_one(|| self.injector.steal_batch_and_pop(local))
+    }
+
+    /// Takes half of some other worker's deque into `local`, returning one
+    /// task; victims are tried in order from `start`, skipping `thief`.
+    pub(crate) fn steal_from_others(
+        &self,
+        thief: usize,
+        start: usize,
+        local: &Worker<Runnable>,
+    ) -> Option<Runnable> {
+        let workers = self.remotes.len();
+        for offset in 0..workers {
+            let victim = (start + offset) % workers;
+            if victim == thief {
+                continue;
+            }
+            let stealer = &self.remotes[victim].stealer;
+            if let Some(task) = take_one(|| stealer.steal_batch_and_pop(local)) {
+                self.count(thief, WorkerCounter::Steals);
+                return Some(task);
+            }
+        }
+        None
+    }
+
+    /// Bumps one of worker `index`'s counters.
+    pub(crate) fn count(&self, index: usize, counter: WorkerCounter) {
+        self.remotes[index].metrics.incr(counter);
+    }
+
+    /// True if any queue another worker could take from holds a task.
+    pub(crate) fn has_stealable_work(&self) -> bool {
+        !self.injector.is_empty() || self.remotes.iter().any(|remote| !remote.stealer.is_empty())
+    }
+
+    /// True if nothing is runnable anywhere: every worker is parked and no
+    /// queue another worker could take from holds a task. Decides whether a
+    /// paused clock may jump (`driver.rs`).
+    pub(crate) fn is_idle(&self) -> bool {
+        let workers_parked = self.flavor == Flavor::CurrentThread || self.idle.is_all_parked();
+        workers_parked && !self.has_stealable_work()
+    }
+
+    /// Polls one task on worker `index`: every task poll of the runtime
+    /// goes through here, counted, and timed if slow polls are reported.
+    pub(crate) fn poll_task(&self, index: usize, task: Runnable) {
+        self.count(index, WorkerCounter::Polls);
+        let Some(slow) = &self.config.slow_poll else {
+            return task.run();
+        };
+        // Copied now: the task may be freed by the poll.
+        let (task_id, spawned_at) = (task.header().id, task.header().spawned_at);
+        let start = Instant::now();
+        task.run();
+        let duration = start.elapsed();
+        if duration >= slow.threshold {
+            let report = SlowPoll {
+                task_id,
+                spawned_at,
+                duration,
+            };
+            // A panicking callback must not kill the worker (debug.rs).
+            contain_panic(|| (slow.callback)(&report));
+        }
+    }
+
+    /// The live-task list (for the dump and shutdown).
+    pub(super) fn owned(&self) -> &OwnedTasks<Arc<Shared>> {
+        &self.owned
+    }
+
+    /// Each worker's counters, in index order.
+    pub(super) fn worker_metrics(&self) -> impl Iterator<Item = &WorkerMetrics> {
+        self.remotes.iter().map(|remote| &remote.metrics)
+    }
+
+    /// The counters any thread writes.
+    pub(super) fn shared_metrics(&self) -> &SharedMetrics {
+        &self.metrics
+    }
+
+    /// The last step of shutdown on the queues (SCHED-2): drops every task
+    /// reference still queued in the injector and the workers' deques.
+    pub(super) fn drain_queues(&self) {
+        drain(|| self.injector.steal());
+        // A worker's deque outlives its `Worker` handle: its buffer is shared
+        // with the `Stealer` kept here, so queued tasks (each holding an
+        // `Arc` of this `Shared`) must be taken out, or they would keep the
+        // runtime alive in a cycle.
+        for remote in self.remotes.iter() {
+            drain(|| remote.stealer.steal());
+        }
+    }
+}
+
+/// Retries `steal` until it gives a task or reports `Empty`.
+fn take_one(steal: impl Fn() -> Steal<Runnable>) -> Option<Runnable> {
+    loop {
+        match steal() {
+            Steal::Success(task) => return Some(task),
+            Steal::Empty => return None,
+            Steal::Retry => continue,
+        }
+    }
+}
+
+/// Drops every task `steal` yields until it reports `Empty`.
+fn drain(steal: impl Fn() -> Steal<Runnable>) {
+    while let Some(task) = take_one(&steal) {
+        drop(task);
+    }
+}
+
+impl Schedule for Arc<Shared> {
+    fn schedule(&self, task: Notified<Self>) {
+        self.schedule_task(task, false);
+    }
+
+    fn yield_now(&self, task: Notified<Self>) {
+        self.schedule_task(task, true);
+    }
+
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        self.owned.remove(task.header())
+    }
+
+    fn spawn_stamp(&self) -> u64 {
+        // An awake worker keeps the coarse reading fresh for spawns from
+        // other threads too (`task/stamp.rs`); `notify_parked` refreshes it
+        // as it wakes one.
+        let kept_fresh = self.flavor == Flavor::MultiThread && !self.idle.is_all_parked();
+        crate::task::stamp::stamp(kept_fresh)
+    }
+
+    fn unhandled_panic(&self, payload: &(dyn Any + Send)) {
+        if self.config.unhandled_panic != crate::debug::UnhandledPanic::ShutdownRuntime {
+            return;
+        }
+        let message = crate::task::panic_message(payload)
+            .unwrap_or("a task panicked with a non-string payload");
+        if let Some(wakers) = self.lifecycle.record_panic(message) {
+            self.begin_shutdown();
+            wakers.into_iter().for_each(std::task::Waker::wake);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+//! Summary: the thread-local that tells `schedule` which core, if any, this
+//! thread drives right now, so a wake on a worker lands on its own queues
+//! without a lock (SCHED-1).
+//!
+//! Role: the worker loop and the current-thread `block_on` install a
+//! [`WorkerContext`] ([`WorkerContextGuard::enter`]) and lend it their core
+//! while they poll a task or sit in the drivers (`worker::in_context`);
+//! `Shared::schedule` reads it through [`with_current_core`].
+//!
+//! Design: one `RefCell<Option<Box<Core>>>` per thread: a poll that wakes a
+//! task borrows it for the push, and a wake that finds it absent or already
+//! borrowed (a wake from inside a wake) goes through the injector instead.
+//! Rejected: a `Mutex` per core (a lock on every wake on the hot path).
+//!
+//! Invariants: SCHED-1 (`scheduler/mod.rs`); CTX-1's stack discipline for
+//! the guard (`context.rs`): each guard restores what it replaced.
+//!
+//! Concurrency: thread-local only.
+
+use super::core::Core;
+use super::shared::Shared;
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// What a worker thread (or the current-thread `block_on`) exposes to
+/// `schedule` on its own thread (SCHED-1).
+pub(crate) struct WorkerContext {
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) core: RefCell<Option<Box<Core>>>,
+}
+
+thread_local! {
+    /// The worker context of this thread, if it drives a core.
+    static WORKER: RefCell<Option<Rc<WorkerContext>>> = const { RefCell::new(None) };
+}
+
+/// Installs a worker context for the current thread; removed on drop.
+pub(crate) struct WorkerContextGuard {
+    previous: Option<Rc<WorkerContext>>,
+}
+
+impl WorkerContextGuard {
+    pub(crate) fn enter(cx: Rc<WorkerContext>) -> WorkerContextGuard {
+        WorkerContextGuard {
+            previous: WORKER.with(|worker| worker.replace(Some(cx))),
+        }
+    }
+}
+
+impl Drop for WorkerContextGuard {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        let _ = WORKER.try_with(|worker| worker.replace(previous));
+    }
+}
+
+/// Calls `f` with this thread's core if this thread drives one of
+/// `shared`'s cores and is not using it right now (SCHED-1).
+pub(crate) fn with_current_core<R>(
+    shared: &Arc<Shared>,
+    f: impl FnOnce(Option<&mut Core>) -> R,
+) -> R {
+    let cx = WORKER
+        .try_with(|worker| {
+            worker
+                .borrow()
+                .as_ref()
+                .filter(|cx| Arc::ptr_eq(&cx.shared, shared))
+                .cloned()
+        })
+        .ok()
+        .flatten();
+    let Some(cx) = cx else { return f(None) };
+    let result = match cx.core.try_borrow_mut() {
+        Ok(mut core) if core.is_some() => f(core.as_deref_mut()),
+        _ => f(None),
+    };
+    result
+}
