@@ -12,7 +12,8 @@
 //! a panic can never unwind out of the middle of a transition and leave the
 //! state word torn; a panic in `poll` becomes `JoinError::Panic`.
 //!
-//! Invariants: relies on INV-1..8 (`state.rs`, `raw.rs`); owns none.
+//! Invariants: relies on INV-1..5 (`state.rs`) and INV-6..9 (`raw.rs`);
+//! owns none.
 //!
 //! Concurrency: see `state.rs`; every access to `stage` and `join_waker`
 //! below cites the invariant that grants it.
@@ -115,8 +116,8 @@ where
                     Stage::Running(future) => future,
                     _ => unreachable!("a RUNNING task's stage holds its future (INV-2)"),
                 };
-                // SAFETY: the future lives in the heap block until the stage
-                // is replaced, and is never moved while Running, so it is pinned.
+                // SAFETY: INV-9: the future never moves until the stage is
+                // overwritten in place, so pinning this borrow is sound.
                 unsafe { Pin::new_unchecked(future) }.poll(&mut cx)
             })
         }));
@@ -280,7 +281,8 @@ where
                 panic!("JoinHandle polled after it returned Ready; poll it to completion only once")
             }
         };
-        // SAFETY: the caller guarantees `dst` is valid and of this type.
+        // SAFETY: INV-7: `dst` comes from the `JoinRaw<F::Output>` made for
+        // this task, so it is a valid `Poll<Result<F::Output, JoinError>>`.
         unsafe { *dst = Poll::Ready(output) };
     }
 
@@ -325,7 +327,8 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
-    // SAFETY: forwarded from this function's contract.
+    // SAFETY: INV-6: this function's contract is `from_raw`'s (a live
+    // `Cell<F, S>` on which the caller owns a reference).
     unsafe { Harness::<F, S>::from_raw(ptr) }.poll();
 }
 
@@ -339,7 +342,8 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
-    // SAFETY: forwarded from this function's contract.
+    // SAFETY: INV-6: this function's contract is `from_raw`'s (a live
+    // `Cell<F, S>` on which the caller owns a reference).
     let harness = unsafe { Harness::<F, S>::from_raw(ptr) };
     harness
         .cell()
@@ -373,7 +377,9 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
-    // SAFETY: forwarded from this function's contract.
+    // SAFETY: INV-6 and INV-7: this function's contract is `from_raw`'s (a
+    // live `Cell<F, S>` on which the caller owns a reference) and
+    // `Harness::try_read_output`'s (`dst` of the output's type).
     unsafe { Harness::<F, S>::from_raw(ptr).try_read_output(dst.cast(), waker) }
 }
 
@@ -387,7 +393,8 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
-    // SAFETY: forwarded from this function's contract.
+    // SAFETY: INV-6: this function's contract is `from_raw`'s (a live
+    // `Cell<F, S>` on which the caller owns a reference).
     unsafe { Harness::<F, S>::from_raw(ptr) }.drop_join_handle();
 }
 
@@ -401,6 +408,7 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
-    // SAFETY: forwarded from this function's contract.
+    // SAFETY: INV-6: this function's contract is `from_raw`'s (a live
+    // `Cell<F, S>` on which the caller owns a reference).
     unsafe { Harness::<F, S>::from_raw(ptr) }.shutdown();
 }

@@ -46,6 +46,10 @@ impl<T> JoinHandle<T> {
     /// has its future dropped at its next `.await` that returns `Pending`,
     /// and a finished task is left alone (its output is kept).
     ///
+    /// Awaiting the handle then yields `JoinError::Cancelled` only after
+    /// the future has been dropped, so every destructor it ran (a guard
+    /// unlocked, a file flushed) has taken effect by then.
+    ///
     /// ```
     /// weft_runtime::run(async {
     ///     let handle = weft_runtime::spawn(std::future::pending::<()>());

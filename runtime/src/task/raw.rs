@@ -27,11 +27,17 @@
 //! - INV-8: A `Waker` built on [`WAKER_VTABLE`] has a task header pointer
 //!   as its data and owns one reference, except the [`WakerRef`] lent to a
 //!   poll, which borrows the runner's reference and is never dropped.
+//! - INV-9: The future in `Stage::Running` never moves. The `Cell` is
+//!   allocated once (`Box::leak` in `RawTask::new`) and freed only by
+//!   `dealloc`, and the stage is only ever overwritten in place (the future
+//!   dropped where it lies), never moved out while it holds the future. A
+//!   `&mut F` borrowed from the stage may therefore be pinned.
 //!
 //! Concurrency: the header's immutable fields are written before the task
 //! is published and only read afterwards; `state` is the atomic of
 //! `state.rs`; `owned_key` and `polls` are side channels described on their
-//! fields. The stage and join waker are `UnsafeCell`s guarded by INV-1..3.
+//! fields. The stage and join waker are `UnsafeCell`s guarded by INV-1..3 (and
+//! the future's address by INV-9).
 //!
 //! References: tokio `runtime/task/{core,raw}.rs`; async-task `raw.rs`.
 
