@@ -34,8 +34,9 @@ Keys (one per line; `\\n` in a value is a newline):
   still be running after `timeout` seconds, default 60, after compiling).
 - `failing` (optional, repeatable): a test that must be among the failures.
 - `claim`: a phrase that must appear verbatim in the chapter's prose (line
-  breaks and spacing aside); if it holds a count ("seven", "2") the count
-  must equal `fails`; "passes"/"pass" means `fails: 0`.
+  breaks and spacing aside); if it states a count of failing tests
+  ("seven tests fail") the count must equal `fails`; "passes"/"pass"
+  means `fails: 0`.
 
 The script applies each break, compiles (untimed), runs the command with
 `--no-fail-fast`, counts the failures from cargo's `test result:` lines,
@@ -172,9 +173,10 @@ def parse_checks(path, problems):
 
 
 def claimed_count(claim):
-    words = re.findall(r"\b" + NUMBER + r"\b", claim, re.IGNORECASE)
-    if words:
-        w = words[0].lower()
+    """The count of failing tests a claim states, 0 for "passes", else None."""
+    count = COUNT_CLAIM.search(claim)
+    if count:
+        w = count.group(0).split()[0].lower()
         return int(w) if w.isdigit() else NUMBERS[w]
     if re.search(r"\bpass(es)?\b", claim):
         return 0

@@ -23,7 +23,7 @@ fenced code blocks:
    A code span that contains a `/` or a `.` (a path such as
    `runtime/src/task/`) is a file name, not an item, and only rule 1
    applies.
-3. Every chapter of the guide (a file named `NN-*.md` under docs/guide/)
+3. Every chapter of the guide (a file named `NN-*.md` or `NNa-*.md` under docs/guide/)
    must hold at least one diagram (a fenced ```text or ```mermaid block)
    and end with an exercise (a `## Exercise` heading).
 
@@ -140,7 +140,7 @@ def definitions(name):
     ]
 
 
-CHAPTER = re.compile(r"^\d\d-.*\.md$")
+CHAPTER = re.compile(r"^\d\d[a-z]?-.*\.md$")
 
 
 def chapter_problems(path):
