@@ -43,7 +43,7 @@
 
 pub use weft_macros::{main, test};
 pub use weft_runtime::compose::{gather, race, try_gather};
-pub use weft_runtime::{join, select};
+pub use weft_runtime::{join, select, task_local};
 pub use weft_runtime::{
     run, spawn, spawn_blocking, yield_now, Builder, Handle, Runtime, RuntimeMetrics, SlowPoll,
     TaskDump, TaskInfo, TaskState, UnhandledPanic, WorkerStats,
@@ -52,7 +52,9 @@ pub use weft_runtime::{
 /// Tasks: handles, errors, ids and groups (asyncio.Task, TaskGroup).
 pub mod task {
     pub use weft_runtime::compose::TaskGroup;
-    pub use weft_runtime::task::{id, try_id, AbortHandle, Id, JoinError, JoinHandle};
+    pub use weft_runtime::task::{
+        id, try_id, AbortHandle, Id, JoinError, JoinHandle, LocalKey, Scope,
+    };
 }
 
 /// Time: sleep, timeout, interval and the paused test clock (asyncio.sleep, wait_for).

@@ -16,7 +16,8 @@ use crate::context::{self, EnterGuard};
 use crate::debug::TaskDump;
 use crate::metrics::RuntimeMetrics;
 use crate::scheduler::{current, Shared};
-use crate::task::JoinHandle;
+use crate::task::task_local::{self, Captured};
+use crate::task::{JoinHandle, Scope};
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -71,7 +72,25 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.shared.spawn(future)
+        // Context variables in scope are copied into the child (asyncio's
+        // create_task); with none, the future is spawned as it is.
+        match task_local::capture() {
+            None => self.shared.spawn(future),
+            Some(context) => self.spawn_in_context(context, future),
+        }
+    }
+
+    /// `spawn` with context variables in scope, kept out of line so the
+    /// common path stays as small as it was before they existed.
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn spawn_in_context<F>(&self, context: Captured, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.shared.spawn(Scope::inherit(context, future))
     }
 
     /// Runs `f` on the blocking pool; the handle yields its result.
@@ -88,7 +107,13 @@ impl Handle {
         R: Send + 'static,
     {
         self.shared.count_spawn();
-        self.shared.blocking().spawn(self, f)
+        match task_local::capture() {
+            None => self.shared.blocking().spawn(self, f),
+            Some(context) => self
+                .shared
+                .blocking()
+                .spawn(self, move || task_local::enter_captured(context, f)),
+        }
     }
 
     /// Runs `future` to completion on this thread, with this runtime current.
@@ -102,7 +127,13 @@ impl Handle {
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _driving = context::enter_driving();
         let _enter = self.enter();
-        current::block_on(&self.shared, future)
+        // The caller's context variables belong to `future` alone: the tasks
+        // this thread may run meanwhile have their own.
+        let (context, _restore) = task_local::take_current();
+        match context {
+            None => current::block_on(&self.shared, future),
+            Some(context) => current::block_on(&self.shared, Scope::inherit(context, future)),
+        }
     }
 
     /// Makes this runtime current on this thread until the guard drops, so

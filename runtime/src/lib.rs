@@ -70,6 +70,7 @@
 //! 7. `compose/`: gather, try_gather, race, `join!`, `select!` and
 //!    `TaskGroup`; `stream.rs`: async iteration.
 //! 8. `debug.rs`, `metrics.rs`: slow-poll reports, task dumps, counters.
+//! 9. `task/task_local.rs`: context variables and how a spawn copies them.
 //!
 //! # Unsafe
 //!
@@ -79,6 +80,9 @@
 //! doc, pins one element of the combinators' boxed slice of children
 //! (`compose/children.rs`): the slice is never moved or resized while
 //! pinned, which the safe API cannot express without an allocation per child.
+//! `task/task_local.rs` holds three more, also justified in its module doc:
+//! the pin projection of a context-variable `Scope` onto its future, and
+//! the borrow of the frame behind the thread-local context pointer (CTXV-1).
 
 pub mod compose;
 pub mod stream;

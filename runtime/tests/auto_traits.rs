@@ -1,6 +1,6 @@
 //! Compile-time checks of the auto traits every public type promises.
 
-use weft_runtime::task::{AbortHandle, Id, JoinError, JoinHandle};
+use weft_runtime::task::{AbortHandle, Id, JoinError, JoinHandle, LocalKey, Scope};
 use weft_runtime::{
     Builder, Handle, Runtime, RuntimeMetrics, SlowPoll, TaskDump, TaskInfo, TaskState,
     UnhandledPanic,
@@ -39,6 +39,10 @@ fn public_types_are_send_sync_unpin() {
     send::<TaskInfo>();
     send::<TaskState>();
     send::<UnhandledPanic>();
+    // Context variables: keys are shared statics; a scope is Send when its
+    // future is (so a scoped future can be spawned).
+    sync::<LocalKey<String>>();
+    send::<Scope<std::future::Ready<u8>>>();
 }
 
 /// `Id` is Copy + Eq + Hash + Display.

@@ -72,6 +72,7 @@ mod list;
 mod raw;
 pub(crate) mod stamp;
 mod state;
+pub(crate) mod task_local;
 mod yield_now;
 
 #[cfg(all(test, loom))]
@@ -82,6 +83,7 @@ pub use error::JoinError;
 pub use join::{AbortHandle, JoinHandle};
 pub(crate) use list::OwnedTasks;
 pub(crate) use raw::Header;
+pub use task_local::{LocalKey, Scope};
 pub use yield_now::yield_now;
 
 use raw::{JoinRaw, RawTask};
