@@ -1,4 +1,5 @@
-//! The public surface of API.md, written down as code that must compile and run.
+//! weft's public surface (the names and paths the crate docs promise), written
+//! down as code that must compile and run.
 //!
 //! Each test names a part of the contract and exercises it through the facade
 //! paths only, so a rename or a moved re-export breaks this file first.
@@ -20,7 +21,7 @@ fn run_spawn_and_join_through_the_facade() {
     assert_eq!(out, 7);
 }
 
-/// Builder flavours and the knobs API.md lists, each returning `&mut Self`.
+/// Builder flavours and the knobs `Builder`'s docs list, each returning `&mut Self`.
 #[test]
 fn builder_knobs_build_both_flavours() {
     let started = Arc::new(AtomicUsize::new(0));
@@ -209,7 +210,7 @@ fn net_and_io_surface() {
     });
 }
 
-/// Public types are Send + Sync where API.md says so.
+/// Public types are Send + Sync where their docs say so.
 #[test]
 fn auto_traits() {
     fn send_sync<T: Send + Sync>() {}

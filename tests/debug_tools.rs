@@ -1,4 +1,5 @@
-//! The debugging surface of API.md ("Debugging"), through the facade:
+//! The debugging surface (`Builder::on_slow_poll`, `Handle::dump`, metrics),
+//! through the facade:
 //! slow-poll reports, task dumps, the unhandled-panic policy, the seeded
 //! deterministic mode and the metrics.
 //!

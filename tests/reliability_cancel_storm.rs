@@ -6,10 +6,10 @@
 //! - aborting a task at any moment (before its first poll, while it waits
 //!   in a `Lock`/`Semaphore`/`Queue` wait list or on a `sleep` timer, while it holds the lock or a
 //!   permit, after it finished) loses no permit, no item and no lock
-//!   (API.md "Cancel-safe");
+//!   (the primitives' documented cancel-safety);
 //! - every task's future is dropped exactly once, whether it completed or
 //!   was cancelled, and a cancelled `JoinHandle` reports only after the
-//!   drop (API.md "Tasks");
+//!   drop (`JoinHandle::abort`'s docs);
 //! - `metrics().alive_tasks()` is back to zero afterwards (no task leaked).
 //!
 //! Scale: each storm is a wave of `WAVE_TASKS` tasks; the default run does

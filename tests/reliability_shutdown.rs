@@ -5,7 +5,7 @@
 //! What it proves, through the facade only:
 //! - `drop(Runtime)` returns in bounded time with workers busy and queues
 //!   full, and every unfinished task's future has been dropped exactly
-//!   once before it returns (API.md "Entry points");
+//!   once before it returns (`Runtime`'s `Drop` docs);
 //! - `metrics().alive_tasks()`, read through a `Handle` that outlives the
 //!   runtime, is zero afterwards (no task leaked);
 //! - wakers that outlive the runtime stay safe to wake and to drop, and a

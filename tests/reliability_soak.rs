@@ -18,7 +18,7 @@
 //! (scripts/soak.sh). The server and the clients run on separate runtimes
 //! of this process; only loopback addresses are used.
 //!
-//! Unsafe (design note, STYLE.md section 4): three libc calls that std has no
+//! Unsafe (design note): three libc calls that std has no
 //! safe form of: `setsockopt(SO_LINGER)` to make a close send RST,
 //! `getrlimit`/`setrlimit(RLIMIT_NOFILE)` for the soak's 20,000
 //! descriptors, and `sysconf(_SC_PAGESIZE)` to turn statm pages into bytes.

@@ -6,7 +6,7 @@
 //! `blocking` hook that the runtime hands to the I/O [`Driver`](crate::Driver).
 //!
 //! Design:
-//! - Deviation from DESIGN.md, which places `fs` in weft-runtime: it lives
+//! - Why not in weft-runtime, next to the blocking pool: it lives
 //!   here because weft-io already holds the async I/O traits `File` must
 //!   implement and the blocking hook it needs, while weft-runtime cannot be
 //!   a dependency of weft-io. The runtime's blocking pool is still what

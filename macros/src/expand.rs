@@ -35,7 +35,7 @@ fn builder_chain(kind: Kind, options: &Options) -> String {
         Flavor::CurrentThread => String::from("::weft::Builder::new_current_thread()"),
     };
     // A current-thread runtime has no worker threads to size: the option is
-    // accepted (API.md lists the form) and has nothing to configure.
+    // accepted (the attribute's documented form) and has nothing to configure.
     if let (Flavor::MultiThread, Some(count)) = (options.flavor, options.worker_threads) {
         chain.push_str(&format!(".worker_threads({count})"));
     }

@@ -9,7 +9,7 @@
 //! Design: a thread-local stack discipline (each guard restores what it
 //! replaced), so runtimes nest correctly when one runtime's blocking
 //! thread enters another. There is no process-wide runtime: a program may
-//! run two, and every test gets a fresh one (STYLE.md §1.7).
+//! run two, and every test gets a fresh one.
 //!
 //! Invariants:
 //!

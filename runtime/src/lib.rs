@@ -74,7 +74,7 @@
 //!
 //! # Unsafe
 //!
-//! `task::raw` and `task::harness` hold the task's `unsafe` (STYLE.md §4.2):
+//! `task::raw` and `task::harness` hold the task's `unsafe` (the only modules allowed to):
 //! every block cites an invariant INV-n of `task/state.rs` or `task/raw.rs`.
 //! One more block, outside the allowed list and justified in its module
 //! doc, pins one element of the combinators' boxed slice of children

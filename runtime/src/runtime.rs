@@ -30,6 +30,12 @@ use std::time::{Duration, Instant};
 /// An async runtime: worker threads (or the `block_on` thread), a blocking
 /// pool, and the tasks spawned on them.
 ///
+/// Dropping it shuts it down: the workers stop at their next task, and
+/// every task that has not finished has its future dropped, exactly once,
+/// before `drop` returns (a `JoinHandle` still held then reports a
+/// cancelled `JoinError`). Use [`Runtime::shutdown_timeout`] to bound the
+/// wait for threads that are blocked.
+///
 /// ```
 /// let rt = weft_runtime::Runtime::new().unwrap();
 /// let sum = rt.block_on(async {

@@ -10,7 +10,7 @@ fn send<T: Send>() {}
 fn sync<T: Sync>() {}
 fn unpin<T: Unpin>() {}
 
-/// The public types are Send, Sync and Unpin where API.md says so.
+/// The public types are Send, Sync and Unpin where their docs say so.
 #[test]
 fn public_types_are_send_sync_unpin() {
     send::<JoinHandle<u8>>();

@@ -6,11 +6,11 @@
 //!
 //! # Design
 //!
-//! STYLE.md §1.3: `Lock` is a one-permit semaphore, so FIFO order,
+//! Written once: `Lock` is a one-permit semaphore, so FIFO order,
 //! no-barging `try_lock` and cancel-safety (a waiter dropped after it was
 //! handed the lock passes it on) all come from `batch_semaphore.rs`.
 //!
-//! Unsafe (design note required by STYLE.md §4.2): the value lives in an
+//! Unsafe (design note): the value lives in an
 //! `UnsafeCell`, as in `std::sync::Mutex`; there is no safe way to hand out
 //! `&mut T` from `&self` on an async lock. The two unsafe blocks rely on:
 //!

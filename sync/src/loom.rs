@@ -2,7 +2,7 @@
 //!
 //! Role: every module of weft-sync takes its `Mutex` and `Arc` from here, so
 //! that `RUSTFLAGS="--cfg loom"` swaps them for loom's model-checked versions
-//! without a single `cfg` inside a function body (STYLE.md §1.5).
+//! without a single `cfg` inside a function body.
 //!
 //! Design: normal builds use `parking_lot::Mutex` (no poisoning, small, fast
 //! uncontended path). Under loom, a thin wrapper over `loom::sync::Mutex` gives

@@ -15,7 +15,7 @@
 //! padding), which the allocator serves from a 48-byte chunk; the earlier
 //! `Arc<parking_lot::Mutex<Slot>>` was 48 bytes and took a 64-byte chunk
 //! (16 bytes more per idle task). This is the one `unsafe` in weft-sync
-//! outside `lock.rs`/`rwlock.rs` (STYLE.md §4.2): two cells whose exclusive
+//! outside `lock.rs`/`rwlock.rs`: two cells whose exclusive
 //! access the state word proves, checked by the loom models in
 //! `tests/loom.rs` (`loom_oneshot_*`).
 //!

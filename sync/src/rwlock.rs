@@ -11,7 +11,7 @@
 //! once it leaves. Cancel-safety comes from the semaphore. asyncio has no
 //! RwLock; the API follows `std::sync::RwLock`.
 //!
-//! Unsafe (design note, STYLE.md §4.2): the value is in an `UnsafeCell`.
+//! Unsafe (design note): the value is in an `UnsafeCell`.
 //!
 //! - INV-1: a read guard holds one permit and a write guard holds all
 //!   `MAX_READERS`; so while a write guard exists no other guard does, and

@@ -87,7 +87,7 @@ impl fmt::Display for ReleaseError {
 
 impl std::error::Error for ReleaseError {}
 
-/// Methods shared by both semaphore types, written once (STYLE.md §9).
+/// Methods shared by both semaphore types, written once.
 macro_rules! permit_methods {
     () => {
         /// Waits for one permit, first come, first served.

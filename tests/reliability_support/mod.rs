@@ -11,7 +11,7 @@
 //! left behind and dies with the test process). Nothing here sleeps for
 //! ordering: the only waits are the watchdog's timeout and explicit joins.
 //!
-//! Unsafe (design note, STYLE.md section 4): `getrlimit`/`setrlimit` through
+//! Unsafe (design note): `getrlimit`/`setrlimit` through
 //! libc, which std has no safe form of, to raise the open-files limit.
 #![allow(dead_code)] // each test crate uses a different subset
 

@@ -18,7 +18,7 @@
 //! The inner future must stay pinned while `Timeout` is pinned, which needs a
 //! pin projection. The projection is written by hand (one `unsafe` block with
 //! its proof) instead of adding the `pin-project-lite` dependency; this is the
-//! design note STYLE.md §4.2 asks for outside the listed unsafe modules.
+//! design note every `unsafe` outside the task and lock modules carries.
 //! `Sleep` is `Unpin`, so only `value` is structurally pinned.
 //!
 //! # Invariants

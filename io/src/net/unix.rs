@@ -8,7 +8,7 @@
 //! sockets; the stream's I/O and its owned halves are `stream.rs`'s,
 //! shared with TCP, and the datagram calls go through `net`'s
 //! `read_ready`/`write_ready`, as UDP's do. `UnixListener::bind` and `UnixStream::connect` are `async` for
-//! symmetry with TCP (API.md), although a path needs no resolution.
+//! symmetry with TCP, although a path needs no resolution.
 //! `UnixDatagram`'s constructors are plain functions, like std's. A stream
 //! `connect` that the kernel cannot complete at once (a full backlog on
 //! some systems) waits for writability and reads the outcome with

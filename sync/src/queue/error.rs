@@ -2,7 +2,7 @@
 //! `QueueFull`, `QueueEmpty` and `QueueShutDown`.
 //!
 //! Design: every error that happens while putting hands the item back, so a
-//! failed put never loses a value (STYLE.md §6.1).
+//! failed put never loses a value.
 
 use std::fmt;
 
