@@ -43,12 +43,13 @@ The script applies each break, compiles (untimed), runs the command with
 restores every file byte for byte (also on Ctrl-C or a failure), and
 compares with the block.
 
-Two checks need no build and always run (`--prose-only` runs only them):
+Three checks need no build and always run (`--prose-only` runs only them):
 
 1. Every count of failing tests in a chapter's prose ("six tests fail",
    "two of the ready list's unit tests fail too") lies inside the `claim`
    of some check block of that chapter.
-2. Every sentence that says "the fix is" or "the fix was" names a test (a
+2. Every `## Exercise` section of a chapter holds at least one check block.
+3. Every sentence that says "the fix is" or "the fix was" names a test (a
    backticked name defined as `fn name` in the repository) or a commit (a
    hexadecimal id `git` knows), so a reader can check that the fix exists.
 
@@ -201,6 +202,15 @@ def prose_problems(path, text, checks):
         for said in check.says or [replace for _f, _a, replace, _w in check.edits]:
             if " ".join(said.split()) not in prose:
                 problems.append(f"{check.where()}: the break's text {said!r} does not appear in the prose")
+    for heading in re.finditer(r"^## Exercise.*$", text, re.MULTILINE):
+        end = re.search(r"^## ", text[heading.end():], re.MULTILINE)
+        section = text[heading.start(): heading.end() + end.start() if end else len(text)]
+        if not BLOCK.search(section):
+            line = text.count("\n", 0, heading.start()) + 1
+            problems.append(
+                f"{os.path.relpath(path, REPO)}:{line}: exercise {heading.group(0)[3:]!r} has no "
+                "exercise-check block: say what the break does and check it"
+            )
     for match in COUNT_CLAIM.finditer(prose):
         if not any(s <= match.start() and match.end() <= e for s, e in claims):
             problems.append(
