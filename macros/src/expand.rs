@@ -32,7 +32,9 @@ fn fragment(source: &str) -> TokenStream {
 fn builder_chain(kind: Kind, options: &Options) -> String {
     let mut chain = match options.flavor {
         Flavor::MultiThread => String::from("::weft::Builder::new_multi_thread()"),
-        Flavor::CurrentThread => String::from("::weft::Builder::new_current_thread()"),
+        Flavor::CurrentThread | Flavor::Local => {
+            String::from("::weft::Builder::new_current_thread()")
+        }
     };
     // A current-thread runtime has no worker threads to size: the option is
     // accepted (the attribute's documented form) and has nothing to configure.
@@ -43,8 +45,12 @@ fn builder_chain(kind: Kind, options: &Options) -> String {
         chain.push_str(&format!(".start_paused({paused})"));
     }
     let attribute = kind.attribute();
+    let build = match options.flavor {
+        Flavor::Local => "build_local",
+        Flavor::MultiThread | Flavor::CurrentThread => "build",
+    };
     chain.push_str(&format!(
-        ".build().expect(\"failed to build the weft runtime for {attribute}\")"
+        ".{build}().expect(\"failed to build the weft runtime for {attribute}\")"
     ));
     chain
 }
@@ -146,6 +152,13 @@ mod tests {
                 None,
                 Some(true),
                 "new_current_thread().start_paused(true).build()",
+            ),
+            (
+                Kind::Main,
+                Flavor::Local,
+                None,
+                None,
+                "::weft::Builder::new_current_thread().build_local()",
             ),
         ];
         for (kind, flavor, worker_threads, start_paused, expected) in table {

@@ -10,7 +10,7 @@
 //!
 //! | attribute | runtime | options |
 //! |---|---|---|
-//! | `#[weft::main]` | multi-thread | `flavor = "current_thread"`, `worker_threads = n`, `start_paused = true` (current-thread only) |
+//! | `#[weft::main]` | multi-thread | `flavor = "current_thread"`, `flavor = "local"` (a `LocalRuntime`: `spawn_local` and `!Send` state), `worker_threads = n`, `start_paused = true` (current-thread or local only) |
 //! | `#[weft::test]` | current-thread, and adds `#[test]` | the same |
 //!
 //! `worker_threads` sizes a multi-thread runtime; with
@@ -49,9 +49,11 @@ use proc_macro::TokenStream;
 /// Runs an `async fn` on a new weft runtime: `asyncio.run(main())`.
 ///
 /// Defaults to a multi-thread runtime with one worker per core. Options:
-/// `flavor = "current_thread"` or `"multi_thread"`, `worker_threads = n`
-/// (multi-thread only; accepted and without effect on a current-thread
-/// runtime), `start_paused = true` (needs the current-thread flavour). The
+/// `flavor = "current_thread"`, `"multi_thread"` or `"local"` (a
+/// `LocalRuntime`, as `weft::run_local`: the body and the tasks it starts
+/// with `weft::task::spawn_local` may hold `Rc` and other `!Send` values),
+/// `worker_threads = n` (multi-thread only; accepted and without effect on
+/// a one-thread runtime), `start_paused = true` (not on multi-thread). The
 /// function may return a value, e.g. `Result<(), Box<dyn Error>>`.
 ///
 /// ```ignore

@@ -4,7 +4,7 @@
 //! the token and says what was expected):
 //! ```text
 //! args  := (option ("," option)* ","?)?
-//! option:= "flavor" "=" ("\"multi_thread\"" | "\"current_thread\"")
+//! option:= "flavor" "=" ("\"multi_thread\"" | "\"current_thread\"" | "\"local\"")
 //!        | "worker_threads" "=" integer (>= 1)
 //!        | "start_paused" "=" ("true" | "false")
 //! item  := ("#" [..])* ("pub" (..)?)? "async" "fn" IDENT "(" ")" ("->" TYPE)? { BODY }
@@ -38,6 +38,9 @@ pub(crate) enum Flavor {
     MultiThread,
     /// `Builder::new_current_thread()`
     CurrentThread,
+    /// `Builder::new_current_thread().build_local()`: a `LocalRuntime`, so
+    /// the body may `spawn_local` and hold `!Send` values (`weft::run_local`)
+    Local,
 }
 
 /// The parsed attribute arguments.
@@ -145,9 +148,10 @@ fn parse_flavor<R: Clone>(value: &Tree<R>) -> Result<Flavor, Error<R>> {
     match value {
         Tree::Literal(text, _) if text == "\"multi_thread\"" => Ok(Flavor::MultiThread),
         Tree::Literal(text, _) if text == "\"current_thread\"" => Ok(Flavor::CurrentThread),
+        Tree::Literal(text, _) if text == "\"local\"" => Ok(Flavor::Local),
         other => error(
             format!(
-                "expected `flavor = \"multi_thread\"` or `flavor = \"current_thread\"`, found {}",
+                "expected `flavor = \"multi_thread\"`, `\"current_thread\"` or `\"local\"`, found {}",
                 other.describe()
             ),
             Some(other),
@@ -381,6 +385,7 @@ mod tests {
                 None,
                 Some(true),
             ),
+            (Kind::Main, "flavor = \"local\"", Flavor::Local, None, None),
             (
                 Kind::Test,
                 "flavor = \"multi_thread\", start_paused = false",
@@ -408,7 +413,7 @@ mod tests {
     fn options_reject_bad_input_with_a_message_naming_it() {
         let table = [
             ("flavour = \"current_thread\"", "unknown #[weft::main] option `flavour`"),
-            ("flavor = \"single\"", "expected `flavor = \"multi_thread\"` or `flavor = \"current_thread\"`, found `\"single\"`"),
+            ("flavor = \"single\"", "expected `flavor = \"multi_thread\"`, `\"current_thread\"` or `\"local\"`, found `\"single\"`"),
             ("worker_threads = 0", "at least 1, found `0`"),
             ("worker_threads = many", "at least 1, found `many`"),
             ("start_paused = yes", "expected `start_paused = true` or `start_paused = false`"),

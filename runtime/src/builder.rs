@@ -20,12 +20,14 @@ use crate::debug::{
 };
 use crate::driver::Driver;
 use crate::handle::Handle;
+use crate::local::LocalRuntime;
 use crate::runtime::Runtime;
 use crate::scheduler::idle::MAX_WORKERS;
 use crate::scheduler::{self, Config, Flavor, Shared, WorkerLaunch};
 use std::fmt;
 use std::io;
 use std::sync::{Arc, OnceLock, Weak};
+use std::thread::ThreadId;
 use std::time::Duration;
 
 /// A thread start/stop hook.
@@ -224,6 +226,39 @@ impl Builder {
     /// `InvalidInput` if `worker_threads` or `max_blocking_threads` is 0 or
     /// too large; the OS error if the reactor or a thread cannot be started.
     pub fn build(&mut self) -> io::Result<Runtime> {
+        self.build_runtime(None)
+    }
+
+    /// Builds a [`LocalRuntime`]: a current-thread runtime that can also run
+    /// tasks whose futures are not `Send` ([`LocalRuntime::spawn_local`],
+    /// [`crate::task::spawn_local`]), on the thread that built it.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidInput` on a builder made by [`Builder::new_multi_thread`]
+    /// (local tasks never leave one thread; use `new_current_thread`), and
+    /// as [`Builder::build`].
+    ///
+    /// ```
+    /// let rt = weft_runtime::Builder::new_current_thread().build_local().unwrap();
+    /// let shared = std::rc::Rc::new(5);
+    /// let task = rt.spawn_local(async move { *shared + 1 });
+    /// assert_eq!(rt.block_on(task).unwrap(), 6);
+    /// ```
+    pub fn build_local(&mut self) -> io::Result<LocalRuntime> {
+        if self.flavor != Flavor::CurrentThread {
+            return Err(invalid_input(
+                "build_local needs a current-thread builder (Builder::new_current_thread()), \
+                 got a multi-thread one: local tasks never leave the thread that runs them"
+                    .to_owned(),
+            ));
+        }
+        let runtime = self.build_runtime(Some(std::thread::current().id()))?;
+        Ok(LocalRuntime::from_runtime(runtime))
+    }
+
+    /// `build`, with the owner thread of a `LocalRuntime` if it is one.
+    fn build_runtime(&mut self, local_owner: Option<ThreadId>) -> io::Result<Runtime> {
         let num_workers = self.num_workers()?;
         if self.max_blocking_threads == 0 {
             return Err(invalid_input(
@@ -248,6 +283,7 @@ impl Builder {
         let config = Config {
             slow_poll: self.slow_poll_config(),
             unhandled_panic: self.unhandled_panic,
+            local_owner,
         };
         let (shared, launches) = scheduler::build(
             self.flavor,

@@ -70,7 +70,8 @@
 //! 7. `compose/`: gather, try_gather, race, `join!`, `select!` and
 //!    `TaskGroup`; `stream.rs`: async iteration.
 //! 8. `debug.rs`, `metrics.rs`: slow-poll reports, task dumps, counters.
-//! 9. `task/task_local.rs`: context variables and how a spawn copies them.
+//! 9. `task/task_local.rs`: context variables and how a spawn copies them;
+//!    `local.rs`: local (`!Send`) tasks on a `LocalRuntime`.
 //!
 //! # Unsafe
 //!
@@ -83,6 +84,9 @@
 //! `task/task_local.rs` holds three more, also justified in its module doc:
 //! the pin projection of a context-variable `Scope` onto its future, and
 //! the borrow of the frame behind the thread-local context pointer (CTXV-1).
+//! `scheduler/shared.rs` holds one, `Shared::spawn_local`: creating a task
+//! whose future is not `Send` (INV-10), next to the check that the caller
+//! is the `LocalRuntime`'s owner thread (LIFE-3).
 
 pub mod compose;
 pub mod stream;
@@ -94,6 +98,7 @@ mod context;
 mod debug;
 mod driver;
 mod handle;
+mod local;
 mod loom;
 mod metrics;
 mod park;
@@ -105,6 +110,7 @@ pub use builder::Builder;
 pub use context::EnterGuard;
 pub use debug::{SlowPoll, TaskDump, TaskInfo, TaskState, UnhandledPanic};
 pub use handle::Handle;
+pub use local::{run_local, LocalRuntime};
 pub use metrics::{RuntimeMetrics, WorkerStats};
 pub use runtime::Runtime;
 pub use task::yield_now;

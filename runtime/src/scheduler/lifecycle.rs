@@ -22,6 +22,12 @@
 //!   alive; `wait_workers_exited` returns true only once it is 0.
 //! - LIFE-2: a core is either owned by one thread (SCHED-1) or in
 //!   `unowned_cores`; returning one wakes every thread waiting for it.
+//! - LIFE-3: a `LocalRuntime`'s core is only ever taken by its owner
+//!   thread (`local_owner`): `take_core` refuses every other thread, and
+//!   `wait_for_core` never has them wait for it. So its local tasks, which
+//!   only that core runs, are only ever polled there (INV-10). Its
+//!   shutdown runs where the `LocalRuntime` is dropped: it is `!Send`, so
+//!   that is the owner thread too.
 //!
 //! Concurrency: every field is behind its own mutex; `core_returned` is
 //! signalled under `live_workers` when a worker exits.
@@ -35,6 +41,7 @@ use crate::park::Parker;
 use parking_lot::{Condvar, Mutex};
 use std::sync::Arc;
 use std::task::Waker;
+use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 /// Worker lifetime state (see the module doc).
@@ -54,6 +61,8 @@ pub(crate) struct Lifecycle {
     /// The first panic message under `UnhandledPanic::ShutdownRuntime`, and
     /// the wakers of `block_on` calls waiting to report it.
     panic: Mutex<PanicState>,
+    /// For a `LocalRuntime`, the only thread that may take the core (LIFE-3).
+    local_owner: Option<ThreadId>,
 }
 
 #[derive(Default)]
@@ -122,8 +131,9 @@ impl Drop for WorkerLaunch {
 }
 
 impl Lifecycle {
-    pub(super) fn new() -> Lifecycle {
+    pub(super) fn new(local_owner: Option<ThreadId>) -> Lifecycle {
         Lifecycle {
+            local_owner,
             unowned_cores: Mutex::new(Vec::new()),
             core_waiters: Mutex::new(Vec::new()),
             live_workers: Mutex::new(0),
@@ -132,9 +142,24 @@ impl Lifecycle {
         }
     }
 
-    /// Takes the current-thread core if no thread owns it (LIFE-2).
+    /// Takes the current-thread core if no thread owns it (LIFE-2) and this
+    /// thread may drive it (LIFE-3).
     pub(crate) fn take_core(&self) -> Option<Box<Core>> {
+        if !self.may_take_core() {
+            return None;
+        }
         self.unowned_cores.lock().pop()
+    }
+
+    /// False on a thread other than a `LocalRuntime`'s owner (LIFE-3).
+    fn may_take_core(&self) -> bool {
+        self.local_owner
+            .map_or(true, |owner| owner == std::thread::current().id())
+    }
+
+    /// True if this is a `LocalRuntime` and the caller is its owner thread.
+    pub(crate) fn is_local_owner(&self) -> bool {
+        self.local_owner == Some(std::thread::current().id())
     }
 
     /// Gives a core back and wakes every `block_on` waiting for one (LIFE-2).
@@ -150,6 +175,10 @@ impl Lifecycle {
     /// sleeping). The waiter lock is held across the check, so a return
     /// between the check and the registration cannot be missed.
     pub(crate) fn wait_for_core(&self) -> bool {
+        if !self.may_take_core() {
+            // LIFE-3: never ours to take; wait for the main future alone.
+            return true;
+        }
         let mut waiters = self.core_waiters.lock();
         if !self.unowned_cores.lock().is_empty() {
             return false;

@@ -86,6 +86,7 @@ mod tests;
 
 pub(crate) use lifecycle::{build, WorkerLaunch};
 pub(crate) use shared::Shared;
+pub(crate) use worker_context::current_local;
 
 use crate::debug::{SlowPollConfig, UnhandledPanic};
 use crate::metrics::WorkerMetrics;
@@ -110,6 +111,9 @@ pub(crate) enum Flavor {
 pub(crate) struct Config {
     pub(crate) slow_poll: Option<SlowPollConfig>,
     pub(crate) unhandled_panic: UnhandledPanic,
+    /// `Some` for a `LocalRuntime`: the one thread that may drive its core
+    /// (LIFE-3), so its local tasks never run anywhere else.
+    pub(crate) local_owner: Option<std::thread::ThreadId>,
 }
 
 /// What other threads may touch of one worker.

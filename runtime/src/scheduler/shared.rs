@@ -29,6 +29,12 @@
 //!
 //! Invariants: SCHED-1..3 (`scheduler/mod.rs`).
 //!
+//! Unsafe: one block, outside the task modules that otherwise hold the
+//! crate's `unsafe`: `spawn_local` creates a task whose future is not
+//! `Send`, which is sound only because this runtime promises to run it on
+//! one thread (INV-10, LIFE-3); that promise is the scheduler's to make,
+//! so the block sits here, next to the check that the caller is that thread.
+//!
 //! Concurrency: `Shared` is behind an `Arc` held by the runtime, every
 //! task (its scheduler reference) and every `Handle`; wakers therefore
 //! never see it freed, and after shutdown a wake is a no-op (the task is
@@ -93,10 +99,10 @@ impl Shared {
             remotes,
             driver,
             blocking,
-            config,
             metrics: SharedMetrics::default(),
             shutdown: AtomicBool::new(false),
-            lifecycle: Lifecycle::new(),
+            lifecycle: Lifecycle::new(config.local_owner),
+            config,
         }
     }
 
@@ -108,6 +114,36 @@ impl Shared {
         F::Output: Send + 'static,
     {
         let (task, notified, join) = task::new_task(future, self.clone(), Id::next());
+        self.count_spawn();
+        if let Some(notified) = self.owned.bind(task, notified) {
+            self.schedule_task(notified, false);
+        }
+        join
+    }
+
+    /// Spawns a local task (its future need not be `Send`) onto this
+    /// `LocalRuntime`, from its owner thread.
+    ///
+    /// # Panics
+    ///
+    /// Panics unless this is a `LocalRuntime` and the caller is on its
+    /// owner thread (the callers in `local.rs` check first, with a message
+    /// for the user; this is the soundness check).
+    #[track_caller]
+    pub(crate) fn spawn_local<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        assert!(
+            self.lifecycle.is_local_owner(),
+            "a local task may only be spawned on the thread that owns its LocalRuntime"
+        );
+        // SAFETY: INV-10 (task/raw.rs): this runtime's core is driven only by
+        // its owner thread (LIFE-3), the thread we are on (asserted above),
+        // and the task and its queue entry go to this runtime alone.
+        let (task, notified, join) =
+            unsafe { task::new_local_task(future, self.clone(), Id::next()) };
         self.count_spawn();
         if let Some(notified) = self.owned.bind(task, notified) {
             self.schedule_task(notified, false);

@@ -78,3 +78,19 @@ pub(crate) fn with_current_core<R>(
     };
     result
 }
+
+/// The `LocalRuntime` this thread drives right now, if any: a core is in
+/// this thread's context and its runtime's owner thread is this one
+/// (LIFE-3). `spawn_local` finds its runtime here.
+pub(crate) fn current_local() -> Option<Arc<Shared>> {
+    WORKER
+        .try_with(|worker| {
+            worker
+                .borrow()
+                .as_ref()
+                .filter(|cx| cx.shared.lifecycle().is_local_owner())
+                .map(|cx| cx.shared.clone())
+        })
+        .ok()
+        .flatten()
+}

@@ -37,8 +37,7 @@ struct Harness<F: Future, S> {
 
 impl<F, S> Harness<F, S>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     /// # Safety
@@ -323,8 +322,7 @@ where
 /// `ptr` is a live `Cell<F, S>` (INV-6); consumes the caller's reference.
 pub(super) unsafe fn poll<F, S>(ptr: NonNull<Header>)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: INV-6: this function's contract is `from_raw`'s (a live
@@ -338,8 +336,7 @@ where
 /// As [`poll`]; hands one reference to the queue.
 pub(super) unsafe fn schedule<F, S>(ptr: NonNull<Header>)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: INV-6: this function's contract is `from_raw`'s (a live
@@ -357,8 +354,7 @@ where
 /// `ptr` is a live `Cell<F, S>` whose reference count reached zero (INV-4).
 pub(super) unsafe fn dealloc<F, S>(ptr: NonNull<Header>)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: INV-4: no reference is left; the block came from `Box::leak`
@@ -373,8 +369,7 @@ where
 /// `Poll<Result<F::Output, JoinError>>` (INV-7).
 pub(super) unsafe fn try_read_output<F, S>(ptr: NonNull<Header>, dst: *mut (), waker: &Waker)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: INV-6 and INV-7: this function's contract is `from_raw`'s (a
@@ -389,8 +384,7 @@ where
 /// As [`poll`]; consumes the JoinHandle's reference.
 pub(super) unsafe fn drop_join_handle<F, S>(ptr: NonNull<Header>)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: INV-6: this function's contract is `from_raw`'s (a live
@@ -404,8 +398,7 @@ where
 /// As [`poll`]; consumes one reference.
 pub(super) unsafe fn shutdown<F, S>(ptr: NonNull<Header>)
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     // SAFETY: INV-6: this function's contract is `from_raw`'s (a live

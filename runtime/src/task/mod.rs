@@ -55,8 +55,9 @@
 //!
 //! # Concurrency
 //!
-//! Every handle is `Send`; any thread may wake, abort or drop a handle at
-//! any time. Only one thread polls a task at a time (INV-1), and a task
+//! Every handle is `Send` (a `JoinHandle<T>` when `T` is; a local task's
+//! future is only ever touched on its owner thread, INV-10); any thread
+//! may wake, abort or drop a handle at any time. Only one thread polls a task at a time (INV-1), and a task
 //! woken while it runs is requeued by its runner, never polled twice
 //! (INV-5).
 //!
@@ -78,6 +79,7 @@ mod yield_now;
 #[cfg(all(test, loom))]
 mod tests;
 
+pub use crate::local::spawn_local;
 pub(crate) use error::panic_message;
 pub use error::JoinError;
 pub use join::{AbortHandle, JoinHandle};
@@ -212,6 +214,34 @@ pub(crate) fn new_task<F, S>(
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
+    S: Schedule,
+{
+    let raw = RawTask::new(future, scheduler, id, Location::caller());
+    let task = Task::from_raw(raw);
+    let notified = Notified(Task::from_raw(raw));
+    // INV-7: the output type of this JoinHandle is F::Output.
+    let join = JoinHandle::new(JoinRaw::new(raw));
+    (task, notified, join)
+}
+
+/// Allocates a local task: one whose future and output need not be
+/// `Send` (INV-10). Otherwise as [`new_task`].
+///
+/// # Safety
+///
+/// `scheduler` must run the task (poll it, and cancel it at abort or
+/// shutdown) only on the calling thread, and the returned `Task` and
+/// `Notified` may only be handed to that scheduler: a `LocalRuntime` on
+/// its owner thread (INV-10).
+#[track_caller]
+pub(crate) unsafe fn new_local_task<F, S>(
+    future: F,
+    scheduler: S,
+    id: Id,
+) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    F::Output: 'static,
     S: Schedule,
 {
     let raw = RawTask::new(future, scheduler, id, Location::caller());

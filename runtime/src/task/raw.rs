@@ -22,8 +22,8 @@
 //! - INV-6: A `RawTask` points to a live `Cell<F, S>` whose `header` is its
 //!   first field and whose `header.vtable` was built for that same `F` and
 //!   `S`, for as long as the code using it owns a reference (INV-4).
-//! - INV-7: A [`JoinRaw<T>`] is only made by `task::new_task` for a task
-//!   whose `F::Output` is `T`.
+//! - INV-7: A [`JoinRaw<T>`] is only made by `task::new_task` or
+//!   `task::new_local_task` for a task whose `F::Output` is `T`.
 //! - INV-8: A `Waker` built on [`WAKER_VTABLE`] has a task header pointer
 //!   as its data and owns one reference, except the [`WakerRef`] lent to a
 //!   poll, which borrows the runner's reference and is never dropped.
@@ -32,6 +32,14 @@
 //!   `dealloc`, and the stage is only ever overwritten in place (the future
 //!   dropped where it lies), never moved out while it holds the future. A
 //!   `&mut F` borrowed from the stage may therefore be pinned.
+//! - INV-10: A task whose future or output is not `Send` (a *local* task,
+//!   made only by `task::new_local_task`) has its future polled, cancelled
+//!   and dropped, and its unread output dropped by `complete`, only on the
+//!   thread that spawned it: its scheduler runs it nowhere else (a
+//!   `LocalRuntime`'s core is driven only by its owner thread). Other
+//!   threads touch only its header (the state word: wake, abort, reference
+//!   counts) and move its pointer through the scheduler's thread-safe
+//!   queues; its `JoinHandle` crosses threads only when the output is `Send`.
 //!
 //! Concurrency: the header's immutable fields are written before the task
 //! is published and only read afterwards; `state` is the atomic of
@@ -132,8 +140,7 @@ pub(super) struct Vtable {
 /// The vtable for `Cell<F, S>`; promoted to a `'static` constant.
 fn vtable<F, S>() -> &'static Vtable
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
     S: Schedule,
 {
     &Vtable {
@@ -155,7 +162,8 @@ pub(crate) struct RawTask {
 
 // SAFETY: a RawTask is a pointer to a block whose shared parts are atomics
 // and whose cells are guarded by INV-1..3; the future and output it may
-// carry to another thread are `Send` (required by `RawTask::new`), and the
+// carry to another thread are `Send` (required by `task::new_task`), or
+// are never touched off their owner thread (INV-10, local tasks); the
 // scheduler is `Send + Sync` (required by `Schedule`).
 unsafe impl Send for RawTask {}
 // SAFETY: as for Send: all shared access goes through the state word.
@@ -163,6 +171,8 @@ unsafe impl Sync for RawTask {}
 
 impl RawTask {
     /// Allocates a task with the initial state (three references: see `state.rs`).
+    /// A future that is not `Send` makes a local task (INV-10): only
+    /// `task::new_local_task` passes one.
     pub(super) fn new<F, S>(
         future: F,
         scheduler: S,
@@ -170,8 +180,7 @@ impl RawTask {
         spawned_at: &'static Location<'static>,
     ) -> RawTask
     where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
+        F: Future + 'static,
         S: Schedule,
     {
         let cell = Box::new(Cell {
@@ -297,11 +306,23 @@ impl std::ops::Deref for WakerRef<'_> {
 /// The JoinHandle's typed access to the output (INV-7).
 pub(super) struct JoinRaw<T> {
     raw: RawTask,
-    _output: PhantomData<fn() -> T>,
+    /// Not `Send`/`Sync` by itself: the impls below add them when `T: Send`.
+    _output: PhantomData<*const T>,
 }
 
+// SAFETY: the JoinHandle moves the output to its own thread (or drops it
+// there), which is sound when `T: Send`; everything else it does goes
+// through the state word. A local task's output that is not `Send` thus
+// keeps its JoinHandle on the owner thread (INV-10).
+unsafe impl<T: Send> Send for JoinRaw<T> {}
+// SAFETY: through `&JoinHandle` only the state word is reached (abort,
+// is_finished, id); the output is only touched through `&mut`, so
+// sharing needs nothing of `T` beyond what `Send` above requires.
+unsafe impl<T: Send> Sync for JoinRaw<T> {}
+
 impl<T> JoinRaw<T> {
-    /// Pairs a task with its output type. Only `task::new_task` calls this (INV-7).
+    /// Pairs a task with its output type. Only `task::new_task` and
+    /// `task::new_local_task` call this (INV-7).
     pub(super) fn new(raw: RawTask) -> JoinRaw<T> {
         JoinRaw {
             raw,
