@@ -44,6 +44,49 @@ fn poll_without_events_returns_false() {
     assert!(!driver.poll(Some(Duration::ZERO)).unwrap());
 }
 
+/// A timeout with a fraction of a millisecond (waited with `ppoll` on
+/// Linux, then collected) behaves like any other: it is waited out in full
+/// with nothing ready, an unpark ends it early, and a ready socket is
+/// reported and its task woken.
+#[test]
+fn sub_millisecond_timeouts_wait_in_full_and_still_see_unparks_and_events() {
+    let mut driver = new_driver();
+    let timeout = Duration::from_micros(300);
+    let start = std::time::Instant::now();
+    assert!(!driver.poll(Some(timeout)).unwrap());
+    assert!(
+        start.elapsed() >= timeout,
+        "woke after {:?}",
+        start.elapsed()
+    );
+
+    driver.unparker().unpark();
+    let start = std::time::Instant::now();
+    assert!(!driver.poll(Some(Duration::from_micros(4_999_500))).unwrap());
+    assert!(
+        start.elapsed() < Duration::from_secs(4),
+        "the unpark ended the wait"
+    );
+
+    let _entered = driver.handle().enter();
+    let socket = UdpSocket::from_std(std::net::UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
+    let counter = Arc::new(CountingWaker::default());
+    let waker = Waker::from(counter.clone());
+    let mut buf = [0u8; 4];
+    let mut recv = std::pin::pin!(socket.recv_from(&mut buf));
+    while driver.poll(Some(Duration::ZERO)).unwrap() {}
+    assert!(recv
+        .as_mut()
+        .poll(&mut Context::from_waker(&waker))
+        .is_pending());
+    let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sender
+        .send_to(b"ping", socket.local_addr().unwrap())
+        .unwrap();
+    assert!(driver.poll(Some(Duration::from_micros(4_999_500))).unwrap());
+    assert_eq!(counter.0.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
 /// `unpark` from another thread ends a `poll(None)` that would otherwise
 /// block forever; the unpark is not reported as an I/O event.
 #[test]

@@ -11,12 +11,25 @@
 //! [`resume`](crate::resume), [`advance`](crate::advance)) finds the current
 //! runtime's clock in `context.rs` and calls the methods here.
 //!
-//! Ticks are whole milliseconds since `origin` (the driver's creation). A
-//! deadline maps to the first tick at or after it (rounding *up*, so a timer
-//! never fires early); "now" maps to the last tick at or before it. `pause`
-//! snaps the frozen time up to a tick boundary (moving it forward by less than
-//! 1 ms), so with a paused clock whole-millisecond sleeps end exactly on their
-//! deadline and `start.elapsed()` reads the exact sleep length.
+//! Ticks are whole eighths of a millisecond (125 us) since `origin` (the
+//! driver's creation). A deadline maps to the first tick at or after it
+//! (rounding *up*, so a timer never fires early); "now" maps to the last tick
+//! at or before it. `pause` snaps the frozen time up to a tick boundary
+//! (moving it forward by less than 125 us), so with a paused clock sleeps of
+//! whole milliseconds end exactly on their deadline and `start.elapsed()`
+//! reads the exact sleep length.
+//!
+//! Why 125 us and not 1 ms: a deadline rounded up to a whole millisecond
+//! wakes its task up to 1 ms late (a 1 ms sleep woke 1.10 ms late at the
+//! median), while the park itself can be precise to tens of microseconds.
+//! An eighth of a millisecond bounds the rounding at 125 us while keeping
+//! the wheel: at most eight timer wake-ups per millisecond however many
+//! deadlines fall in it, no scan of a slot, and a reach of about 99 days
+//! before deadlines overflow to the wheel's far list. Rejected: exact
+//! deadlines with the park aimed at the earliest one in the due slot (the
+//! parker would scan that slot on every park, and wake once per distinct
+//! deadline); a finer tick (more wake-ups per millisecond for lateness the
+//! kernel's 50 us timer slack already dominates).
 //!
 //! # Design
 //!
@@ -44,10 +57,13 @@ use std::time::Duration;
 use crate::instant::saturating_add;
 use crate::loom::{AtomicBool, Mutex, Ordering};
 
-/// Nanoseconds per wheel tick: the wheel's resolution is 1 ms.
-const TICK_NANOS: u128 = 1_000_000;
+/// Nanoseconds per wheel tick: the wheel's resolution is 125 us.
+const TICK_NANOS: u128 = 125_000;
 
-/// Deadlines at or beyond this tick (2^62 ms, about 146 million years after
+/// Ticks per second (`TICK_NANOS` divides a second exactly).
+const TICKS_PER_SEC: u64 = 8_000;
+
+/// Deadlines at or beyond this tick (2^62 ticks, about 18 million years after
 /// the driver started) are treated as "never": such a `Sleep` stays pending
 /// without entering the wheel. Without this cut-off, `sleep(Duration::MAX)`
 /// would be clamped to the last representable tick, which lies *before* its
@@ -189,7 +205,12 @@ impl Clock {
 
     /// The instant at which `tick` begins (saturating).
     pub(crate) fn instant_of(&self, tick: u64) -> std::time::Instant {
-        saturating_add(self.origin, Duration::from_millis(tick))
+        let subsec_nanos = (tick % TICKS_PER_SEC) as u128 * TICK_NANOS;
+        let since_origin = Duration::new(
+            tick / TICKS_PER_SEC,
+            u32::try_from(subsec_nanos).expect("below a second"),
+        );
+        saturating_add(self.origin, since_origin)
     }
 }
 
@@ -205,9 +226,11 @@ mod tests {
             // (nanos after origin, tick at or after, tick at or before)
             (0, 0, 0),
             (1, 1, 0),
-            (999_999, 1, 0),
-            (1_000_000, 1, 1),
-            (1_500_000, 2, 1),
+            (124_999, 1, 0),
+            (125_000, 1, 1),
+            (187_500, 2, 1),
+            (1_000_000, 8, 8),
+            (1_000_001, 9, 8),
         ];
         for &(nanos, up, down) in cases {
             let at = origin + Duration::from_nanos(nanos);
@@ -218,6 +241,19 @@ mod tests {
             clock.tick_at_or_after(saturating_add(origin, Duration::MAX)),
             u64::MAX
         );
+    }
+
+    #[test]
+    fn a_tick_begins_where_its_deadlines_round_up_to() {
+        let clock = Clock::new(true);
+        for tick in [0, 1, 7, 8, 7_999, 8_000, 8_001, 123_456_789] {
+            let at = clock.instant_of(tick);
+            assert_eq!(clock.tick_at_or_after(at), tick, "tick {tick}");
+            assert_eq!(clock.tick_at_or_before(at), tick, "tick {tick}");
+        }
+        assert_eq!(clock.instant_of(8) - clock.origin, Duration::from_millis(1));
+        // Saturates instead of overflowing.
+        assert!(clock.instant_of(u64::MAX) > clock.instant_of(NEVER_TICK));
     }
 
     #[test]

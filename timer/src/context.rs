@@ -237,9 +237,10 @@ impl Instant {
 /// [`advance`], or by jumping to the next timer when the runtime is idle.
 ///
 /// Meant for tests on a current-thread runtime (or one started with
-/// `start_paused`). The frozen reading is rounded up to the next whole
-/// millisecond of the clock (less than 1 ms forward), so whole-millisecond
-/// sleeps end exactly on their deadline. Pausing a paused clock does nothing.
+/// `start_paused`). The frozen reading is rounded up to the next tick of the
+/// clock (an eighth of a millisecond: less than 125 us forward), so sleeps of
+/// whole milliseconds end exactly on their deadline. Pausing a paused clock
+/// does nothing.
 ///
 /// # Panics
 ///

@@ -13,7 +13,7 @@
 //!
 //! A newtype over `std::time::Instant` rather than a tick count, so it converts
 //! to and from std for free and keeps nanosecond precision; the driver rounds
-//! to its 1 ms ticks only when a deadline enters the wheel (always upwards, so
+//! to its 125 us ticks only when a deadline enters the wheel (always upwards, so
 //! a timer never fires early).
 
 use std::fmt;

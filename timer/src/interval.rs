@@ -38,7 +38,7 @@ use crate::instant::Instant;
 use crate::sleep::Sleep;
 
 /// How late a tick may be observed and still count as on time. Firing has
-/// 1 ms resolution plus scheduling latency; without this slack every tick on
+/// 125 us resolution plus scheduling latency; without this slack every tick on
 /// a busy runtime would count as "missed" and `Delay`/`Skip` would drift.
 /// The same 5 ms tokio uses.
 pub const MISSED_TICK_TOLERANCE: Duration = Duration::from_millis(5);

@@ -84,8 +84,8 @@
 //! | `loop.time()` | `Instant::now()` |
 //! | a `while True: ...; await asyncio.sleep(p)` loop | `interval(p)` with a [`MissedTickBehavior`] |
 //!
-//! Resolution is 1 ms and timers never fire early: a deadline is rounded up
-//! to the next millisecond of the runtime's clock.
+//! Resolution is 125 us (an eighth of a millisecond) and timers never fire
+//! early: a deadline is rounded up to the next tick of the runtime's clock.
 
 mod clock;
 mod context;

@@ -80,8 +80,8 @@ enum Registration {
 /// A future that completes at a deadline. Created by [`sleep`] and
 /// [`sleep_until`].
 ///
-/// The timer has 1 ms resolution and never completes early: the deadline is
-/// rounded up to the next whole millisecond of the runtime's clock.
+/// The timer has 125 us resolution and never completes early: the deadline
+/// is rounded up to the next eighth of a millisecond of the runtime's clock.
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
     handle: Handle,

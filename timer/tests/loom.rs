@@ -92,12 +92,14 @@ fn registering_from_another_thread_while_the_driver_parks_is_never_lost() {
 }
 
 /// INV-2 with shards: registrations on two shards race with the parker.
-/// Shard 0 gets a 20 ms sleep and shard 1 a 10 ms one, each from a thread
-/// that entered its shard. The parker blocks (on a token) whenever
-/// `park_timeout` does not yet answer 10 ms, and processes after each wake.
-/// If P1 recorded the parker's deadline in only some shards, or a
-/// registration checked another shard's park state than its own, the 10 ms
-/// registration could miss the parker and loom would report it deadlocked.
+/// Shard 0 gets a 6 ms sleep and shard 1 a 3 ms one, each from a thread
+/// that entered its shard (both within level 0 of the wheel, 8 ms, so
+/// `park_timeout` answers their exact deadlines, not a slot's start). The
+/// parker blocks (on a token) whenever `park_timeout` does not yet answer
+/// 3 ms, and processes after each wake. If P1 recorded the parker's
+/// deadline in only some shards, or a registration checked another shard's
+/// park state than its own, the 3 ms registration could miss the parker and
+/// loom would report it deadlocked.
 #[test]
 fn registrations_on_two_shards_while_the_driver_parks_are_never_lost() {
     model(|| {
@@ -113,8 +115,8 @@ fn registrations_on_two_shards_while_the_driver_parks_are_never_lost() {
         let sleeps = {
             let _enter = driver.handle().enter();
             [
-                sleep(Duration::from_millis(20)),
-                sleep(Duration::from_millis(10)),
+                sleep(Duration::from_millis(6)),
+                sleep(Duration::from_millis(3)),
             ]
         };
         let registrars: Vec<_> = sleeps
@@ -132,7 +134,7 @@ fn registrations_on_two_shards_while_the_driver_parks_are_never_lost() {
                 })
             })
             .collect();
-        while driver.park_timeout() != Some(Duration::from_millis(10)) {
+        while driver.park_timeout() != Some(Duration::from_millis(3)) {
             let mut notified = token.0.lock().unwrap();
             while !*notified {
                 notified = token.1.wait(notified).unwrap();

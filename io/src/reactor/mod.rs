@@ -282,6 +282,11 @@ impl Driver {
     ///
     /// The OS error of `epoll_wait`, other than `EINTR`.
     pub fn poll(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
+        let timeout = match self.wait_precisely(timeout) {
+            Precise::TimedOut => return Ok(false),
+            Precise::Collect => Some(Duration::ZERO),
+            Precise::Wait(timeout) => timeout,
+        };
         match self.poll.poll(&mut self.events, timeout) {
             Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(false),
@@ -304,6 +309,48 @@ impl Driver {
             registration.set_readiness(bits);
         }
         Ok(dispatched)
+    }
+}
+
+/// What [`Driver::poll`] does after `wait_precisely`.
+enum Precise {
+    /// The precise wait ended at its timeout with nothing ready: done, with
+    /// no `epoll_wait` at all (the common case of a timer park).
+    TimedOut,
+    /// Events may be ready: collect them with a zero timeout.
+    Collect,
+    /// No precise wait was needed: mio waits for this long itself.
+    Wait(Option<Duration>),
+}
+
+impl Driver {
+    /// `epoll_wait` counts whole milliseconds and mio rounds a timeout up,
+    /// so a timeout with a fraction of a millisecond (a timer due 0.3 ms
+    /// from now) would block up to 1 ms too long. For such a timeout this
+    /// waits for the epoll descriptor to become readable with a nanosecond
+    /// timeout (`sys::wait_readable`, one `ppoll`), and mio's `epoll_wait`
+    /// then only collects the events, if there are any. A whole-millisecond
+    /// or absent timeout goes to mio unchanged, so parks with no timer due
+    /// cost what they did.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    fn wait_precisely(&self, timeout: Option<Duration>) -> Precise {
+        match timeout {
+            Some(time) if time.subsec_nanos() % 1_000_000 != 0 => {
+                match sys::wait_readable(&self.poll, time) {
+                    Ok(false) => Precise::TimedOut,
+                    // Readable; or an error (EINTR included), which mio's
+                    // collecting poll reports if it is real.
+                    Ok(true) | Err(_) => Precise::Collect,
+                }
+            }
+            other => Precise::Wait(other),
+        }
+    }
+
+    /// Elsewhere mio's millisecond rounding stands.
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    fn wait_precisely(&self, timeout: Option<Duration>) -> Precise {
+        Precise::Wait(timeout)
     }
 }
 

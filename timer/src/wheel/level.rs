@@ -33,7 +33,7 @@ pub(crate) const SLOT_BITS: u32 = 6;
 pub(crate) const SLOTS: usize = 1 << SLOT_BITS;
 /// Mask of a slot digit.
 const SLOT_MASK: u64 = (SLOTS as u64) - 1;
-/// Number of levels: six levels of 64 slots at 1 ms reach `64^6` ms ≈ 2.2 years.
+/// Number of levels: six levels of 64 slots at 125 us reach `64^6` ticks ≈ 99 days.
 pub(crate) const NUM_LEVELS: usize = 6;
 /// Ticks covered by the whole wheel: `64^NUM_LEVELS`. Deadlines in a later
 /// span of this size than `elapsed` go to the overflow list.

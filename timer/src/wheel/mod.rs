@@ -1,11 +1,11 @@
 //! The hierarchical timer wheel: O(1) insert and cancel of deadlines counted
-//! in ticks (1 tick = 1 ms in the driver), and in-order expiry.
+//! in ticks (1 tick = 125 us in the driver), and in-order expiry.
 //!
 //! # Summary
 //!
 //! Six levels (`level.rs`) of 64 slots. Level 0 has one slot per tick, level 1 one slot
 //! per 64 ticks, ... level 5 one slot per `64^5` ticks, so the wheel reaches
-//! `64^6` ticks (about 2.2 years at 1 ms). An entry goes to the lowest level
+//! `64^6` ticks (about 99 days at 125 us). An entry goes to the lowest level
 //! whose span around `elapsed` contains its deadline (`level::level_for`).
 //! When a slot of level `n > 0` comes due, its entries *cascade*: each is
 //! re-inserted relative to the slot's start tick and so lands on a level below
@@ -281,7 +281,7 @@ impl<T> Wheel<T> {
         if self.overflow.is_empty() {
             return None;
         }
-        // Rare (deadlines over two years out), so a scan is acceptable.
+        // Rare (deadlines over 99 days out), so a scan is acceptable.
         let mut earliest = u64::MAX;
         self.arena
             .for_each_tick(&self.overflow, |tick| earliest = earliest.min(tick));
