@@ -25,6 +25,7 @@ mod patterns {
     pub mod errors;
     pub mod event;
     pub mod gather;
+    pub mod local_state;
     pub mod lock;
     pub mod producer_consumer;
     pub mod rate_limit;
@@ -122,6 +123,11 @@ const PATTERNS: &[Pattern] = &[
         name: "batch",
         asyncio: "gather in chunks",
         run: || weft::run(patterns::batch::run()),
+    },
+    Pattern {
+        name: "local_state",
+        asyncio: "contextvars, one-thread event loop",
+        run: || weft::run_local(patterns::local_state::run()),
     },
     Pattern {
         name: "testing",

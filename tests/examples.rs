@@ -112,9 +112,10 @@ example_tests! {
     run_in_executor_keeps_the_async_side_responsive: "run_in_executor" => ["returned [2, 4, 6, 8]"];
     batch_processes_chunks_of_ten: "batch" => ["35 items in 4 batches"];
     testing_jumps_the_paused_clock: "testing" => ["virtual time passed: 3605 s"];
+    local_state_shares_an_rc_and_inherits_the_request_id: "local_state" => ["2 hits", "audit ids [1, 2, 3, 4]", "[request 2] home: hit"];
 }
 
-/// The tour runs all seventeen patterns within its budget and ends with the
+/// The tour runs all eighteen patterns within its budget and ends with the
 /// summary table.
 #[test]
 fn tour_runs_every_pattern_within_budget_and_prints_the_table() {
@@ -124,7 +125,7 @@ fn tour_runs_every_pattern_within_budget_and_prints_the_table() {
         "the tour took {took:?}, over its {TOUR_BUDGET:?} budget"
     );
     assert!(
-        stdout.contains("17 patterns in"),
+        stdout.contains("18 patterns in"),
         "missing the table footer:\n{stdout}"
     );
     let table_rows = stdout
@@ -132,5 +133,5 @@ fn tour_runs_every_pattern_within_budget_and_prints_the_table() {
         .skip_while(|line| !line.starts_with("pattern "))
         .filter(|line| line.ends_with(" s") && !line.contains(" patterns in "))
         .count();
-    assert_eq!(table_rows, 17, "one table row per pattern:\n{stdout}");
+    assert_eq!(table_rows, 18, "one table row per pattern:\n{stdout}");
 }
