@@ -1,6 +1,6 @@
 //! # `connection_pool`: aiohttp TCPConnector(limit, limit_per_host)
 //!
-//! Shows: an HTTP/1.1 client pool with total and per-host limits reusing keep-alive connections.
+//! Shows: hyper-util's pooled HTTP client on weft under total and per-host limits, reusing keep-alive connections.
 //!
 //! Run: `cargo run --example connection_pool` (or `cargo run --example tour` for
 //! every pattern in sequence).

@@ -1,15 +1,19 @@
-//! A TCP echo server: an accept loop, one task per connection, and a
-//! graceful stop on Ctrl-C.
+//! A TCP echo server: an accept loop, one task per connection, a graceful
+//! stop on Ctrl-C, and clients that reset their connection counted as
+//! failed connections while the server keeps serving the others.
 //!
 //! What it shows: `weft::net::TcpListener::bind`/`accept`, a task per
 //! connection with `weft::spawn`, `weft::io::copy` between the two halves
 //! of `TcpStream::into_split`, and `weft::signal::ctrl_c` raced against the
 //! accept loop (accept is cancel-safe: a connection not yet accepted stays
-//! in the kernel's queue).
+//! in the kernel's queue). One connection's error (a client that vanished,
+//! `ConnectionReset`) is that connection's failure, counted and reported:
+//! it is never returned from `main`, which would stop serving everyone.
 //!
 //! How to run:
 //! - `cargo run --example echo_server` starts 20 demo clients in the same
-//!   process, serves them, prints what happened and exits.
+//!   process, plus 5 that reset their connection mid-stream, serves them,
+//!   prints what happened and exits.
 //! - `cargo run --example echo_server -- --clients 50` does the same with
 //!   50 clients.
 //! - `cargo run --example echo_server -- --external --clients 100` starts
@@ -27,6 +31,9 @@ use std::net::SocketAddr;
 use std::task::Poll;
 use std::time::Instant;
 
+#[path = "support/reset.rs"]
+mod reset;
+
 use weft::io::{AsyncReadExt, AsyncWriteExt};
 use weft::net::{TcpListener, TcpStream};
 
@@ -34,6 +41,9 @@ use weft::net::{TcpListener, TcpStream};
 const DEFAULT_CLIENTS: usize = 20;
 /// Bytes each demo client sends: several reads and writes per connection.
 const DEMO_MESSAGE_BYTES: usize = 64 * 1024;
+/// Demo clients (on top of `--clients`) that reset their connection
+/// mid-stream.
+const RESETTING_CLIENTS: usize = 5;
 
 struct Args {
     clients: usize,
@@ -69,32 +79,46 @@ fn main() -> io::Result<()> {
         println!("echo server listening on {addr}");
         let started = Instant::now();
 
-        let demo_clients: Vec<_> = if args.external {
+        let (demo_clients, resetting_clients, expected) = if args.external {
             println!(
                 "waiting for {} clients (Ctrl-C to stop early)",
                 args.clients
             );
-            Vec::new()
+            (Vec::new(), Vec::new(), args.clients)
         } else {
-            (0..args.clients)
+            let good = (0..args.clients)
                 .map(|id| weft::spawn(demo_client(addr, id)))
-                .collect()
+                .collect();
+            let resetting = (0..RESETTING_CLIENTS)
+                .map(|_| weft::spawn(resetting_client(addr)))
+                .collect();
+            (good, resetting, args.clients + RESETTING_CLIENTS)
         };
 
-        let handlers = serve(&listener, args.clients).await?;
+        let handlers = serve(&listener, expected).await?;
         let connections = handlers.len();
-        let mut echoed = 0;
+        let (mut echoed, mut failed) = (0, 0);
         for handler in handlers {
-            echoed += handler.await.expect("connection task panicked")?;
+            match handler.await.expect("connection task panicked") {
+                Ok(bytes) => echoed += bytes,
+                Err(error) => {
+                    failed += 1;
+                    println!("connection failed: {error}");
+                }
+            }
         }
-        for client in demo_clients {
+        for client in demo_clients.into_iter().chain(resetting_clients) {
             client.await.expect("demo client panicked")?;
         }
         if !args.external {
-            assert_eq!(echoed, (connections * DEMO_MESSAGE_BYTES) as u64);
+            assert_eq!(
+                failed, RESETTING_CLIENTS,
+                "each resetting client fails its connection"
+            );
+            assert_eq!(echoed, (args.clients * DEMO_MESSAGE_BYTES) as u64);
         }
         println!(
-            "served {connections} connections, echoed {echoed} bytes in {:?}",
+            "served {connections} connections, echoed {echoed} bytes in {:?}; {failed} connections failed (reset by their client), the server kept serving",
             started.elapsed()
         );
         Ok(())
@@ -161,5 +185,18 @@ async fn demo_client(addr: SocketAddr, id: usize) -> io::Result<()> {
         echoed == message,
         "client {id}: the echo differs from what was sent"
     );
+    Ok(())
+}
+
+/// A client that sends, reads part of the echo, and resets the connection
+/// while the server is still echoing: the server's next read or write on
+/// it fails with `ConnectionReset`.
+async fn resetting_client(addr: SocketAddr) -> io::Result<()> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.write_all(&[7u8; 4096]).await?;
+    let mut first = [0u8; 1024];
+    stream.read_exact(&mut first).await?;
+    reset::reset_on_drop(&stream)?;
+    drop(stream);
     Ok(())
 }

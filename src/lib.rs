@@ -95,6 +95,14 @@ pub mod stream {
     pub use weft_runtime::stream::*;
 }
 
+/// hyper 1.x on weft (feature `hyper`): the executor, timer and I/O
+/// adapter hyper's `rt` traits ask for, and the connector for hyper-util's
+/// pooled client. No tokio runtime, reactor or thread is involved.
+#[cfg(feature = "hyper")]
+pub mod hyper {
+    pub use weft_hyper::{HttpConnector, WeftExecutor, WeftIo, WeftTimer};
+}
+
 /// The README's code blocks, compiled as doctests so the front page cannot
 /// drift from the API.
 #[cfg(doctest)]

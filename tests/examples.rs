@@ -1,6 +1,9 @@
 //! Every pattern example runs to completion: exit status 0 and its closing
 //! line on stdout. The tour runs them all within its time budget and prints
-//! the summary table.
+//! the summary table. The server examples (echo, HTTP, TLS, WebSocket)
+//! each start their own server on loopback, drive it with well-behaved
+//! clients and with clients that reset mid-stream, and must report every
+//! reset as one failed connection and still finish.
 //!
 //! The examples are separate binaries in `target/<profile>/examples/`; the
 //! first test to need one runs `cargo build --examples` (a no-op when they
@@ -108,11 +111,91 @@ example_tests! {
     lock_keeps_every_increment: "lock" => ["50/50 increments kept"];
     event_releases_every_waiter: "event" => ["waiter 0 released", "waiter 2 released"];
     condition_passes_items_in_order: "condition" => ["received [0, 1, 2"];
-    connection_pool_reuses_connections_within_limits: "connection_pool" => ["20/20 responses"];
+    connection_pool_reuses_connections_within_limits: "connection_pool" => ["20/20 responses", "keep-alive TCP connection(s) served 10 requests"];
     run_in_executor_keeps_the_async_side_responsive: "run_in_executor" => ["returned [2, 4, 6, 8]"];
     batch_processes_chunks_of_ten: "batch" => ["35 items in 4 batches"];
     testing_jumps_the_paused_clock: "testing" => ["virtual time passed: 3605 s"];
     local_state_shares_an_rc_and_inherits_the_request_id: "local_state" => ["2 hits", "audit ids [1, 2, 3, 4]", "[request 2] home: hit"];
+}
+
+/// Runs example `name` (one that is not a pattern: no closing line) and
+/// checks the given phrases.
+fn check_output(name: &str, phrases: &[&str]) {
+    let (stdout, _) = run(name);
+    for phrase in phrases {
+        assert!(
+            stdout.contains(phrase),
+            "example {name} should print {phrase:?}:\n{stdout}"
+        );
+    }
+}
+
+/// The echo server serves its 20 demo clients while 5 more reset their
+/// connection mid-stream (SO_LINGER 0): each reset is one failed
+/// connection, counted, and the server goes on to its summary.
+#[test]
+fn echo_server_survives_clients_that_reset() {
+    check_output(
+        "echo_server",
+        &[
+            "served 25 connections, echoed 1310720 bytes",
+            "5 connections failed (reset by their client), the server kept serving",
+        ],
+    );
+}
+
+/// hyper on weft: keep-alive clients get every response while 4 clients
+/// reset mid-request; the graceful shutdown then lets the server finish.
+#[test]
+fn http_server_serves_keep_alive_clients_and_survives_resets() {
+    check_output(
+        "http_server",
+        &[
+            "8 clients got 40 responses",
+            "served 40 requests on",
+            "4 connections failed (reset by their client), the server kept serving",
+        ],
+    );
+}
+
+/// hyper-util's pooled client over `HttpConnector` reuses keep-alive
+/// connections and reports a refused connect as an error.
+#[test]
+fn http_client_reuses_pooled_connections() {
+    check_output(
+        "http_client",
+        &[
+            "100 requests (1590 body bytes)",
+            "keep-alive TCP connections",
+            "a closed port answers: client error (Connect): Connection refused",
+        ],
+    );
+}
+
+/// tokio-rustls over weft's sockets (the `tokio-io` traits), on a
+/// certificate made at start; 3 clients reset after their first echo.
+#[test]
+fn tls_echo_serves_clients_and_survives_resets() {
+    check_output(
+        "tls_echo",
+        &[
+            "13 TLS connections, 900 bytes echoed",
+            "3 connections failed (reset by their client), the server kept serving",
+        ],
+    );
+}
+
+/// async-tungstenite over weft's futures-io sockets; 3 clients reset after
+/// their first echo.
+#[test]
+fn websocket_echo_serves_clients_and_survives_resets() {
+    check_output(
+        "websocket_echo",
+        &[
+            "13 WebSocket connections, 53 messages echoed",
+            "3 connections failed (reset by their client), the server kept serving",
+        ],
+    );
 }
 
 /// The tour runs all eighteen patterns within its budget and ends with the

@@ -11,7 +11,8 @@
 //! share; the datagram and accept calls all go through `read_ready` and
 //! `write_ready` below. Streams implement futures-io's
 //! `AsyncRead`/`AsyncWrite` rather than a weft-specific trait, so any
-//! futures-io adapter works on them.
+//! futures-io adapter works on them; with the `tokio-io` feature they also
+//! implement tokio's traits (`tokio_io.rs`).
 //!
 //! Invariants: none of their own; see `reactor`.
 //!
@@ -20,6 +21,8 @@
 mod addr;
 mod stream;
 mod tcp;
+#[cfg(feature = "tokio-io")]
+mod tokio_io;
 mod udp;
 mod unix;
 

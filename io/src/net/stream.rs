@@ -270,9 +270,21 @@ impl<T: SplitStream> OwnedReadHalf<T> {
     pub(crate) fn socket(&self) -> &T::Socket {
         self.stream.socket()
     }
+
+    /// The shared stream, for the tokio trait impls.
+    #[cfg_attr(not(feature = "tokio-io"), allow(dead_code))]
+    pub(crate) fn stream(&self) -> &Stream<T::Socket> {
+        &self.stream
+    }
 }
 
 impl<T: SplitStream> OwnedWriteHalf<T> {
+    /// The shared stream, for the tokio trait impls.
+    #[cfg_attr(not(feature = "tokio-io"), allow(dead_code))]
+    pub(crate) fn stream(&self) -> &Stream<T::Socket> {
+        &self.stream
+    }
+
     /// The mio socket, for the address accessors of `tcp.rs`/`unix.rs`.
     pub(crate) fn socket(&self) -> &T::Socket {
         self.stream.socket()

@@ -305,6 +305,14 @@ impl TcpStream {
     }
 }
 
+impl TcpStream {
+    /// The stream's I/O, for the tokio trait impls.
+    #[cfg_attr(not(feature = "tokio-io"), allow(dead_code))]
+    pub(crate) fn stream(&self) -> &Stream<mio::net::TcpStream> {
+        &self.stream
+    }
+}
+
 impl SplitStream for TcpStream {
     type Socket = mio::net::TcpStream;
 

@@ -229,6 +229,14 @@ impl UnixStream {
     }
 }
 
+impl UnixStream {
+    /// The stream's I/O, for the tokio trait impls.
+    #[cfg_attr(not(feature = "tokio-io"), allow(dead_code))]
+    pub(crate) fn stream(&self) -> &Stream<mio::net::UnixStream> {
+        &self.stream
+    }
+}
+
 impl SplitStream for UnixStream {
     type Socket = mio::net::UnixStream;
 
