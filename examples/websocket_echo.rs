@@ -103,14 +103,12 @@ async fn serve(listener: TcpListener, connections: usize, stats: Arc<Stats>) {
 async fn echo(stream: TcpStream, stats: &Stats) -> Result<(), tungstenite::Error> {
     let mut socket = async_tungstenite::accept_async(stream).await?;
     while let Some(message) = socket.next().await {
-        match message? {
-            message @ (Message::Text(_) | Message::Binary(_)) => {
-                stats.messages.fetch_add(1, Ordering::SeqCst);
-                socket.send(message).await?;
-            }
-            // Pings are answered by tungstenite itself; a close frame ends
-            // the stream after tungstenite has replied to it.
-            _ => {}
+        // Pings are answered by tungstenite itself; a close frame ends the
+        // stream after tungstenite has replied to it.
+        let message = message?;
+        if message.is_text() || message.is_binary() {
+            stats.messages.fetch_add(1, Ordering::SeqCst);
+            socket.send(message).await?;
         }
     }
     Ok(())
