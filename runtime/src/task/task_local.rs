@@ -399,7 +399,9 @@ struct Entered<'a> {
 
 impl<'a> Entered<'a> {
     fn enter(frame: &'a Option<Arc<Frame>>) -> Entered<'a> {
-        let installed = frame.as_ref().map(|frame| NonNull::from(&**frame));
+        let installed = frame
+            .as_ref()
+            .and_then(|frame| NonNull::new(Arc::as_ptr(frame).cast_mut()));
         Entered {
             _frame: frame,
             previous: CURRENT.with(|current| current.replace(installed)),
