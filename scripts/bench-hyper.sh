@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# hyper 1.x on weft against hyper on tokio, driven by wrk (issue 7).
+# hyper 1.x on weft against hyper on tokio: the server under wrk on both
+# flavours, and hyper-util's pooled client.
 #
-#   scripts/bench-hyper.sh                 # 3 rounds x 10 s per runtime, 100 connections
+#   scripts/bench-hyper.sh                 # 3 rounds x 10 s per runtime and flavour, 100 connections
 #   ROUNDS=5 DURATION=20s CONNECTIONS=200 scripts/bench-hyper.sh
+#   FLAVOURS=multi scripts/bench-hyper.sh  # multi-thread servers only (or FLAVOURS=current)
+#   PARTS=client scripts/bench-hyper.sh    # the client comparison only (PARTS="server client" by default)
 #
 # Installs wrk from the OS packages if it is missing (apt-get), builds
 # benches/hyper (its own package, so hyper stays out of weft's normal build),
-# then alternates the two servers round by round (weft, tokio, weft, ...) on
-# loopback, each with 2 worker threads, and prints requests/s and p99 latency
-# per round and their medians. wrk itself takes CPU from the same 2 cores,
-# so compare the two runtimes with each other, not with published figures.
+# then, per flavour (multi-thread with 2 workers, current-thread), alternates
+# the two servers round by round (weft, tokio, weft, ...) on loopback and
+# prints requests/s and p99 latency per round and their medians. The client
+# part runs the same hyper-util pooled client on each runtime (multi-thread,
+# 2 workers), CLIENT_CONCURRENCY keep-alive requests at once, CLIENT_ROUNDS
+# times, against one tokio server in another process, alternating round by
+# round, and prints the medians of the time taken. wrk and the server share
+# the same 2 cores, so compare the two runtimes with each other, not with
+# published figures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +28,11 @@ WRK_THREADS=${WRK_THREADS:-2}
 WORKERS=${WORKERS:-2}
 PORT_WEFT=${PORT_WEFT:-18081}
 PORT_TOKIO=${PORT_TOKIO:-18082}
+PORT_CLIENT=${PORT_CLIENT:-18083}
+FLAVOURS=${FLAVOURS:-multi current}
+PARTS=${PARTS:-server client}
+CLIENT_CONCURRENCY=${CLIENT_CONCURRENCY:-100}
+CLIENT_ROUNDS=${CLIENT_ROUNDS:-1000}
 
 if ! command -v wrk >/dev/null; then
     echo "bench-hyper: installing wrk from the OS packages" >&2
@@ -62,7 +75,7 @@ to_ms() {
 }
 
 declare -A rps p99
-run_round() { # RUNTIME PORT ROUND
+run_round() { # SERVER PORT ROUND
     "$server" "$1" "127.0.0.1:$2" "$WORKERS" 2>/dev/null &
     server_pid=$!
     wait_for_port "$2"
@@ -73,22 +86,51 @@ run_round() { # RUNTIME PORT ROUND
     l=$(echo "$out" | awk '$1 == "99%" {print $2}')
     rps[$1]="${rps[$1]:-} $r"
     p99[$1]="${p99[$1]:-} $(to_ms "$l")"
-    printf "round %s  %-5s  %10s req/s  p99 %s\n" "$3" "$1" "$r" "$l"
+    printf "round %s  %-8s  %10s req/s  p99 %s\n" "$3" "$1" "$r" "$l"
 }
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {if (NR % 2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2}'; }
 
 echo "machine: $(nproc) cpus, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
-echo "wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency, servers with $WORKERS workers, $ROUNDS rounds"
-for round in $(seq "$ROUNDS"); do
-    run_round weft "$PORT_WEFT" "$round"
-    run_round tokio "$PORT_TOKIO" "$round"
-done
-weft_rps=$(echo "${rps[weft]}" | median); tokio_rps=$(echo "${rps[tokio]}" | median)
-weft_p99=$(echo "${p99[weft]}" | median); tokio_p99=$(echo "${p99[tokio]}" | median)
-echo
-printf "%-6s %14s %12s\n" runtime "median req/s" "median p99"
-printf "%-6s %14s %9s ms\n" weft "$weft_rps" "$weft_p99"
-printf "%-6s %14s %9s ms\n" tokio "$tokio_rps" "$tokio_p99"
-awk -v w="$weft_rps" -v t="$tokio_rps" -v wl="$weft_p99" -v tl="$tokio_p99" \
-    'BEGIN { printf "weft/tokio: req/s %.2f (above 1.00: weft serves more), p99 %.2f (below 1.00: weft is faster)\n", w / t, wl / tl }'
+if [[ " $PARTS " == *" server "* ]]; then
+    echo "server: wrk -t$WRK_THREADS -c$CONNECTIONS -d$DURATION --latency; multi-thread servers with $WORKERS workers; $ROUNDS rounds"
+    for flavour in $FLAVOURS; do
+        case $flavour in
+            multi) weft=weft tokio=tokio ;;
+            current) weft=weft-ct tokio=tokio-ct ;;
+            *) echo "bench-hyper: unknown flavour $flavour (multi or current)" >&2; exit 2 ;;
+        esac
+        for round in $(seq "$ROUNDS"); do
+            run_round "$weft" "$PORT_WEFT" "$round"
+            run_round "$tokio" "$PORT_TOKIO" "$round"
+        done
+        weft_rps=$(echo "${rps[$weft]}" | median); tokio_rps=$(echo "${rps[$tokio]}" | median)
+        weft_p99=$(echo "${p99[$weft]}" | median); tokio_p99=$(echo "${p99[$tokio]}" | median)
+        echo
+        printf "%-8s %14s %12s\n" server "median req/s" "median p99"
+        printf "%-8s %14s %9s ms\n" "$weft" "$weft_rps" "$weft_p99"
+        printf "%-8s %14s %9s ms\n" "$tokio" "$tokio_rps" "$tokio_p99"
+        awk -v f="$flavour" -v w="$weft_rps" -v t="$tokio_rps" -v wl="$weft_p99" -v tl="$tokio_p99" \
+            'BEGIN { printf "%s-thread weft/tokio: req/s %.2f (above 1.00: weft serves more), p99 %.2f (below 1.00: weft is faster)\n\n", f, w / t, wl / tl }'
+    done
+fi
+
+if [[ " $PARTS " == *" client "* ]]; then
+    echo "client: hyper-util's pooled client, $CLIENT_CONCURRENCY concurrent keep-alive requests x $CLIENT_ROUNDS, against a tokio server ($WORKERS workers); $ROUNDS rounds"
+    "$server" tokio "127.0.0.1:$PORT_CLIENT" "$WORKERS" 2>/dev/null &
+    server_pid=$!
+    wait_for_port "$PORT_CLIENT"
+    declare -A took
+    for round in $(seq "$ROUNDS"); do
+        for side in weft tokio; do
+            out=$("$server" "client-$side" "127.0.0.1:$PORT_CLIENT" "$WORKERS" "$CLIENT_CONCURRENCY" "$CLIENT_ROUNDS")
+            t=$(echo "$out" | awk '{print $5}')
+            took[$side]="${took[$side]:-} $t"
+            printf "round %s  client-%-5s  %s s\n" "$round" "$side" "$t"
+        done
+    done
+    stop_server
+    weft_t=$(echo "${took[weft]}" | median); tokio_t=$(echo "${took[tokio]}" | median)
+    awk -v w="$weft_t" -v t="$tokio_t" \
+        'BEGIN { printf "client median time: weft %.3f s, tokio %.3f s; weft/tokio %.2f (below 1.00: weft is faster)\n", w, t, w / t }'
+fi

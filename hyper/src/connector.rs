@@ -143,3 +143,36 @@ impl HttpConnector {
         Ok((host.to_owned(), port))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dial(connector: &HttpConnector, uri: &str) -> io::Result<(String, u16)> {
+        connector.host_and_port(&uri.parse().unwrap())
+    }
+
+    /// Default ports per scheme, IPv6 literals without brackets, and the
+    /// refusals that say why.
+    #[test]
+    fn host_and_port_follow_the_uri() {
+        let mut connector = HttpConnector::new();
+        assert_eq!(
+            dial(&connector, "http://example.com/a").unwrap(),
+            ("example.com".into(), 80)
+        );
+        assert_eq!(
+            dial(&connector, "http://[::1]:8080/").unwrap(),
+            ("::1".into(), 8080)
+        );
+        let error = dial(&connector, "https://example.com/").unwrap_err();
+        assert!(error.to_string().contains("plain HTTP"), "{error}");
+        let error = dial(&connector, "/only/a/path").unwrap_err();
+        assert!(error.to_string().contains("names no host"), "{error}");
+        connector.enforce_http(false);
+        assert_eq!(
+            dial(&connector, "https://example.com/").unwrap(),
+            ("example.com".into(), 443)
+        );
+    }
+}

@@ -1,40 +1,47 @@
-//! A hyper 1.x HTTP/1 server on weft or on tokio, for `wrk` (issue 7).
+//! hyper 1.x on weft and on tokio, server and client, for
+//! `scripts/bench-hyper.sh`.
 //!
 //! ```text
-//! weft-hyper-bench weft  127.0.0.1:8081 [workers]   # hyper on weft, multi-thread
-//! weft-hyper-bench tokio 127.0.0.1:8082 [workers]   # the same server on tokio
+//! weft-hyper-bench weft      127.0.0.1:8081 [workers]   # server: hyper on weft, multi-thread
+//! weft-hyper-bench weft-ct   127.0.0.1:8081             # server: hyper on weft, current-thread
+//! weft-hyper-bench tokio     127.0.0.1:8082 [workers]   # the same server on tokio
+//! weft-hyper-bench tokio-ct  127.0.0.1:8082
+//! weft-hyper-bench client-weft  127.0.0.1:8082 [workers] [concurrency] [rounds]
+//! weft-hyper-bench client-tokio 127.0.0.1:8082 [workers] [concurrency] [rounds]
 //! ```
 //!
-//! Both servers answer every request with the same 13-byte body, one task per
-//! connection, keep-alive on. The process serves until it is killed;
-//! `scripts/bench-hyper.sh` starts each in turn, drives it with `wrk` and
-//! prints requests/s and p99 latency side by side.
+//! The servers answer every request with the same 13-byte body, one task
+//! per connection, keep-alive on, and serve until killed; the script drives
+//! them with `wrk`. The clients are one hyper-util pooled client each,
+//! sending `rounds` rounds of `concurrency` concurrent keep-alive GETs
+//! (joined with the same executor-agnostic `join_all` on both runtimes) to
+//! a server the script started, and print the time taken.
 //!
-//! hyper does not know about any runtime: it asks for three things through
-//! its `rt` traits, and [`weft_rt`] implements them over weft in a few lines:
-//! - `hyper::rt::Read` / `Write` on the connection ([`weft_rt::Io`], over
-//!   weft's futures-io `AsyncRead`/`AsyncWrite`),
-//! - `hyper::rt::Timer` for header-read timeouts ([`weft_rt::WeftTimer`],
-//!   over `weft::time::sleep`),
-//! - an executor would be needed only for HTTP/2; HTTP/1 runs the connection
-//!   inside the task that serves it.
-//!
-//! The tokio side uses hyper-util's ready-made `TokioIo` and `TokioTimer`.
+//! The weft side uses `weft::hyper` (the `hyper` feature): `WeftIo`,
+//! `WeftTimer`, `WeftExecutor` and `HttpConnector`. The tokio side uses
+//! hyper-util's ready-made `TokioIo`, `TokioTimer`, `TokioExecutor` and
+//! `HttpConnector`.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::Full;
+use http_body_util::{BodyExt, Empty, Full};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
+use hyper_util::client::legacy::Client;
 
 /// The response body every request gets.
 const BODY: &[u8] = b"Hello, world!";
 
 /// Worker threads unless the command line says otherwise (the machine has 2 cores).
 const DEFAULT_WORKERS: usize = 2;
+/// Concurrent requests per client round.
+const DEFAULT_CONCURRENCY: usize = 100;
+/// Client rounds.
+const DEFAULT_ROUNDS: usize = 1000;
 
 async fn hello(
     _request: Request<hyper::body::Incoming>,
@@ -42,97 +49,10 @@ async fn hello(
     Ok(Response::new(Full::new(Bytes::from_static(BODY))))
 }
 
-/// hyper's runtime traits implemented over weft.
-mod weft_rt {
-    use std::future::Future;
-    use std::io;
-    use std::pin::Pin;
-    use std::task::{Context, Poll};
-    use std::time::{Duration, Instant};
-
-    use weft::io::{AsyncRead, AsyncWrite};
-
-    /// A weft stream seen through hyper's `Read`/`Write` traits.
-    pub struct Io<S>(pub S);
-
-    impl<S: AsyncRead + Unpin> hyper::rt::Read for Io<S> {
-        fn poll_read(
-            mut self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            mut buf: hyper::rt::ReadBufCursor<'_>,
-        ) -> Poll<io::Result<()>> {
-            // hyper hands out possibly uninitialised memory; futures-io wants
-            // an initialised `&mut [u8]`, so read into a zeroed stack buffer
-            // and copy. That keeps the adapter free of `unsafe`, at the cost
-            // of zeroing 8 KiB per read that tokio's `TokioIo` avoids (it
-            // reads into hyper's buffer directly, with `unsafe`): a handicap
-            // for weft of well under a microsecond per request.
-            let mut chunk = [0u8; 8192];
-            let wanted = buf.remaining().min(chunk.len());
-            match Pin::new(&mut self.0).poll_read(cx, &mut chunk[..wanted]) {
-                Poll::Ready(Ok(read)) => {
-                    buf.put_slice(&chunk[..read]);
-                    Poll::Ready(Ok(()))
-                }
-                Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
-                Poll::Pending => Poll::Pending,
-            }
-        }
-    }
-
-    impl<S: AsyncWrite + Unpin> hyper::rt::Write for Io<S> {
-        fn poll_write(
-            mut self: Pin<&mut Self>,
-            cx: &mut Context<'_>,
-            buf: &[u8],
-        ) -> Poll<io::Result<usize>> {
-            Pin::new(&mut self.0).poll_write(cx, buf)
-        }
-
-        fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Pin::new(&mut self.0).poll_flush(cx)
-        }
-
-        fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-            Pin::new(&mut self.0).poll_close(cx)
-        }
-    }
-
-    /// hyper's timer over `weft::time::sleep`.
-    #[derive(Clone, Copy, Debug)]
-    pub struct WeftTimer;
-
-    /// A weft `Sleep` seen as hyper's `Sleep`.
-    struct WeftSleep(Pin<Box<weft::time::Sleep>>);
-
-    impl Future for WeftSleep {
-        type Output = ();
-        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-            self.0.as_mut().poll(cx)
-        }
-    }
-
-    impl hyper::rt::Sleep for WeftSleep {}
-
-    impl hyper::rt::Timer for WeftTimer {
-        fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
-            Box::pin(WeftSleep(Box::pin(weft::time::sleep(duration))))
-        }
-
-        fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
-            self.sleep(deadline.saturating_duration_since(Instant::now()))
-        }
-    }
-}
-
 async fn serve_weft(addr: SocketAddr) {
     let listener = weft::net::TcpListener::bind(addr)
         .await
         .expect("binding the weft server");
-    eprintln!(
-        "weft-hyper-bench: weft serving on {}",
-        listener.local_addr().expect("local address")
-    );
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
@@ -140,8 +60,8 @@ async fn serve_weft(addr: SocketAddr) {
         let _ = stream.set_nodelay(true);
         drop(weft::spawn(async move {
             let _ = http1::Builder::new()
-                .timer(weft_rt::WeftTimer)
-                .serve_connection(weft_rt::Io(stream), service_fn(hello))
+                .timer(weft::hyper::WeftTimer::new())
+                .serve_connection(weft::hyper::WeftIo::new(stream), service_fn(hello))
                 .await;
         }));
     }
@@ -151,10 +71,6 @@ async fn serve_tokio(addr: SocketAddr) {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .expect("binding the tokio server");
-    eprintln!(
-        "weft-hyper-bench: tokio serving on {}",
-        listener.local_addr().expect("local address")
-    );
     loop {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
@@ -169,9 +85,97 @@ async fn serve_tokio(addr: SocketAddr) {
     }
 }
 
+/// `rounds` rounds of `concurrency` concurrent GETs through `get`; the
+/// time the rounds took, warm-up round excluded.
+async fn drive<F, Fut>(concurrency: usize, rounds: usize, get: F) -> Duration
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = usize>,
+{
+    let warm_up = futures_util::future::join_all((0..concurrency).map(|_| get())).await;
+    assert!(warm_up.iter().all(|&len| len == BODY.len()));
+    let started = Instant::now();
+    for _ in 0..rounds {
+        let lengths = futures_util::future::join_all((0..concurrency).map(|_| get())).await;
+        assert!(lengths.iter().all(|&len| len == BODY.len()));
+    }
+    started.elapsed()
+}
+
+async fn client_weft(addr: SocketAddr, concurrency: usize, rounds: usize) -> Duration {
+    let client = Client::builder(weft::hyper::WeftExecutor::new())
+        .timer(weft::hyper::WeftTimer::new())
+        .pool_timer(weft::hyper::WeftTimer::new())
+        .pool_max_idle_per_host(concurrency)
+        .build::<_, Empty<Bytes>>(weft::hyper::HttpConnector::new());
+    let uri: hyper::Uri = format!("http://{addr}/").parse().expect("a valid URI");
+    drive(concurrency, rounds, || {
+        let (client, uri) = (client.clone(), uri.clone());
+        async move {
+            let response = client.get(uri).await.expect("the request succeeds");
+            let body = response.into_body().collect().await.expect("the body arrives");
+            body.to_bytes().len()
+        }
+    })
+    .await
+}
+
+async fn client_tokio(addr: SocketAddr, concurrency: usize, rounds: usize) -> Duration {
+    let mut connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    connector.set_nodelay(true);
+    let client = Client::builder(hyper_util::rt::TokioExecutor::new())
+        .timer(hyper_util::rt::TokioTimer::new())
+        .pool_timer(hyper_util::rt::TokioTimer::new())
+        .pool_max_idle_per_host(concurrency)
+        .build::<_, Empty<Bytes>>(connector);
+    let uri: hyper::Uri = format!("http://{addr}/").parse().expect("a valid URI");
+    drive(concurrency, rounds, || {
+        let (client, uri) = (client.clone(), uri.clone());
+        async move {
+            let response = client.get(uri).await.expect("the request succeeds");
+            let body = response.into_body().collect().await.expect("the body arrives");
+            body.to_bytes().len()
+        }
+    })
+    .await
+}
+
+fn number(args: &[String], index: usize, default: usize, what: &str) -> usize {
+    match args.get(index) {
+        Some(text) => text.parse().ok().filter(|n| *n > 0).unwrap_or_else(|| {
+            eprintln!("weft-hyper-bench: {what} must be a positive number, got {text:?}");
+            std::process::exit(2);
+        }),
+        None => default,
+    }
+}
+
+fn weft_runtime(current_thread: bool, workers: usize) -> weft::Runtime {
+    let mut builder = if current_thread {
+        weft::Builder::new_current_thread()
+    } else {
+        let mut builder = weft::Builder::new_multi_thread();
+        builder.worker_threads(workers);
+        builder
+    };
+    builder.build().expect("building weft's runtime")
+}
+
+fn tokio_runtime(current_thread: bool, workers: usize) -> tokio::runtime::Runtime {
+    let mut builder = if current_thread {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder.worker_threads(workers);
+        builder
+    };
+    builder.enable_all().build().expect("building tokio's runtime")
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: weft-hyper-bench weft|tokio ADDR [workers]";
+    let usage = "usage: weft-hyper-bench weft|weft-ct|tokio|tokio-ct ADDR [workers]\n       \
+                 weft-hyper-bench client-weft|client-weft-ct|client-tokio|client-tokio-ct ADDR [workers] [concurrency] [rounds]";
     if args.len() < 3 {
         eprintln!("{usage}");
         std::process::exit(2);
@@ -183,27 +187,31 @@ fn main() {
         );
         std::process::exit(2);
     });
-    let workers = match args.get(3) {
-        Some(text) => text.parse().ok().filter(|n| *n > 0).unwrap_or_else(|| {
-            eprintln!("weft-hyper-bench: workers must be a positive number, got {text:?}");
-            std::process::exit(2);
-        }),
-        None => DEFAULT_WORKERS,
-    };
-    match args[1].as_str() {
-        "weft" => weft::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .build()
-            .expect("building weft's runtime")
-            .block_on(serve_weft(addr)),
-        "tokio" => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(workers)
-            .enable_all()
-            .build()
-            .expect("building tokio's runtime")
-            .block_on(serve_tokio(addr)),
+    let workers = number(&args, 3, DEFAULT_WORKERS, "workers");
+    let concurrency = number(&args, 4, DEFAULT_CONCURRENCY, "concurrency");
+    let rounds = number(&args, 5, DEFAULT_ROUNDS, "rounds");
+    let mode = args[1].as_str();
+    let current_thread = mode.ends_with("-ct");
+    match mode.trim_end_matches("-ct") {
+        "weft" => weft_runtime(current_thread, workers).block_on(serve_weft(addr)),
+        "tokio" => tokio_runtime(current_thread, workers).block_on(serve_tokio(addr)),
+        "client-weft" | "client-tokio" => {
+            let took = if mode.starts_with("client-weft") {
+                weft_runtime(current_thread, workers)
+                    .block_on(client_weft(addr, concurrency, rounds))
+            } else {
+                tokio_runtime(current_thread, workers)
+                    .block_on(client_tokio(addr, concurrency, rounds))
+            };
+            let requests = concurrency * rounds;
+            println!(
+                "{mode}: {requests} requests in {:.3} s ({:.0} req/s)",
+                took.as_secs_f64(),
+                requests as f64 / took.as_secs_f64()
+            );
+        }
         other => {
-            eprintln!("weft-hyper-bench: unknown runtime {other:?}\n{usage}");
+            eprintln!("weft-hyper-bench: unknown mode {other:?}\n{usage}");
             std::process::exit(2);
         }
     }
