@@ -296,7 +296,9 @@ fn local_tasks_are_dumped_counted_and_reported() {
 }
 
 /// A `block_on` through the handle on another thread polls its own future
-/// and leaves the local tasks alone; they run when the owner drives.
+/// and leaves the local tasks alone; they run when the owner drives. Its
+/// future yields first: a `block_on` that held the core would run the
+/// runtime's tasks while its future waits.
 #[test]
 fn handle_block_on_elsewhere_never_runs_local_tasks() {
     let rt = local_runtime();
@@ -306,8 +308,17 @@ fn handle_block_on_elsewhere_never_runs_local_tasks() {
         async move { ran.set(true) }
     });
     let handle = rt.handle();
-    let answer =
-        thread::scope(|scope| scope.spawn(|| handle.block_on(async { 7 })).join().unwrap());
+    let answer = thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                handle.block_on(async {
+                    weft::yield_now().await;
+                    7
+                })
+            })
+            .join()
+            .unwrap()
+    });
     assert_eq!(answer, 7);
     assert!(!ran.get() && !task.is_finished());
     rt.block_on(task).unwrap();
