@@ -5,6 +5,7 @@
 //! cargo bench --bench compare -- --quick           # small sizes, 3 runs (< 2 min)
 //! cargo bench --bench compare -- spawn             # only workloads whose name contains "spawn"
 //! cargo bench --bench compare -- --runs 25 --json out.json --runtimes tokio-mt,weft-mt
+//! cargo bench --bench compare -- --floor --runs 5   # the floor parts, and workloads against them
 //! ```
 //!
 //! Every workload runs on each runtime flavour (weft multi-thread with 2
@@ -30,6 +31,7 @@ use compare::rt::Flavour;
 /// The benchmark's modules live in `benches/compare/`.
 mod compare {
     pub mod channels;
+    pub mod floor;
     pub mod harness;
     pub mod memory;
     pub mod net;
@@ -55,10 +57,11 @@ struct Options {
     filter: Option<String>,
     runtimes: Option<Vec<String>>,
     list: bool,
+    floor: bool,
 }
 
 const USAGE: &str =
-    "usage: compare [--quick] [--runs N] [--json PATH] [--runtimes a,b] [--list] [FILTER]";
+    "usage: compare [--quick] [--runs N] [--json PATH] [--runtimes a,b] [--list] [--floor] [FILTER]";
 
 fn parse_options() -> Result<Options, String> {
     let mut options = Options {
@@ -68,6 +71,7 @@ fn parse_options() -> Result<Options, String> {
         filter: None,
         runtimes: None,
         list: false,
+        floor: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -76,6 +80,7 @@ fn parse_options() -> Result<Options, String> {
             "--bench" => {}
             "--quick" => options.scale = Scale::Quick,
             "--list" => options.list = true,
+            "--floor" => options.floor = true,
             "--runs" => {
                 let value = args.next().ok_or("--runs needs a number")?;
                 let runs: usize = value
@@ -200,6 +205,12 @@ fn main() {
         eprintln!("compare: {message}");
         std::process::exit(2);
     });
+    if options.floor {
+        let runs = options.runs.unwrap_or(QUICK_RUNS);
+        install_panic_hook();
+        compare::floor::run(&all_workloads(), &flavours, runs, options.scale);
+        return;
+    }
     let workloads: Vec<Workload> = all_workloads()
         .into_iter()
         .filter(|w| {

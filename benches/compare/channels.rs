@@ -40,13 +40,22 @@ pub fn workloads() -> Vec<Workload> {
 /// P pairs of tasks exchange R round trips; every message travels on a fresh
 /// oneshot and carries the sender of the next one, so each round trip
 /// allocates two oneshots.
-mod ping_pong {
+pub mod ping_pong {
     use super::*;
 
     const ROUND_TRIPS: usize = 100;
 
+    fn pairs(scale: Scale) -> usize {
+        scale.pick(1_000, 200)
+    }
+
+    /// Round trips per sample (the floor section's operations).
+    pub fn ops(scale: Scale) -> usize {
+        pairs(scale) * ROUND_TRIPS
+    }
+
     pub fn sample(flavour: Flavour, scale: Scale) -> f64 {
-        let pairs = scale.pick(1_000, 200);
+        let pairs = pairs(scale);
         let (ms, finished) = match Rt::build(flavour) {
             Rt::Weft(rt) => wall_ms(|| weft_run(&rt, weft(pairs))),
             Rt::Tokio(rt) => wall_ms(|| tokio_run(&rt, tokio(pairs))),

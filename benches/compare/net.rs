@@ -38,15 +38,24 @@ const SERVER_BUFFER_BYTES: usize = 1024;
 /// C client tasks each connect to an echo server on 127.0.0.1 and make R
 /// round trips of one 64-byte message; the server runs one task per
 /// connection.
-mod tcp_echo {
+pub mod tcp_echo {
     use super::*;
 
     const ROUND_TRIPS: usize = 1_000;
     /// Any free port on loopback.
     const BIND_ADDR: &str = "127.0.0.1:0";
 
+    fn connections(scale: Scale) -> usize {
+        scale.pick(100, 20)
+    }
+
+    /// Round trips per sample (the floor section's operations).
+    pub fn ops(scale: Scale) -> usize {
+        connections(scale) * ROUND_TRIPS
+    }
+
     pub fn sample(flavour: Flavour, scale: Scale) -> f64 {
-        let connections = scale.pick(100, 20);
+        let connections = connections(scale);
         let (ms, trips) = match Rt::build(flavour) {
             Rt::Weft(rt) => wall_ms(|| weft_run(&rt, weft(connections))),
             Rt::Tokio(rt) => wall_ms(|| tokio_run(&rt, tokio(connections))),

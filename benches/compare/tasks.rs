@@ -76,11 +76,16 @@ fn checksum(n: usize) -> u64 {
 }
 
 /// Spawn N trivial tasks from inside a task, then await every JoinHandle.
-mod spawn_inside {
+pub mod spawn_inside {
     use super::*;
 
+    /// Tasks spawned and joined per sample (the floor section's operations).
+    pub fn ops(scale: Scale) -> usize {
+        scale.pick(100_000, 20_000)
+    }
+
     pub fn sample(flavour: Flavour, scale: Scale) -> f64 {
-        let n = scale.pick(100_000, 20_000);
+        let n = ops(scale);
         let (ms, sum) = match Rt::build(flavour) {
             Rt::Weft(rt) => wall_ms(|| weft_run(&rt, weft(n))),
             Rt::Tokio(rt) => wall_ms(|| tokio_run(&rt, tokio(n))),
@@ -234,11 +239,16 @@ mod yield_many {
 }
 
 /// Each task spawns the next, N deep; the last one signals a oneshot.
-mod chain_spawn {
+pub mod chain_spawn {
     use super::*;
 
+    /// Links of the chain per sample (the floor section's operations).
+    pub fn ops(scale: Scale) -> usize {
+        scale.pick(10_000, 2_000)
+    }
+
     pub fn sample(flavour: Flavour, scale: Scale) -> f64 {
-        let depth = scale.pick(10_000, 2_000);
+        let depth = ops(scale);
         let (ms, ()) = match Rt::build(flavour) {
             Rt::Weft(rt) => wall_ms(|| weft_run(&rt, weft(depth))),
             Rt::Tokio(rt) => wall_ms(|| tokio_run(&rt, tokio(depth))),

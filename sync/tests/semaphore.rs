@@ -183,3 +183,18 @@ fn add_permits_overflow_panics() {
     let sem = Semaphore::new(usize::MAX);
     sem.add_permits(1);
 }
+
+/// A parked acquirer carries its future, so `acquire` must not nest
+/// `acquire_many`'s state inside its own: it is no bigger than
+/// `Lock::lock`'s, which waits on the same semaphore kernel.
+#[test]
+fn acquire_futures_are_no_bigger_than_a_lock_future() {
+    use std::mem::size_of_val;
+    let semaphore = Semaphore::new(0);
+    let bounded = BoundedSemaphore::new(1);
+    let lock = weft_sync::Lock::new(());
+    let lock_future = size_of_val(&lock.lock());
+    assert!(size_of_val(&semaphore.acquire()) <= lock_future);
+    assert!(size_of_val(&bounded.acquire()) <= lock_future);
+    assert!(size_of_val(&Arc::new(Semaphore::new(0)).acquire_owned()) <= lock_future);
+}

@@ -1,0 +1,557 @@
+//! Memory per parked task, for each kind of wait: weft against smol's and
+//! tokio's nearest equivalent, side by side in one run.
+//!
+//! ```text
+//! cargo bench --bench wait_memory                    # 100k tasks per kind (9k for TCP), 3 runs
+//! cargo bench --bench wait_memory -- --runs 5 --tasks 50000 --tcp-tasks 5000
+//! ```
+//!
+//! Each figure is the growth of the resident set (RSS) while N tasks are
+//! spawned and each parks on its wait, divided by N: the task block, the
+//! future's state, the primitive's per-waiter record and whatever the
+//! runtime keeps per task. Every runtime runs on the current thread (weft
+//! and tokio current-thread, smol's `Executor` under `async_io::block_on`).
+//!
+//! | wait | weft | smol | tokio |
+//! |---|---|---|---|
+//! | event | `Event::wait` (one shared) | `event_listener::Event::listen` | `Notify::notified` |
+//! | semaphore | `Semaphore::acquire` (one shared, 0 permits) | `async_lock::Semaphore::acquire` | `Semaphore::acquire` |
+//! | lock | `Lock::lock` (one shared, held) | `async_lock::Mutex::lock` | `Mutex::lock` |
+//! | queue | `Queue::get` (one shared, empty) | `async_channel::Receiver::recv` (one shared) | `mpsc::UnboundedReceiver::recv` (one per task: tokio's receivers cannot be shared) |
+//! | oneshot | `oneshot` receive (one per task) | `futures_channel::oneshot` (smol has none) | `oneshot` receive |
+//! | sleep | `sleep(1 h)` | `async_io::Timer::after(1 h)` | `sleep(1 h)` |
+//! | tcp read | `TcpStream::read` | `Async<TcpStream>` read | `TcpStream::read` |
+//!
+//! # Design
+//!
+//! Every (kind, runtime) sample runs in a fresh child process (this binary
+//! with `--child`): in one process the allocator keeps the pages the last
+//! sample freed, and later samples would grow by nothing. What is not the
+//! wait's cost is made before the baseline: the runtime, the shared
+//! primitive, the slot vectors, and for TCP the connected std sockets (their
+//! kernel buffers are not in the RSS). Per-task channels are made after it,
+//! so a oneshot or a tokio mpsc channel is charged to its task. The last
+//! task to be polled fires a signal the measuring thread waits on, so the
+//! figure is taken with every task parked.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Tasks per sample unless `--tasks N` is given.
+const DEFAULT_TASKS: usize = 100_000;
+/// Tasks for the TCP kind unless `--tcp-tasks N` is given: two descriptors
+/// per task, under the usual 20k descriptor limit.
+const DEFAULT_TCP_TASKS: usize = 9_000;
+/// Runs per (kind, runtime) unless `--runs N` is given; the median is shown.
+const DEFAULT_RUNS: usize = 3;
+/// A sleep that never ends during a sample.
+const LONG: Duration = Duration::from_secs(3600);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Event,
+    Semaphore,
+    Lock,
+    Queue,
+    Oneshot,
+    Sleep,
+    TcpRead,
+}
+
+impl Kind {
+    const ALL: [Kind; 7] = [
+        Kind::Event,
+        Kind::Semaphore,
+        Kind::Lock,
+        Kind::Queue,
+        Kind::Oneshot,
+        Kind::Sleep,
+        Kind::TcpRead,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Event => "event",
+            Kind::Semaphore => "semaphore",
+            Kind::Lock => "lock",
+            Kind::Queue => "queue",
+            Kind::Oneshot => "oneshot",
+            Kind::Sleep => "sleep",
+            Kind::TcpRead => "tcp read",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Runtime {
+    Weft,
+    Smol,
+    Tokio,
+}
+
+impl Runtime {
+    const ALL: [Runtime; 3] = [Runtime::Weft, Runtime::Smol, Runtime::Tokio];
+
+    fn name(self) -> &'static str {
+        match self {
+            Runtime::Weft => "weft",
+            Runtime::Smol => "smol",
+            Runtime::Tokio => "tokio",
+        }
+    }
+}
+
+/// The resident set of this process, in bytes (Linux `/proc/self/statm`).
+fn resident_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("reading /proc/self/statm");
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|field| field.parse().ok())
+        .expect("statm's second field is the resident page count");
+    // SAFETY: `sysconf` reads a configuration value and takes no pointers.
+    let page_size = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    pages * u64::try_from(page_size).expect("a positive page size")
+}
+
+/// Counts tasks as they are first polled; the last takes the signal.
+struct Arrivals<S> {
+    count: AtomicUsize,
+    expected: usize,
+    all_parked: Mutex<Option<S>>,
+}
+
+impl<S> Arrivals<S> {
+    fn new(expected: usize, all_parked: S) -> Arc<Self> {
+        Arc::new(Arrivals {
+            count: AtomicUsize::new(0),
+            expected,
+            all_parked: Mutex::new(Some(all_parked)),
+        })
+    }
+
+    /// Records one arrival; returns the signal if it was the last.
+    fn arrive(&self) -> Option<S> {
+        // AcqRel: the last arrival must see every earlier increment.
+        if self.count.fetch_add(1, Ordering::AcqRel) + 1 == self.expected {
+            self.all_parked.lock().expect("no poisoning").take()
+        } else {
+            None
+        }
+    }
+}
+
+/// `n` connected loopback TCP pairs, made before the baseline: (the end a
+/// task reads from, the end kept silent).
+fn tcp_pairs(n: usize) -> Vec<(std::net::TcpStream, std::net::TcpStream)> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let address = listener.local_addr().expect("listener address");
+    (0..n)
+        .map(|_| {
+            let client = std::net::TcpStream::connect(address).expect("connect");
+            let (server, _) = listener.accept().expect("accept");
+            server.set_nonblocking(true).expect("nonblocking");
+            (server, client)
+        })
+        .collect()
+}
+
+/// Spawns `n` tasks on weft's current-thread runtime, each arriving and
+/// then awaiting `wait(i)`, and returns the RSS growth per task.
+fn weft_sample<F>(n: usize, mut wait: impl FnMut(usize) -> F) -> f64
+where
+    F: Future + Send + 'static,
+{
+    let rt = weft::Builder::new_current_thread()
+        .build()
+        .expect("weft runtime");
+    let (all_parked, parked) = weft::sync::oneshot::channel::<()>();
+    let arrivals = Arrivals::new(n, all_parked);
+    let before = resident_bytes();
+    for i in 0..n {
+        let arrivals = arrivals.clone();
+        let wait = wait(i);
+        drop(rt.spawn(async move {
+            if let Some(signal) = arrivals.arrive() {
+                let _ = signal.send(());
+            }
+            wait.await;
+        }));
+    }
+    rt.block_on(parked).expect("every task parks");
+    let grown = resident_bytes().saturating_sub(before);
+    // The runtime's drop would cancel 100k tasks; the process ends anyway.
+    std::mem::forget(rt);
+    grown as f64 / n as f64
+}
+
+/// As [`weft_sample`], on tokio's current-thread runtime.
+fn tokio_sample<F>(n: usize, mut wait: impl FnMut(usize) -> F) -> f64
+where
+    F: Future + Send + 'static,
+    F::Output: Send,
+{
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let _guard = rt.enter();
+    let (all_parked, parked) = tokio::sync::oneshot::channel::<()>();
+    let arrivals = Arrivals::new(n, all_parked);
+    let before = resident_bytes();
+    for i in 0..n {
+        let arrivals = arrivals.clone();
+        let wait = wait(i);
+        drop(rt.spawn(async move {
+            if let Some(signal) = arrivals.arrive() {
+                let _ = signal.send(());
+            }
+            wait.await
+        }));
+    }
+    rt.block_on(parked).expect("every task parks");
+    let grown = resident_bytes().saturating_sub(before);
+    std::mem::forget(rt);
+    grown as f64 / n as f64
+}
+
+/// As [`weft_sample`], on smol's executor run by `async_io::block_on` on
+/// this thread.
+fn smol_sample<F>(n: usize, mut wait: impl FnMut(usize) -> F) -> f64
+where
+    F: Future + Send + 'static,
+    F::Output: Send,
+{
+    let executor = async_executor::Executor::new();
+    let (all_parked, parked) = futures_channel::oneshot::channel::<()>();
+    let arrivals = Arrivals::new(n, all_parked);
+    let before = resident_bytes();
+    for i in 0..n {
+        let arrivals = arrivals.clone();
+        let wait = wait(i);
+        executor
+            .spawn(async move {
+                if let Some(signal) = arrivals.arrive() {
+                    let _ = signal.send(());
+                }
+                wait.await
+            })
+            .detach();
+    }
+    async_io::block_on(executor.run(parked)).expect("every task parks");
+    let grown = resident_bytes().saturating_sub(before);
+    std::mem::forget(executor);
+    grown as f64 / n as f64
+}
+
+/// The child's entry point: one (kind, runtime) sample of `n` tasks.
+fn child(kind: Kind, runtime: Runtime, n: usize) -> f64 {
+    match runtime {
+        Runtime::Weft => weft_child(kind, n),
+        Runtime::Smol => smol_child(kind, n),
+        Runtime::Tokio => tokio_child(kind, n),
+    }
+}
+
+fn weft_child(kind: Kind, n: usize) -> f64 {
+    match kind {
+        Kind::Event => {
+            let event = Arc::new(weft::sync::Event::new());
+            weft_sample(n, |_| {
+                let event = event.clone();
+                async move { event.wait().await }
+            })
+        }
+        Kind::Semaphore => {
+            let semaphore = Arc::new(weft::sync::Semaphore::new(0));
+            weft_sample(n, |_| {
+                let semaphore = semaphore.clone();
+                async move {
+                    let _permit = semaphore.acquire().await;
+                }
+            })
+        }
+        Kind::Lock => {
+            let lock = Arc::new(weft::sync::Lock::new(()));
+            let _held = lock.try_lock().expect("a new lock is free");
+            weft_sample(n, |_| {
+                let lock = lock.clone();
+                async move {
+                    let _guard = lock.lock().await;
+                }
+            })
+        }
+        Kind::Queue => {
+            let queue = Arc::new(weft::sync::Queue::<u64>::unbounded());
+            weft_sample(n, |_| {
+                let queue = queue.clone();
+                async move {
+                    let _item = queue.get().await;
+                }
+            })
+        }
+        Kind::Oneshot => {
+            let mut senders: Vec<Option<weft::sync::oneshot::Sender<u64>>> =
+                (0..n).map(|_| None).collect();
+            let mut slots = senders.iter_mut();
+            weft_sample(n, |_| {
+                let (sender, receiver) = weft::sync::oneshot::channel();
+                *slots.next().expect("one slot per task") = Some(sender);
+                async move {
+                    let _ = receiver.await;
+                }
+            })
+        }
+        Kind::Sleep => weft_sample(n, |_| async { weft::time::sleep(LONG).await }),
+        Kind::TcpRead => {
+            let mut pairs = tcp_pairs(n).into_iter();
+            let mut silent = Vec::with_capacity(n);
+            weft_sample(n, |_| {
+                let (server, client) = pairs.next().expect("one pair per task");
+                silent.push(client);
+                async move {
+                    use weft::io::AsyncReadExt;
+                    let mut stream = weft::net::TcpStream::from_std(server).expect("register");
+                    let mut byte = [0u8; 1];
+                    let _ = stream.read(&mut byte).await;
+                }
+            })
+        }
+    }
+}
+
+fn smol_child(kind: Kind, n: usize) -> f64 {
+    match kind {
+        Kind::Event => {
+            let event = Arc::new(event_listener::Event::new());
+            smol_sample(n, |_| {
+                let event = event.clone();
+                async move { event.listen().await }
+            })
+        }
+        Kind::Semaphore => {
+            let semaphore = Arc::new(async_lock::Semaphore::new(0));
+            smol_sample(n, |_| {
+                let semaphore = semaphore.clone();
+                async move {
+                    let _permit = semaphore.acquire().await;
+                }
+            })
+        }
+        Kind::Lock => {
+            let lock = Arc::new(async_lock::Mutex::new(()));
+            let _held = lock.try_lock().expect("a new lock is free");
+            smol_sample(n, |_| {
+                let lock = lock.clone();
+                async move {
+                    let _guard = lock.lock().await;
+                }
+            })
+        }
+        Kind::Queue => {
+            let (_sender, receiver) = async_channel::unbounded::<u64>();
+            smol_sample(n, |_| {
+                let receiver = receiver.clone();
+                async move {
+                    let _item = receiver.recv().await;
+                }
+            })
+        }
+        Kind::Oneshot => {
+            let mut senders: Vec<Option<futures_channel::oneshot::Sender<u64>>> =
+                (0..n).map(|_| None).collect();
+            let mut slots = senders.iter_mut();
+            smol_sample(n, |_| {
+                let (sender, receiver) = futures_channel::oneshot::channel();
+                *slots.next().expect("one slot per task") = Some(sender);
+                async move {
+                    let _ = receiver.await;
+                }
+            })
+        }
+        Kind::Sleep => smol_sample(n, |_| async {
+            async_io::Timer::after(LONG).await;
+        }),
+        Kind::TcpRead => {
+            let mut pairs = tcp_pairs(n).into_iter();
+            let mut silent = Vec::with_capacity(n);
+            smol_sample(n, |_| {
+                let (server, client) = pairs.next().expect("one pair per task");
+                silent.push(client);
+                async move {
+                    use smol::io::AsyncReadExt;
+                    let mut stream = async_io::Async::new(server).expect("register");
+                    let mut byte = [0u8; 1];
+                    let _ = stream.read(&mut byte).await;
+                }
+            })
+        }
+    }
+}
+
+fn tokio_child(kind: Kind, n: usize) -> f64 {
+    match kind {
+        Kind::Event => {
+            let notify = Arc::new(tokio::sync::Notify::new());
+            tokio_sample(n, |_| {
+                let notify = notify.clone();
+                async move { notify.notified().await }
+            })
+        }
+        Kind::Semaphore => {
+            let semaphore = Arc::new(tokio::sync::Semaphore::new(0));
+            tokio_sample(n, |_| {
+                let semaphore = semaphore.clone();
+                async move {
+                    let _permit = semaphore.acquire().await;
+                }
+            })
+        }
+        Kind::Lock => {
+            let lock = Arc::new(tokio::sync::Mutex::new(()));
+            let _held = lock.try_lock().expect("a new lock is free");
+            tokio_sample(n, |_| {
+                let lock = lock.clone();
+                async move {
+                    let _guard = lock.lock().await;
+                }
+            })
+        }
+        Kind::Queue => {
+            let mut senders: Vec<Option<tokio::sync::mpsc::UnboundedSender<u64>>> =
+                (0..n).map(|_| None).collect();
+            let mut slots = senders.iter_mut();
+            tokio_sample(n, |_| {
+                let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+                *slots.next().expect("one slot per task") = Some(sender);
+                async move {
+                    let _item = receiver.recv().await;
+                }
+            })
+        }
+        Kind::Oneshot => {
+            let mut senders: Vec<Option<tokio::sync::oneshot::Sender<u64>>> =
+                (0..n).map(|_| None).collect();
+            let mut slots = senders.iter_mut();
+            tokio_sample(n, |_| {
+                let (sender, receiver) = tokio::sync::oneshot::channel();
+                *slots.next().expect("one slot per task") = Some(sender);
+                async move {
+                    let _ = receiver.await;
+                }
+            })
+        }
+        Kind::Sleep => tokio_sample(n, |_| async { tokio::time::sleep(LONG).await }),
+        Kind::TcpRead => {
+            let mut pairs = tcp_pairs(n).into_iter();
+            let mut silent = Vec::with_capacity(n);
+            tokio_sample(n, |_| {
+                let (server, client) = pairs.next().expect("one pair per task");
+                silent.push(client);
+                async move {
+                    use tokio::io::AsyncReadExt;
+                    let mut stream = tokio::net::TcpStream::from_std(server).expect("register");
+                    let mut byte = [0u8; 1];
+                    let _ = stream.read(&mut byte).await;
+                }
+            })
+        }
+    }
+}
+
+/// The value after `flag`, parsed, or `default`.
+fn arg_or(args: &[String], flag: &str, default: usize) -> usize {
+    match args.iter().position(|arg| arg == flag) {
+        Some(index) => args
+            .get(index + 1)
+            .and_then(|value| value.parse().ok())
+            .filter(|&value| value > 0)
+            .unwrap_or_else(|| panic!("{flag} takes a positive number")),
+        None => default,
+    }
+}
+
+/// Runs one sample in a child process and returns its bytes per task.
+fn sample_in_child(kind: Kind, runtime: Runtime, n: usize) -> f64 {
+    let exe = std::env::current_exe().expect("this benchmark's executable");
+    let kind_index = Kind::ALL.iter().position(|k| *k == kind).expect("a kind");
+    let runtime_index = Runtime::ALL
+        .iter()
+        .position(|r| *r == runtime)
+        .expect("a runtime");
+    let output = std::process::Command::new(exe)
+        .args([
+            "--child".to_string(),
+            kind_index.to_string(),
+            runtime_index.to_string(),
+            n.to_string(),
+        ])
+        .output()
+        .expect("starting the child");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the {} child on {} failed: {}\n{}",
+        kind.name(),
+        runtime.name(),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("the child printed {stdout:?}, expected a number"))
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() == 5 && args[1] == "--child" {
+        let kind = Kind::ALL[args[2].parse::<usize>().expect("kind index")];
+        let runtime = Runtime::ALL[args[3].parse::<usize>().expect("runtime index")];
+        let n = args[4].parse().expect("task count");
+        println!("{}", child(kind, runtime, n));
+        return;
+    }
+    let tasks = arg_or(&args, "--tasks", DEFAULT_TASKS);
+    let tcp_tasks = arg_or(&args, "--tcp-tasks", DEFAULT_TCP_TASKS);
+    let runs = arg_or(&args, "--runs", DEFAULT_RUNS);
+    println!(
+        "RSS per parked task, bytes (median of {runs} runs; {tasks} tasks, {tcp_tasks} for tcp read)"
+    );
+    println!(
+        "{:<10} {:>7} {:>7} {:>7} {:>10} {:>11}",
+        "wait", "weft", "smol", "tokio", "weft/smol", "weft/tokio"
+    );
+    for kind in Kind::ALL {
+        let n = if kind == Kind::TcpRead {
+            tcp_tasks
+        } else {
+            tasks
+        };
+        let mut samples = vec![Vec::with_capacity(runs); Runtime::ALL.len()];
+        for run in 0..runs {
+            // Interleaved, with the order rotating each run.
+            for step in 0..Runtime::ALL.len() {
+                let index = (run + step) % Runtime::ALL.len();
+                samples[index].push(sample_in_child(kind, Runtime::ALL[index], n));
+            }
+        }
+        let [weft, smol, tokio] = [0, 1, 2].map(|index| median(samples[index].clone()));
+        println!(
+            "{:<10} {:>7.0} {:>7.0} {:>7.0} {:>10.2} {:>11.2}",
+            kind.name(),
+            weft,
+            smol,
+            tokio,
+            weft / smol,
+            weft / tokio
+        );
+    }
+}
