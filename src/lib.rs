@@ -45,15 +45,16 @@ pub use weft_macros::{main, test};
 pub use weft_runtime::compose::{gather, race, try_gather};
 pub use weft_runtime::{join, select, task_local};
 pub use weft_runtime::{
-    run, run_local, spawn, spawn_blocking, yield_now, Builder, Handle, LocalRuntime, Runtime,
-    RuntimeMetrics, SlowPoll, TaskDump, TaskInfo, TaskState, UnhandledPanic, WorkerStats,
+    run, run_local, spawn, spawn_blocking, yield_now, Builder, Handle, Histogram, LocalRuntime,
+    Runtime, RuntimeMetrics, SlowPoll, TaskDump, TaskInfo, TaskMeta, TaskState, UnhandledPanic,
+    WorkerStats,
 };
 
 /// Tasks: handles, errors, ids and groups (asyncio.Task, TaskGroup).
 pub mod task {
     pub use weft_runtime::compose::TaskGroup;
     pub use weft_runtime::task::{
-        id, spawn_local, try_id, AbortHandle, Id, JoinError, JoinHandle, LocalKey, Scope,
+        id, spawn_local, try_id, AbortHandle, Builder, Id, JoinError, JoinHandle, LocalKey, Scope,
     };
 }
 

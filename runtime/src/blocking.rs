@@ -26,7 +26,8 @@
 
 use crate::debug::contain_panic;
 use crate::handle::Handle;
-use crate::task::{self, Id, JoinHandle, Notified, Schedule, Task};
+use crate::task::{self, Id, JoinHandle, Notified, Schedule, SpawnMeta, Task};
+use crate::trace::Kind;
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
 use std::future::Future;
@@ -139,8 +140,12 @@ impl BlockingPool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let (task, notified, join) =
-            task::new_task(BlockingTask(Some(f)), BlockingSchedule, Id::next());
+        let (task, notified, join) = task::new_task_at(
+            BlockingTask(Some(f)),
+            BlockingSchedule,
+            Id::next(),
+            SpawnMeta::new(Kind::Blocking),
+        );
         // Not in any owned list (BlockingSchedule::release).
         drop(task);
         let mut state = self.inner.state.lock();

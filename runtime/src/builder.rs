@@ -20,10 +20,13 @@ use crate::debug::{
 };
 use crate::driver::Driver;
 use crate::handle::Handle;
+use crate::histogram::PollClock;
+use crate::hooks::{TaskHook, TaskHooks};
 use crate::local::LocalRuntime;
 use crate::runtime::Runtime;
 use crate::scheduler::idle::MAX_WORKERS;
 use crate::scheduler::{self, Config, Flavor, Shared, WorkerLaunch};
+use crate::task::TaskMeta;
 use std::fmt;
 use std::io;
 use std::sync::{Arc, OnceLock, Weak};
@@ -56,6 +59,8 @@ pub struct Builder {
     on_slow_poll: Option<SlowPollCallback>,
     unhandled_panic: UnhandledPanic,
     rng_seed: Option<u64>,
+    task_hooks: TaskHooks,
+    poll_histograms: bool,
 }
 
 impl Builder {
@@ -90,6 +95,8 @@ impl Builder {
             on_slow_poll: None,
             unhandled_panic: UnhandledPanic::Ignore,
             rng_seed: None,
+            task_hooks: TaskHooks::default(),
+            poll_histograms: false,
         }
     }
 
@@ -219,6 +226,101 @@ impl Builder {
         self
     }
 
+    /// Calls `f` for every task spawned on this runtime (`spawn`,
+    /// `task::Builder`, `TaskGroup::spawn`; not `spawn_blocking` closures),
+    /// on the spawning thread, before the task can be polled. tokio keeps
+    /// this behind `tokio_unstable`.
+    ///
+    /// Every task hook gets a [`TaskMeta`] (id, name, spawn site). For one
+    /// task the hooks run in this order: `on_task_spawn`, then a pair of
+    /// `on_before_task_poll`/`on_after_task_poll` around each poll, then
+    /// `on_task_terminate`, once, before its `JoinHandle` can return. A
+    /// hook that panics is reported (the panic hook prints it) and skipped:
+    /// the task, its worker and the runtime go on. Hooks run on runtime
+    /// threads, inline: keep them short, as a slow one delays the task.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicUsize, Ordering};
+    /// use std::sync::Arc;
+    /// let (spawned, ended) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    /// let (s, e) = (spawned.clone(), ended.clone());
+    /// let rt = weft_runtime::Builder::new_multi_thread()
+    ///     .on_task_spawn(move |_| { s.fetch_add(1, Ordering::SeqCst); })
+    ///     .on_task_terminate(move |_| { e.fetch_add(1, Ordering::SeqCst); })
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async {
+    ///     weft_runtime::spawn(async {}).await.unwrap();
+    ///     let stuck = weft_runtime::spawn(std::future::pending::<()>());
+    ///     stuck.abort();
+    ///     let _ = stuck.await;
+    /// });
+    /// assert_eq!(spawned.load(Ordering::SeqCst), 2);
+    /// assert_eq!(ended.load(Ordering::SeqCst), 2);
+    /// ```
+    pub fn on_task_spawn(
+        &mut self,
+        f: impl Fn(&TaskMeta<'_>) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.task_hooks.spawn = Some(hook(f));
+        self
+    }
+
+    /// Calls `f` when a task of this runtime is finished: it returned, it
+    /// panicked, it was aborted, or it was dropped at shutdown. Called once
+    /// per task, after its last poll and before its `JoinHandle` can return
+    /// (see [`on_task_spawn`](Builder::on_task_spawn) for the rules all
+    /// hooks follow).
+    pub fn on_task_terminate(
+        &mut self,
+        f: impl Fn(&TaskMeta<'_>) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.task_hooks.terminate = Some(hook(f));
+        self
+    }
+
+    /// Calls `f` on the polling thread just before each poll of a task's
+    /// future (see [`on_task_spawn`](Builder::on_task_spawn)).
+    pub fn on_before_task_poll(
+        &mut self,
+        f: impl Fn(&TaskMeta<'_>) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.task_hooks.before_poll = Some(hook(f));
+        self
+    }
+
+    /// Calls `f` on the polling thread just after each poll of a task's
+    /// future, whatever the poll returned (see
+    /// [`on_task_spawn`](Builder::on_task_spawn)).
+    pub fn on_after_task_poll(
+        &mut self,
+        f: impl Fn(&TaskMeta<'_>) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.task_hooks.after_poll = Some(hook(f));
+        self
+    }
+
+    /// Keeps two histograms per worker, read through
+    /// [`RuntimeMetrics::poll_time_histogram`](crate::RuntimeMetrics::poll_time_histogram)
+    /// (how long each poll took) and
+    /// [`RuntimeMetrics::schedule_latency_histogram`](crate::RuntimeMetrics::schedule_latency_histogram)
+    /// (how long a woken task waited for a worker). Off by default: it
+    /// costs two clock reads per poll and one per wake, and a runtime
+    /// without it reads no clock for them.
+    ///
+    /// ```
+    /// let rt = weft_runtime::Builder::new_multi_thread()
+    ///     .enable_poll_time_histogram()
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async { weft_runtime::spawn(async {}).await.unwrap() });
+    /// assert_eq!(rt.metrics().poll_time_histogram().unwrap().count(), 1);
+    /// ```
+    pub fn enable_poll_time_histogram(&mut self) -> &mut Self {
+        self.poll_histograms = true;
+        self
+    }
+
     /// Builds the runtime and starts its worker threads.
     ///
     /// # Errors
@@ -280,10 +382,15 @@ impl Builder {
             on_start: self.on_thread_start.clone(),
             on_stop: self.on_thread_stop.clone(),
         });
+        let slow_poll = self.slow_poll_config();
         let config = Config {
-            slow_poll: self.slow_poll_config(),
+            times_polls: slow_poll.is_some() || self.poll_histograms,
+            slow_poll,
             unhandled_panic: self.unhandled_panic,
             local_owner,
+            hooks: (!self.task_hooks.is_empty()).then(|| Box::new(self.task_hooks.clone())),
+            poll_histograms: self.poll_histograms,
+            poll_clock: PollClock::new(),
         };
         let (shared, launches) = scheduler::build(
             self.flavor,
@@ -367,6 +474,11 @@ impl Builder {
     }
 }
 
+/// Boxes a task hook.
+fn hook(f: impl Fn(&TaskMeta<'_>) + Send + Sync + 'static) -> TaskHook {
+    Arc::new(f)
+}
+
 /// The reactor's hook onto the blocking pool. Once the runtime is gone a
 /// closure is dropped unrun, which its waiter sees as cancellation.
 fn blocking_hook(runtime: Arc<OnceLock<Weak<Shared>>>) -> weft_io::BlockingHook {
@@ -392,6 +504,8 @@ impl fmt::Debug for Builder {
             .field("start_paused", &self.start_paused)
             .field("unhandled_panic", &self.unhandled_panic)
             .field("rng_seed", &self.rng_seed)
+            .field("task_hooks", &self.task_hooks)
+            .field("poll_histograms", &self.poll_histograms)
             .finish_non_exhaustive()
     }
 }

@@ -39,6 +39,7 @@ use std::time::Duration;
 #[derive(Clone, Debug)]
 pub struct SlowPoll {
     pub(crate) task_id: Id,
+    pub(crate) name: Option<Arc<str>>,
     pub(crate) spawned_at: &'static Location<'static>,
     pub(crate) duration: Duration,
 }
@@ -47,6 +48,11 @@ impl SlowPoll {
     /// The task whose poll was slow.
     pub fn task_id(&self) -> Id {
         self.task_id
+    }
+
+    /// The task's name, if it was spawned with one (`task::Builder::name`).
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 
     /// Where the task was spawned.
@@ -62,16 +68,20 @@ impl SlowPoll {
 
 impl fmt::Display for SlowPoll {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "weft: task {}", self.task_id)?;
+        if let Some(name) = &self.name {
+            write!(f, " {name:?}")?;
+        }
         write!(
             f,
-            "weft: task {} (spawned at {}) blocked its worker for {:?} in one poll",
-            self.task_id, self.spawned_at, self.duration
+            " (spawned at {}) blocked its worker for {:?} in one poll",
+            self.spawned_at, self.duration
         )
     }
 }
 
-/// Runs user code the runtime calls on its own threads (thread hooks, the
-/// slow-poll callback, wakers fired by the drivers) so that a panic in it
+/// Runs user code the runtime calls on its own threads (thread hooks, task
+/// hooks, the slow-poll callback, wakers fired by the drivers) so that a panic in it
 /// cannot kill a worker: a dead worker would strand its queue and make
 /// `Runtime::drop` wait forever. The panic has already been reported on
 /// stderr by the panic hook; the runtime goes on.
@@ -136,6 +146,7 @@ pub enum TaskState {
 #[derive(Clone, Debug)]
 pub struct TaskInfo {
     pub(crate) id: Id,
+    pub(crate) name: Option<Arc<str>>,
     pub(crate) spawned_at: &'static Location<'static>,
     pub(crate) state: TaskState,
     pub(crate) polls: u64,
@@ -146,6 +157,11 @@ impl TaskInfo {
     /// The task's id.
     pub fn id(&self) -> Id {
         self.id
+    }
+
+    /// Its name, if it was spawned with one (`task::Builder::name`).
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
     }
 
     /// Where it was spawned.
@@ -193,7 +209,7 @@ impl TaskDump {
 impl fmt::Display for TaskDump {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for task in &self.tasks {
-            writeln!(
+            write!(
                 f,
                 "task {:>6}  {:<9} polls {:>8}  age {:>10.3?}  spawned at {}",
                 task.id,
@@ -202,6 +218,10 @@ impl fmt::Display for TaskDump {
                 task.age,
                 task.spawned_at
             )?;
+            match &task.name {
+                Some(name) => writeln!(f, "  {name:?}")?,
+                None => writeln!(f)?,
+            }
         }
         Ok(())
     }

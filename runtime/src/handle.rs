@@ -17,7 +17,7 @@ use crate::debug::TaskDump;
 use crate::metrics::RuntimeMetrics;
 use crate::scheduler::{current, Shared};
 use crate::task::task_local::{self, Captured};
-use crate::task::{JoinHandle, Scope};
+use crate::task::{JoinHandle, Scope, SpawnMeta};
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
@@ -91,6 +91,21 @@ impl Handle {
         F::Output: Send + 'static,
     {
         self.shared.spawn(Scope::inherit(context, future))
+    }
+
+    /// `spawn` with a name or other options (`task::Builder`), copying the
+    /// context variables in scope as `spawn` does.
+    pub(crate) fn spawn_with<F>(&self, future: F, meta: SpawnMeta<'_>) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match task_local::capture() {
+            None => self.shared.spawn_with(future, meta),
+            Some(context) => self
+                .shared
+                .spawn_with(Scope::inherit(context, future), meta),
+        }
     }
 
     /// Runs `f` on the blocking pool; the handle yields its result.

@@ -98,6 +98,8 @@ mod context;
 mod debug;
 mod driver;
 mod handle;
+mod histogram;
+mod hooks;
 mod local;
 mod loom;
 mod metrics;
@@ -105,15 +107,17 @@ mod park;
 mod rng;
 mod runtime;
 mod scheduler;
+mod trace;
 
 pub use builder::Builder;
 pub use context::EnterGuard;
 pub use debug::{SlowPoll, TaskDump, TaskInfo, TaskState, UnhandledPanic};
 pub use handle::Handle;
+pub use histogram::Histogram;
 pub use local::{run_local, LocalRuntime};
 pub use metrics::{RuntimeMetrics, WorkerStats};
 pub use runtime::Runtime;
-pub use task::yield_now;
+pub use task::{yield_now, TaskMeta};
 
 use std::future::Future;
 use task::JoinHandle;

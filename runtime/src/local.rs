@@ -41,7 +41,8 @@ use crate::metrics::RuntimeMetrics;
 use crate::runtime::Runtime;
 use crate::scheduler::{current_local, Shared};
 use crate::task::task_local;
-use crate::task::{JoinHandle, Scope};
+use crate::task::{JoinHandle, Scope, SpawnMeta};
+use crate::trace::Kind;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -132,7 +133,8 @@ impl LocalRuntime {
         F: Future + 'static,
         F::Output: 'static,
     {
-        spawn_local_on(&self.runtime.handle().shared, future)
+        let meta = SpawnMeta::new(Kind::Local);
+        spawn_local_on(&self.runtime.handle().shared, future, meta)
     }
 
     /// Spawns a `Send` task on this runtime (as [`Runtime::spawn`]).
@@ -228,8 +230,18 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
+    spawn_local_with(future, SpawnMeta::new(Kind::Local))
+}
+
+/// `spawn_local` with a name or other options (`task::Builder::spawn_local`).
+#[track_caller]
+pub(crate) fn spawn_local_with<F>(future: F, meta: SpawnMeta<'_>) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
     match current_local() {
-        Some(shared) => spawn_local_on(&shared, future),
+        Some(shared) => spawn_local_on(&shared, future, meta),
         None => panic!(
             "weft::task::spawn_local called where no LocalRuntime drives this thread: local (!Send) \
              tasks run only inside LocalRuntime::block_on, weft::run_local or \
@@ -242,15 +254,14 @@ where
 
 /// Spawns `future` as a local task of `shared`, copying the context
 /// variables in scope (as `Handle::spawn` does).
-#[track_caller]
-fn spawn_local_on<F>(shared: &Arc<Shared>, future: F) -> JoinHandle<F::Output>
+fn spawn_local_on<F>(shared: &Arc<Shared>, future: F, meta: SpawnMeta<'_>) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
     match task_local::capture() {
-        None => shared.spawn_local(future),
-        Some(context) => shared.spawn_local(Scope::inherit(context, future)),
+        None => shared.spawn_local(future, meta),
+        Some(context) => shared.spawn_local(Scope::inherit(context, future), meta),
     }
 }
 

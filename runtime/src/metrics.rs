@@ -14,11 +14,15 @@
 //!
 //! Concurrency: see each field.
 
+use crate::histogram::{Histogram, PollStats};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Counters written by one worker only.
 #[derive(Default)]
 pub(crate) struct WorkerMetrics {
+    /// The poll-time and schedule-latency histograms, when enabled
+    /// (`histogram.rs`); written by the owning worker only.
+    stats: Option<Box<PollStats>>,
     /// Tasks polled. Relaxed load+store: single writer, approximate readers.
     polls: AtomicU64,
     /// Successful steals from other workers. As `polls`.
@@ -36,6 +40,19 @@ pub(crate) enum WorkerCounter {
 }
 
 impl WorkerMetrics {
+    /// Counters plus the two histograms (`Builder::enable_poll_time_histogram`).
+    pub(crate) fn with_histograms() -> WorkerMetrics {
+        WorkerMetrics {
+            stats: Some(Box::new(PollStats::new())),
+            ..WorkerMetrics::default()
+        }
+    }
+
+    /// The histograms, if enabled.
+    pub(crate) fn poll_stats(&self) -> Option<&PollStats> {
+        self.stats.as_deref()
+    }
+
     /// Adds one. Only the owning worker calls this (single writer).
     pub(crate) fn incr(&self, counter: WorkerCounter) {
         let cell = self.cell(counter);
@@ -99,6 +116,8 @@ pub struct RuntimeMetrics {
     pub(crate) parks: u64,
     pub(crate) blocking_threads: u64,
     pub(crate) workers: Vec<WorkerStats>,
+    pub(crate) poll_time: Option<Histogram>,
+    pub(crate) schedule_latency: Option<Histogram>,
 }
 
 /// One worker's counters inside a [`RuntimeMetrics`] snapshot, from
@@ -112,6 +131,8 @@ pub struct WorkerStats {
     polls: u64,
     steals: u64,
     parks: u64,
+    poll_time: Option<Histogram>,
+    schedule_latency: Option<Histogram>,
 }
 
 impl WorkerStats {
@@ -129,6 +150,18 @@ impl WorkerStats {
     pub fn parks(&self) -> u64 {
         self.parks
     }
+
+    /// This worker's poll times; `None` unless
+    /// `Builder::enable_poll_time_histogram` was called.
+    pub fn poll_time_histogram(&self) -> Option<Histogram> {
+        self.poll_time
+    }
+
+    /// This worker's schedule latencies (wake to start of poll); `None`
+    /// unless `Builder::enable_poll_time_histogram` was called.
+    pub fn schedule_latency_histogram(&self) -> Option<Histogram> {
+        self.schedule_latency
+    }
 }
 
 impl RuntimeMetrics {
@@ -138,10 +171,14 @@ impl RuntimeMetrics {
                 polls: worker.get(WorkerCounter::Polls),
                 steals: worker.get(WorkerCounter::Steals),
                 parks: worker.get(WorkerCounter::Parks),
+                poll_time: worker.poll_stats().map(|s| s.poll_time.snapshot()),
+                schedule_latency: worker.poll_stats().map(|s| s.schedule_latency.snapshot()),
             };
             self.polls += stats.polls;
             self.steals += stats.steals;
             self.parks += stats.parks;
+            merge_into(&mut self.poll_time, stats.poll_time);
+            merge_into(&mut self.schedule_latency, stats.schedule_latency);
             self.workers.push(stats);
         }
     }
@@ -200,5 +237,44 @@ impl RuntimeMetrics {
     /// ```
     pub fn workers(&self) -> &[WorkerStats] {
         &self.workers
+    }
+
+    /// How long task polls took, merged over all workers: log-scale
+    /// buckets from 1 µs to about 1 s. `None` unless
+    /// `Builder::enable_poll_time_histogram` was called (the one switch for
+    /// both histograms).
+    ///
+    /// ```
+    /// let rt = weft_runtime::Builder::new_current_thread().build().unwrap();
+    /// assert!(rt.metrics().poll_time_histogram().is_none(), "off by default");
+    /// ```
+    pub fn poll_time_histogram(&self) -> Option<Histogram> {
+        self.poll_time
+    }
+
+    /// How long woken tasks waited for a worker: from the wake (or the
+    /// spawn) that queued a task to the start of its poll, merged over all
+    /// workers. `None` unless `Builder::enable_poll_time_histogram` was called.
+    ///
+    /// ```
+    /// let rt = weft_runtime::Builder::new_multi_thread()
+    ///     .worker_threads(2)
+    ///     .enable_poll_time_histogram()
+    ///     .build()
+    ///     .unwrap();
+    /// rt.block_on(async { weft_runtime::spawn(async {}).await.unwrap() });
+    /// let waits = rt.metrics().schedule_latency_histogram().expect("enabled");
+    /// assert!(waits.count() >= 1);
+    /// println!("p99 wait for a worker: {:?}", waits.quantile(0.99));
+    /// ```
+    pub fn schedule_latency_histogram(&self) -> Option<Histogram> {
+        self.schedule_latency
+    }
+}
+
+/// Adds `worker`'s histogram to the running total.
+fn merge_into(total: &mut Option<Histogram>, worker: Option<Histogram>) {
+    if let Some(worker) = worker {
+        total.get_or_insert_with(Histogram::default).merge(&worker);
     }
 }

@@ -50,7 +50,8 @@ impl Shared {
             };
             tasks.push(TaskInfo {
                 id: header.id,
-                spawned_at: header.spawned_at,
+                name: header.site.shared_name(),
+                spawned_at: header.site.spawned_at(),
                 state,
                 // Relaxed: an approximate count is fine in a dump (raw.rs).
                 polls: u64::from(header.polls.load(Ordering::Relaxed)),

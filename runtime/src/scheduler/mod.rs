@@ -89,6 +89,8 @@ pub(crate) use shared::Shared;
 pub(crate) use worker_context::current_local;
 
 use crate::debug::{SlowPollConfig, UnhandledPanic};
+use crate::histogram::PollClock;
+use crate::hooks::TaskHooks;
 use crate::metrics::WorkerMetrics;
 use crate::park::Unparker;
 use crate::task::Notified;
@@ -114,6 +116,16 @@ pub(crate) struct Config {
     /// `Some` for a `LocalRuntime`: the one thread that may drive its core
     /// (LIFE-3), so its local tasks never run anywhere else.
     pub(crate) local_owner: Option<std::thread::ThreadId>,
+    /// The task hooks, `None` when none is set (`hooks.rs`).
+    pub(crate) hooks: Option<Box<TaskHooks>>,
+    /// True if polls are timed (slow-poll reports or histograms): the one
+    /// flag `Shared::poll_task` tests; when false it reads no clock.
+    pub(crate) times_polls: bool,
+    /// True if each worker keeps the poll-time and schedule-latency
+    /// histograms and wakes are stamped (`histogram.rs`).
+    pub(crate) poll_histograms: bool,
+    /// The clock of poll timing and wake stamps.
+    pub(crate) poll_clock: PollClock,
 }
 
 /// What other threads may touch of one worker.

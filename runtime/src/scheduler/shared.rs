@@ -49,14 +49,17 @@ use super::{Config, Flavor, Remote, Runnable};
 use crate::blocking::BlockingPool;
 use crate::debug::{contain_panic, SlowPoll};
 use crate::driver::Driver;
+use crate::hooks::TaskHooks;
 use crate::metrics::{SharedMetrics, WorkerCounter, WorkerMetrics};
-use crate::task::{self, Id, JoinHandle, Notified, OwnedTasks, Schedule, Task};
+use crate::task::{
+    self, Id, JoinHandle, Notified, OwnedTasks, Schedule, SpawnMeta, Task, TaskMeta,
+};
 use crossbeam_deque::{Injector, Steal, Worker};
 use std::any::Any;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::Duration;
 
 /// The runtime's shared state (see the module doc).
 pub(crate) struct Shared {
@@ -88,7 +91,11 @@ impl Shared {
             .map(|core| Remote {
                 stealer: core.stealer(),
                 unparker: core.unparker(),
-                metrics: WorkerMetrics::default(),
+                metrics: if config.poll_histograms {
+                    WorkerMetrics::with_histograms()
+                } else {
+                    WorkerMetrics::default()
+                },
             })
             .collect();
         Shared {
@@ -113,7 +120,20 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (task, notified, join) = task::new_task(future, self.clone(), Id::next());
+        self.spawn_with(future, SpawnMeta::new(crate::trace::Kind::Task))
+    }
+
+    /// Spawns `future` with a name or other options (`task::Builder`).
+    pub(crate) fn spawn_with<F>(
+        self: &Arc<Self>,
+        future: F,
+        meta: SpawnMeta<'_>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, notified, join) = task::new_task_at(future, self.clone(), Id::next(), meta);
         self.count_spawn();
         if let Some(notified) = self.owned.bind(task, notified) {
             self.schedule_task(notified, false);
@@ -129,8 +149,11 @@ impl Shared {
     /// Panics unless this is a `LocalRuntime` and the caller is on its
     /// owner thread (the callers in `local.rs` check first, with a message
     /// for the user; this is the soundness check).
-    #[track_caller]
-    pub(crate) fn spawn_local<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    pub(crate) fn spawn_local<F>(
+        self: &Arc<Self>,
+        future: F,
+        meta: SpawnMeta<'_>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
@@ -143,7 +166,7 @@ impl Shared {
         // its owner thread (LIFE-3), the thread we are on (asserted above),
         // and the task and its queue entry go to this runtime alone.
         let (task, notified, join) =
-            unsafe { task::new_local_task(future, self.clone(), Id::next()) };
+            unsafe { task::new_local_task(future, self.clone(), Id::next(), meta) };
         self.count_spawn();
         if let Some(notified) = self.owned.bind(task, notified) {
             self.schedule_task(notified, false);
@@ -209,6 +232,10 @@ impl Shared {
     /// Queues `task`: on this thread's core if it drives one of ours, else
     /// through the injector.
     fn schedule_task(self: &Arc<Self>, task: Runnable, is_yield: bool) {
+        if self.config.poll_histograms {
+            // The start of the wait the schedule-latency histogram measures.
+            task.header().site.stamp_woken(self.config.poll_clock.now());
+        }
         let task = with_current_core(self, |core| match core {
             Some(core) => {
                 if core.push_woken(task, is_yield) && self.can_steal() {
@@ -292,20 +319,52 @@ impl Shared {
     }
 
     /// Polls one task on worker `index`: every task poll of the runtime
-    /// goes through here, counted, and timed if slow polls are reported.
+    /// goes through here, counted, and timed if slow polls are reported or
+    /// the histograms are on (one flag; off, no clock is read).
     pub(crate) fn poll_task(&self, index: usize, task: Runnable) {
         self.count(index, WorkerCounter::Polls);
-        let Some(slow) = &self.config.slow_poll else {
+        if !self.config.times_polls {
             return task.run();
-        };
+        }
+        self.poll_task_timed(&self.remotes[index], task);
+    }
+
+    /// `poll_task` with the clock: records the wait since the task was
+    /// queued and the poll's duration in the worker's histograms, and
+    /// reports a slow poll.
+    fn poll_task_timed(&self, remote: &Remote, task: Runnable) {
+        let clock = &self.config.poll_clock;
+        let stats = remote.metrics.poll_stats();
         // Copied now: the task may be freed by the poll.
-        let (task_id, spawned_at) = (task.header().id, task.header().spawned_at);
-        let start = Instant::now();
+        let header = task.header();
+        let slow = self.config.slow_poll.as_ref().map(|slow| {
+            let site = (
+                header.id,
+                header.site.spawned_at(),
+                header.site.shared_name(),
+            );
+            (slow, site)
+        });
+        let woken_at = header.site.woken_at();
+        let start = clock.now();
+        if let Some(stats) = stats.filter(|_| woken_at != 0) {
+            stats
+                .schedule_latency
+                .record(start.saturating_sub(woken_at));
+        }
         task.run();
-        let duration = start.elapsed();
+        let elapsed = clock.now().saturating_sub(start);
+        if let Some(stats) = stats {
+            stats.poll_time.record(elapsed);
+        }
+        let Some((slow, (task_id, spawned_at, name))) = slow else {
+            return;
+        };
+        let duration = Duration::from_nanos(elapsed);
         if duration >= slow.threshold {
             let report = SlowPoll {
                 task_id,
+                name,
                 spawned_at,
                 duration,
             };
@@ -374,6 +433,14 @@ impl Schedule for Arc<Shared> {
         self.owned.remove(task.header())
     }
 
+    fn hooks(&self) -> Option<&TaskHooks> {
+        self.config.hooks.as_deref()
+    }
+
+    fn stamps_wakes(&self) -> bool {
+        self.config.poll_histograms
+    }
+
     fn spawn_stamp(&self) -> u64 {
         // An awake worker keeps the coarse reading fresh for spawns from
         // other threads too (`task/stamp.rs`); `notify_parked` refreshes it
@@ -382,13 +449,17 @@ impl Schedule for Arc<Shared> {
         crate::task::stamp::stamp(kept_fresh)
     }
 
-    fn unhandled_panic(&self, payload: &(dyn Any + Send)) {
+    fn unhandled_panic(&self, task: TaskMeta<'_>, payload: &(dyn Any + Send)) {
         if self.config.unhandled_panic != crate::debug::UnhandledPanic::ShutdownRuntime {
             return;
         }
         let message = crate::task::panic_message(payload)
             .unwrap_or("a task panicked with a non-string payload");
-        if let Some(wakers) = self.lifecycle.record_panic(message) {
+        let message = match task.name() {
+            Some(name) => format!("task {} {name:?} panicked: {message}", task.id()),
+            None => format!("task {} panicked: {message}", task.id()),
+        };
+        if let Some(wakers) = self.lifecycle.record_panic(&message) {
             self.begin_shutdown();
             wakers.into_iter().for_each(std::task::Waker::wake);
         }

@@ -20,7 +20,7 @@
 
 use super::raw::{Cell, Header, RawTask, Stage};
 use super::state::{TransitionToIdle, TransitionToRunning};
-use super::{CurrentTaskGuard, JoinError, Notified, Schedule, Task};
+use super::{CurrentTaskGuard, JoinError, Notified, Schedule, Task, TaskMeta};
 use std::any::Any;
 use std::future::Future;
 use std::mem::ManuallyDrop;
@@ -67,7 +67,18 @@ where
     fn poll(self) {
         match self.header().state.transition_to_running() {
             TransitionToRunning::Success => {
-                if self.poll_future().is_ready() {
+                // HOOK-1 (`hooks.rs`): the pair brackets the poll, and the
+                // after-hook runs before `transition_to_idle` lets another
+                // thread poll the task again.
+                let hooks = self.cell().scheduler.hooks();
+                if let Some(hooks) = hooks {
+                    hooks.before_poll(self.header());
+                }
+                let polled = self.poll_future();
+                if let Some(hooks) = hooks {
+                    hooks.after_poll(self.header());
+                }
+                if polled.is_ready() {
                     return self.complete();
                 }
                 match self.header().state.transition_to_idle() {
@@ -108,6 +119,8 @@ where
         let waker = raw.waker_ref();
         let mut cx = Context::from_waker(&waker);
         let _current = CurrentTaskGuard::enter(header.id);
+        // The poll is the task span's time entered (`trace/mod.rs`).
+        let _entered = header.site.span().map(|span| span.enter());
         let polled = catch_unwind(AssertUnwindSafe(|| {
             self.cell().stage.with_mut(|stage| {
                 // SAFETY: INV-1: we set RUNNING, so the stage is ours.
@@ -127,7 +140,9 @@ where
                 Err(payload) => Err(JoinError::panic(header.id, payload)),
             },
             Err(payload) => {
-                self.cell().scheduler.unhandled_panic(&*payload);
+                self.cell()
+                    .scheduler
+                    .unhandled_panic(TaskMeta::of(header), &*payload);
                 // A second panic from the future's destructor is dropped: the
                 // first one is the one the user needs to see.
                 let _ = self.drop_stage();
@@ -171,8 +186,29 @@ where
 
     /// Running -> Complete, then hands the output over and drops the
     /// runner's reference (and the owned list's, if it gave it back).
+    ///
+    /// The task leaves the owned list, and its terminate hook and span
+    /// close run, *before* `transition_to_complete` makes the output
+    /// visible: a `JoinHandle` that has returned its output must never find
+    /// its task still listed by `Handle::dump` or counted as alive.
     fn complete(self) {
-        let snapshot = self.header().state.transition_to_complete();
+        let header = self.header();
+        if let Some(hooks) = self.cell().scheduler.hooks() {
+            hooks.terminate(header);
+        }
+        let task = ManuallyDrop::new(Task::from_raw(self.raw()));
+        let released = self.cell().scheduler.release(&task);
+        // The released Task's reference is dropped by the count below.
+        let count = if let Some(released) = released {
+            std::mem::forget(released);
+            2
+        } else {
+            1
+        };
+        if let Some(span) = header.site.span() {
+            span.close();
+        }
+        let snapshot = header.state.transition_to_complete();
         if !snapshot.is_join_interested() {
             // INV-2: nobody will read the output; it is ours to drop.
             let _ = self.drop_stage();
@@ -190,15 +226,6 @@ where
                     })
             }));
         }
-        let task = ManuallyDrop::new(Task::from_raw(self.raw()));
-        let released = self.cell().scheduler.release(&task);
-        // The released Task's reference is dropped by the count below.
-        let count = if let Some(released) = released {
-            std::mem::forget(released);
-            2
-        } else {
-            1
-        };
         if self.header().state.transition_to_terminal(count) {
             self.raw().dealloc();
         }

@@ -7,7 +7,7 @@
 //!
 //! ```text
 //!  +------------------- Cell<F, S> (repr C) --------------------+
-//!  | Header (48 B): state word | vtable | id | spawned_at |     |
+//!  | Header (48 B): state word | vtable | id | site (meta.rs) |  |
 //!  |      spawned (u64 stamp) | owned key (u32) | polls (u32)   |
 //!  | scheduler: S (an Arc to the runtime's shared state)       |
 //!  | stage: Running(F) | Finished(Result<F::Output>) | Consumed|
@@ -66,10 +66,12 @@
 //! tokio `runtime/task/mod.rs` (the handle table), async-task (one
 //! allocation, vtable, waker as task pointer).
 
+mod builder;
 mod error;
 mod harness;
 mod join;
 mod list;
+mod meta;
 mod raw;
 pub(crate) mod stamp;
 mod state;
@@ -80,14 +82,19 @@ mod yield_now;
 mod tests;
 
 pub use crate::local::spawn_local;
+pub use builder::Builder;
 pub(crate) use error::panic_message;
 pub use error::JoinError;
 pub use join::{AbortHandle, JoinHandle};
 pub(crate) use list::OwnedTasks;
+pub use meta::TaskMeta;
 pub(crate) use raw::Header;
 pub use task_local::{LocalKey, Scope};
 pub use yield_now::yield_now;
 
+use crate::hooks::TaskHooks;
+use crate::trace;
+use meta::{Details, Site};
 use raw::{JoinRaw, RawTask};
 use std::any::Any;
 use std::cell::Cell;
@@ -96,6 +103,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// How a task reaches its scheduler. Implemented by the runtime's shared
 /// state (and by a mock in the loom model).
@@ -120,8 +128,20 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
 
     /// A task's `poll` panicked with `payload` (called before the payload
     /// moves into the `JoinError`).
-    fn unhandled_panic(&self, payload: &(dyn Any + Send)) {
-        let _ = payload;
+    fn unhandled_panic(&self, task: TaskMeta<'_>, payload: &(dyn Any + Send)) {
+        let _ = (task, payload);
+    }
+
+    /// The task hooks to call (`hooks.rs`), or `None`: then nothing is
+    /// called and the check costs one branch per spawn, poll and completion.
+    fn hooks(&self) -> Option<&TaskHooks> {
+        None
+    }
+
+    /// True if this scheduler stamps the time of each wake into its tasks
+    /// (the schedule-latency histogram): tasks then carry `Details`.
+    fn stamps_wakes(&self) -> bool {
+        false
     }
 }
 
@@ -203,8 +223,30 @@ impl<S: 'static> fmt::Debug for Notified<S> {
     }
 }
 
-/// Allocates a task for `future`, returning its three initial handles
-/// (the state word starts with exactly these three references).
+/// What a spawn call tells about its task besides the future: its name,
+/// its kind and where it was spawned.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct SpawnMeta<'a> {
+    pub(crate) name: Option<&'a str>,
+    pub(crate) kind: trace::Kind,
+    pub(crate) spawned_at: &'static Location<'static>,
+}
+
+impl SpawnMeta<'_> {
+    /// An unnamed task of `kind`, spawned at the caller's caller.
+    #[track_caller]
+    pub(crate) fn new(kind: trace::Kind) -> SpawnMeta<'static> {
+        SpawnMeta {
+            name: None,
+            kind,
+            spawned_at: Location::caller(),
+        }
+    }
+}
+
+/// Allocates an unnamed async task for `future` spawned at the caller;
+/// see [`new_task_at`]. For the tests of the task machinery.
+#[cfg(test)]
 #[track_caller]
 pub(crate) fn new_task<F, S>(
     future: F,
@@ -216,16 +258,28 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
-    let raw = RawTask::new(future, scheduler, id, Location::caller());
-    let task = Task::from_raw(raw);
-    let notified = Notified(Task::from_raw(raw));
-    // INV-7: the output type of this JoinHandle is F::Output.
-    let join = JoinHandle::new(JoinRaw::new(raw));
-    (task, notified, join)
+    new_task_at(future, scheduler, id, SpawnMeta::new(trace::Kind::Task))
+}
+
+/// Allocates a task for `future`, returning its three initial handles
+/// (the state word starts with exactly these three references), and calls
+/// the spawn hook (HOOK-1 of `hooks.rs`) before anything can poll it.
+pub(crate) fn new_task_at<F, S>(
+    future: F,
+    scheduler: S,
+    id: Id,
+    meta: SpawnMeta<'_>,
+) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    allocate(future, scheduler, id, meta)
 }
 
 /// Allocates a local task: one whose future and output need not be
-/// `Send` (INV-10). Otherwise as [`new_task`].
+/// `Send` (INV-10). Otherwise as [`new_task_at`].
 ///
 /// # Safety
 ///
@@ -233,18 +287,49 @@ where
 /// shutdown) only on the calling thread, and the returned `Task` and
 /// `Notified` may only be handed to that scheduler: a `LocalRuntime` on
 /// its owner thread (INV-10).
-#[track_caller]
 pub(crate) unsafe fn new_local_task<F, S>(
     future: F,
     scheduler: S,
     id: Id,
+    meta: SpawnMeta<'_>,
 ) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
 where
     F: Future + 'static,
     F::Output: 'static,
     S: Schedule,
 {
-    let raw = RawTask::new(future, scheduler, id, Location::caller());
+    allocate(future, scheduler, id, meta)
+}
+
+/// The body of [`new_task_at`] and [`new_local_task`], which state the
+/// `Send` requirements (INV-10).
+///
+/// The task carries `Details` (`meta.rs`) only when something needs them:
+/// a name, a scheduler that stamps wakes, or the `tracing` feature.
+fn allocate<F, S>(
+    future: F,
+    scheduler: S,
+    id: Id,
+    meta: SpawnMeta<'_>,
+) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
+where
+    F: Future + 'static,
+    S: Schedule,
+{
+    if let Some(hooks) = scheduler.hooks() {
+        hooks.spawn(&TaskMeta::new(id, meta.name, meta.spawned_at));
+    }
+    let site = if meta.name.is_some() || trace::ENABLED || scheduler.stamps_wakes() {
+        Site::detailed(Details {
+            spawned_at: meta.spawned_at,
+            name: meta.name.map(Arc::from),
+            woken_at: AtomicU64::new(0),
+            span: trace::TaskSpan::new(meta.kind, id, meta.name, meta.spawned_at),
+        })
+    } else {
+        Site::plain(meta.spawned_at)
+    };
+    let raw = RawTask::new(future, scheduler, id, site);
     let task = Task::from_raw(raw);
     let notified = Notified(Task::from_raw(raw));
     // INV-7: the output type of this JoinHandle is F::Output.

@@ -22,7 +22,7 @@
 //! - INV-6: A `RawTask` points to a live `Cell<F, S>` whose `header` is its
 //!   first field and whose `header.vtable` was built for that same `F` and
 //!   `S`, for as long as the code using it owns a reference (INV-4).
-//! - INV-7: A [`JoinRaw<T>`] is only made by `task::new_task` or
+//! - INV-7: A [`JoinRaw<T>`] is only made by `task::new_task_at` or
 //!   `task::new_local_task` for a task whose `F::Output` is `T`.
 //! - INV-8: A `Waker` built on [`WAKER_VTABLE`] has a task header pointer
 //!   as its data and owns one reference, except the [`WakerRef`] lent to a
@@ -50,13 +50,14 @@
 //! References: tokio `runtime/task/{core,raw}.rs`; async-task `raw.rs`.
 
 use super::harness;
+use super::meta::Site;
 use super::state::State;
 use super::{Id, JoinError, Schedule};
 use crate::loom::UnsafeCell;
+use crate::trace::WakerOp;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
-use std::panic::Location;
 use std::ptr::NonNull;
 use std::sync::atomic::AtomicU32;
 use std::task::{Poll, RawWaker, RawWakerVTable, Waker};
@@ -75,8 +76,9 @@ pub(crate) struct Header {
     pub(super) vtable: &'static Vtable,
     /// The task's identity, for `task::id()`, dumps and errors.
     pub(crate) id: Id,
-    /// Where `spawn` was called (it is `#[track_caller]`).
-    pub(crate) spawned_at: &'static Location<'static>,
+    /// Where `spawn` was called (it is `#[track_caller]`), and the task's
+    /// name and other extras when it has any (`meta.rs`, TAG-1): one word.
+    pub(crate) site: Site,
     /// When the task was spawned (`stamp.rs`, STAMP-1).
     pub(crate) spawned: u64,
     /// The task's key in the owned-tasks list. Relaxed: it is only written
@@ -173,12 +175,7 @@ impl RawTask {
     /// Allocates a task with the initial state (three references: see `state.rs`).
     /// A future that is not `Send` makes a local task (INV-10): only
     /// `task::new_local_task` passes one.
-    pub(super) fn new<F, S>(
-        future: F,
-        scheduler: S,
-        id: Id,
-        spawned_at: &'static Location<'static>,
-    ) -> RawTask
+    pub(super) fn new<F, S>(future: F, scheduler: S, id: Id, site: Site) -> RawTask
     where
         F: Future + 'static,
         S: Schedule,
@@ -188,7 +185,7 @@ impl RawTask {
                 state: State::new(),
                 vtable: vtable::<F, S>(),
                 id,
-                spawned_at,
+                site,
                 spawned: scheduler.spawn_stamp(),
                 owned_key: AtomicU32::new(u32::MAX),
                 polls: AtomicU32::new(0),
@@ -276,6 +273,14 @@ impl RawTask {
         }
     }
 
+    /// Reports a waker operation to the task's tracing span; nothing unless
+    /// the `tracing` feature is built in (`trace/mod.rs`).
+    fn trace(self, op: WakerOp) {
+        if let Some(span) = self.header().site.span() {
+            span.waker(op);
+        }
+    }
+
     /// A waker that borrows the caller's reference, for the duration of a poll.
     pub(super) fn waker_ref(&self) -> WakerRef<'_> {
         let raw = RawWaker::new(self.ptr.as_ptr() as *const (), &WAKER_VTABLE);
@@ -321,8 +326,8 @@ unsafe impl<T: Send> Send for JoinRaw<T> {}
 unsafe impl<T: Send> Sync for JoinRaw<T> {}
 
 impl<T> JoinRaw<T> {
-    /// Pairs a task with its output type. Only `task::new_task` and
-    /// `task::new_local_task` call this (INV-7).
+    //! - INV-7: A [`JoinRaw<T>`] is only made by `task::new_task_at` or
+    //!   `task::new_local_task` for a task whose `F::Output` is `T`.
     pub(super) fn new(raw: RawTask) -> JoinRaw<T> {
         JoinRaw {
             raw,
@@ -359,26 +364,36 @@ static WAKER_VTABLE: RawWakerVTable =
 /// # Safety
 /// `ptr` is the data of a waker built on `WAKER_VTABLE` (INV-8).
 unsafe fn clone_waker(ptr: *const ()) -> RawWaker {
-    task_of(ptr).ref_inc();
+    let task = task_of(ptr);
+    task.trace(WakerOp::Clone);
+    task.ref_inc();
     RawWaker::new(ptr, &WAKER_VTABLE)
 }
 
 /// # Safety
 /// As [`clone_waker`]; consumes the waker's reference.
 unsafe fn wake_by_val(ptr: *const ()) {
-    task_of(ptr).wake_by_val();
+    let task = task_of(ptr);
+    // Before the wake: it may hand the waker's reference to a queue.
+    task.trace(WakerOp::Wake);
+    task.wake_by_val();
 }
 
 /// # Safety
 /// As [`clone_waker`].
 unsafe fn wake_by_ref(ptr: *const ()) {
-    task_of(ptr).wake_by_ref();
+    let task = task_of(ptr);
+    task.trace(WakerOp::WakeByRef);
+    task.wake_by_ref();
 }
 
 /// # Safety
 /// As [`clone_waker`]; consumes the waker's reference.
 unsafe fn drop_waker(ptr: *const ()) {
-    task_of(ptr).drop_reference();
+    let task = task_of(ptr);
+    // Before the drop: it may free the task.
+    task.trace(WakerOp::Drop);
+    task.drop_reference();
 }
 
 /// The task behind a waker's data pointer (INV-8: never null).

@@ -290,3 +290,34 @@ impl std::task::Wake for FlagWaker {
         self.0.store(true, SeqCst);
     }
 }
+
+/// The dump that tells the truth (issue 17): a JoinHandle polled while
+/// another thread completes the task never returns the output while the
+/// task is still in the owned list (`Harness::complete` releases it first),
+/// so `Handle::dump` and `alive_tasks` cannot list a joined task.
+#[test]
+fn loom_joined_task_has_left_the_owned_list() {
+    model(|| {
+        let mock = Mock::new();
+        let probe = probe();
+        probe.signal.store(true, SeqCst);
+        let mut join = mock.spawn(Signalled(probe.clone()));
+        let runner = {
+            let mock = mock.clone();
+            loom::thread::spawn(move || mock.drain())
+        };
+        let joined = poll_join(&mut join).is_ready();
+        if joined {
+            assert!(
+                mock.0.owned.lock().unwrap().is_none(),
+                "the output is visible only after the task left the owned list"
+            );
+        }
+        runner.join().unwrap();
+        if !joined {
+            assert!(poll_join(&mut join).is_ready(), "complete after the drain");
+        }
+        drop(join);
+        drop(probe.waker.lock().unwrap().take());
+    });
+}
