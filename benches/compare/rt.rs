@@ -97,6 +97,19 @@ impl Flavour {
     }
 }
 
+/// Set to `1` to build weft's runtimes with
+/// `Builder::enable_poll_time_histogram()`, to price the histograms against
+/// a run without it (`docs/performance.md`).
+const POLL_HISTOGRAM_ENV: &str = "WEFT_BENCH_POLL_HISTOGRAM";
+
+/// Builds a weft runtime, with the poll histograms if the environment asks.
+fn build_weft(builder: &mut weft::Builder) -> weft::Runtime {
+    if std::env::var(POLL_HISTOGRAM_ENV).is_ok_and(|value| value == "1") {
+        builder.enable_poll_time_histogram();
+    }
+    builder.build().expect("building a weft runtime")
+}
+
 /// A freshly built runtime of some flavour.
 pub enum Rt {
     /// weft, either flavour.
@@ -111,17 +124,10 @@ impl Rt {
     /// Builds a new runtime of `flavour`.
     pub fn build(flavour: Flavour) -> Rt {
         match flavour {
-            Flavour::WeftMulti => Rt::Weft(
-                weft::Builder::new_multi_thread()
-                    .worker_threads(WORKERS)
-                    .build()
-                    .expect("building weft's multi-thread runtime"),
-            ),
-            Flavour::WeftCurrent => Rt::Weft(
-                weft::Builder::new_current_thread()
-                    .build()
-                    .expect("building weft's current-thread runtime"),
-            ),
+            Flavour::WeftMulti => Rt::Weft(build_weft(
+                weft::Builder::new_multi_thread().worker_threads(WORKERS),
+            )),
+            Flavour::WeftCurrent => Rt::Weft(build_weft(&mut weft::Builder::new_current_thread())),
             Flavour::TokioMulti => Rt::Tokio(
                 tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(WORKERS)

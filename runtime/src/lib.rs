@@ -69,7 +69,11 @@
 //!    the pool and the entry points.
 //! 7. `compose/`: gather, try_gather, race, `join!`, `select!` and
 //!    `TaskGroup`; `stream.rs`: async iteration.
-//! 8. `debug.rs`, `metrics.rs`: slow-poll reports, task dumps, counters.
+//! 8. `debug.rs`, `metrics.rs`: slow-poll reports, task dumps, counters;
+//!    then `task/meta.rs` (task names and `TaskMeta` in one word per
+//!    task), `hooks.rs` (task hooks), `histogram.rs` (poll-time and
+//!    schedule-latency histograms) and `trace/` (the spans tokio-console
+//!    reads, feature `tracing`).
 //! 9. `task/task_local.rs`: context variables and how a spawn copies them;
 //!    `local.rs`: local (`!Send`) tasks on a `LocalRuntime`.
 //!
@@ -87,6 +91,9 @@
 //! `scheduler/shared.rs` holds one, `Shared::spawn_local`: creating a task
 //! whose future is not `Send` (INV-10), next to the check that the caller
 //! is the `LocalRuntime`'s owner thread (LIFE-3).
+//! `task/meta.rs` holds three more, justified in its module doc: they turn
+//! a task's tagged site word back into the reference it was made from
+//! (TAG-1); a safe enum would grow every task header by a word.
 
 pub mod compose;
 pub mod stream;

@@ -23,9 +23,10 @@
 //! and a second place to clean up); a `Details` box for every task (one
 //! more allocation per spawn, measurable in `chain_spawn`).
 //!
-//! Unsafe: this module holds two `unsafe` blocks outside the allowed list
+//! Unsafe: this module holds three `unsafe` blocks outside the allowed list
 //! (`task::{raw, harness}`): turning the tagged word back into the
-//! reference it was made from. A safe enum of the two cases would take two
+//! reference it was made from, and freeing the boxed `Details`; and the
+//! `Send`/`Sync` impls a raw pointer needs. A safe enum of the two cases would take two
 //! words (the header would grow to 56 bytes); the tag costs one bit that
 //! both pointees' alignment leaves free (TAG-1), checked at compile time.
 //!
