@@ -74,6 +74,9 @@ fn slow_poll_report_names_the_task() {
                     .await
                     .unwrap();
             });
+            // The report is made after the poll returns, possibly after the
+            // join: dropping the runtime waits for the workers.
+            drop(rt);
             let reports = reports.lock().unwrap();
             let report = reports
                 .iter()
