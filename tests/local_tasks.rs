@@ -430,3 +430,27 @@ fn stress_remote_wakes_and_aborts_of_local_tasks() {
     assert_eq!(drops.len(), TASKS);
     assert!(drops.iter().all(|&id| id == thread::current().id()));
 }
+
+/// `task::Builder::spawn_local` names a local task (shown in the dump) and,
+/// like every spawn, copies the context variables in scope.
+#[test]
+fn builder_spawn_local_names_the_task_and_inherits_context() {
+    weft::run_local(REQUEST_ID.scope(8, async {
+        let local = Rc::new(());
+        let named = weft::task::Builder::new()
+            .name("local-worker")
+            .spawn_local(async move {
+                let _local = local;
+                weft::yield_now().await;
+                REQUEST_ID.get()
+            });
+        let dump = weft::Handle::current().dump();
+        let info = dump
+            .tasks()
+            .iter()
+            .find(|task| task.id() == named.id())
+            .expect("the local task is in the dump");
+        assert_eq!(info.name(), Some("local-worker"));
+        assert_eq!(named.await.unwrap(), 8);
+    }));
+}
