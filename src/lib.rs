@@ -54,7 +54,8 @@ pub use weft_runtime::{
 pub mod task {
     pub use weft_runtime::compose::TaskGroup;
     pub use weft_runtime::task::{
-        id, spawn_local, try_id, AbortHandle, Builder, Id, JoinError, JoinHandle, LocalKey, Scope,
+        consume_budget, coop, id, spawn_local, try_id, unconstrained, AbortHandle, Builder, Id,
+        JoinError, JoinHandle, LocalKey, Scope, Unconstrained,
     };
 }
 

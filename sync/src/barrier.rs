@@ -131,37 +131,39 @@ impl Future for BarrierWait<'_> {
     type Output = BarrierWaitResult;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<BarrierWaitResult> {
-        let this = &mut *self;
-        assert!(
-            !this.is_done,
-            "barrier wait future polled after it completed; call wait() again for the next round"
-        );
-        let mut state = this.barrier.state.lock();
-        match this.key {
-            None if state.arrived + 1 == this.barrier.parties => {
-                this.is_done = true;
-                let mut wakes = WakeList::new();
-                state.arrived = 0;
-                state.waiters.grant_all(&mut wakes);
-                drop(state);
-                wakes.wake_all();
-                Poll::Ready(BarrierWaitResult { is_leader: true })
-            }
-            None => {
-                state.arrived += 1;
-                this.key = Some(state.waiters.push_back((), cx.waker()));
-                Poll::Pending
-            }
-            Some(key) => match state.waiters.poll(key, cx.waker()) {
-                Grant::Waiting => Poll::Pending,
-                Grant::Granted | Grant::Closed => {
-                    state.waiters.remove(key);
-                    this.key = None;
+        crate::budget::budgeted(cx, |cx| {
+            let this = &mut *self;
+            assert!(
+                !this.is_done,
+                "barrier wait future polled after it completed; call wait() again for the next round"
+            );
+            let mut state = this.barrier.state.lock();
+            match this.key {
+                None if state.arrived + 1 == this.barrier.parties => {
                     this.is_done = true;
-                    Poll::Ready(BarrierWaitResult { is_leader: false })
+                    let mut wakes = WakeList::new();
+                    state.arrived = 0;
+                    state.waiters.grant_all(&mut wakes);
+                    drop(state);
+                    wakes.wake_all();
+                    Poll::Ready(BarrierWaitResult { is_leader: true })
                 }
-            },
-        }
+                None => {
+                    state.arrived += 1;
+                    this.key = Some(state.waiters.push_back((), cx.waker()));
+                    Poll::Pending
+                }
+                Some(key) => match state.waiters.poll(key, cx.waker()) {
+                    Grant::Waiting => Poll::Pending,
+                    Grant::Granted | Grant::Closed => {
+                        state.waiters.remove(key);
+                        this.key = None;
+                        this.is_done = true;
+                        Poll::Ready(BarrierWaitResult { is_leader: false })
+                    }
+                },
+            }
+        })
     }
 }
 

@@ -180,28 +180,30 @@ impl Future for Acquire<'_> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = &mut *self;
-        let mut state = this.semaphore.state.lock();
-        match this.step {
-            AcquireStep::Start => {
-                if state.try_take(this.needed) {
-                    this.step = AcquireStep::Done;
-                    return Poll::Ready(());
+        crate::budget::budgeted(cx, |cx| {
+            let this = &mut *self;
+            let mut state = this.semaphore.state.lock();
+            match this.step {
+                AcquireStep::Start => {
+                    if state.try_take(this.needed) {
+                        this.step = AcquireStep::Done;
+                        return Poll::Ready(());
+                    }
+                    this.step = AcquireStep::Queued(state.waiters.push_back(this.needed, cx.waker()));
+                    Poll::Pending
                 }
-                this.step = AcquireStep::Queued(state.waiters.push_back(this.needed, cx.waker()));
-                Poll::Pending
+                AcquireStep::Queued(key) => match state.waiters.poll(key, cx.waker()) {
+                    Grant::Waiting => Poll::Pending,
+                    Grant::Granted => {
+                        state.waiters.remove(key);
+                        this.step = AcquireStep::Done;
+                        Poll::Ready(())
+                    }
+                    Grant::Closed => unreachable!("a semaphore never closes its waiters"),
+                },
+                AcquireStep::Done => panic!("semaphore acquire future polled after it completed; poll it only until it returns Ready"),
             }
-            AcquireStep::Queued(key) => match state.waiters.poll(key, cx.waker()) {
-                Grant::Waiting => Poll::Pending,
-                Grant::Granted => {
-                    state.waiters.remove(key);
-                    this.step = AcquireStep::Done;
-                    Poll::Ready(())
-                }
-                Grant::Closed => unreachable!("a semaphore never closes its waiters"),
-            },
-            AcquireStep::Done => panic!("semaphore acquire future polled after it completed; poll it only until it returns Ready"),
-        }
+        })
     }
 }
 

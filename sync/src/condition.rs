@@ -207,17 +207,19 @@ impl Future for Notified<'_> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let key = self.key.expect("Notified is queued before it is polled");
-        let mut waiters = self.condition.waiters.lock();
-        match waiters.poll(key, cx.waker()) {
-            Grant::Waiting => Poll::Pending,
-            Grant::Granted | Grant::Closed => {
-                waiters.remove(key);
-                drop(waiters);
-                self.key = None;
-                Poll::Ready(())
+        crate::budget::budgeted(cx, |cx| {
+            let key = self.key.expect("Notified is queued before it is polled");
+            let mut waiters = self.condition.waiters.lock();
+            match waiters.poll(key, cx.waker()) {
+                Grant::Waiting => Poll::Pending,
+                Grant::Granted | Grant::Closed => {
+                    waiters.remove(key);
+                    drop(waiters);
+                    self.key = None;
+                    Poll::Ready(())
+                }
             }
-        }
+        })
     }
 }
 

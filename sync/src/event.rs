@@ -137,23 +137,25 @@ impl Future for EventWait<'_> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = &mut *self;
-        let mut state = this.event.state.lock();
-        match this.key {
-            None if state.is_set => Poll::Ready(()),
-            None => {
-                this.key = Some(state.waiters.push_back((), cx.waker()));
-                Poll::Pending
-            }
-            Some(key) => match state.waiters.poll(key, cx.waker()) {
-                Grant::Waiting => Poll::Pending,
-                Grant::Granted | Grant::Closed => {
-                    state.waiters.remove(key);
-                    this.key = None;
-                    Poll::Ready(())
+        crate::budget::budgeted(cx, |cx| {
+            let this = &mut *self;
+            let mut state = this.event.state.lock();
+            match this.key {
+                None if state.is_set => Poll::Ready(()),
+                None => {
+                    this.key = Some(state.waiters.push_back((), cx.waker()));
+                    Poll::Pending
                 }
-            },
-        }
+                Some(key) => match state.waiters.poll(key, cx.waker()) {
+                    Grant::Waiting => Poll::Pending,
+                    Grant::Granted | Grant::Closed => {
+                        state.waiters.remove(key);
+                        this.key = None;
+                        Poll::Ready(())
+                    }
+                },
+            }
+        })
     }
 }
 

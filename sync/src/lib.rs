@@ -95,6 +95,7 @@
 
 mod barrier;
 mod batch_semaphore;
+mod budget;
 mod condition;
 mod event;
 mod lock;

@@ -349,29 +349,31 @@ impl<T> Future for Receiver<T> {
 
     /// R1–R5 of the module doc.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = &*self.inner;
-        let mut state = inner.state.load();
-        if state.is_complete() {
-            return Poll::Ready(inner.take_value());
-        }
-        if state.is_waker_set() {
-            if inner.stored_waker_will_wake(cx.waker()) {
-                return Poll::Pending;
-            }
-            state = inner.state.unregister_waker();
+        crate::budget::budgeted(cx, |cx| {
+            let inner = &*self.inner;
+            let mut state = inner.state.load();
             if state.is_complete() {
                 return Poll::Ready(inner.take_value());
             }
-        }
-        // SAFETY: INV-2: RX_WAKER_SET is clear (it was, or R3 cleared it) and
-        // only the receiver sets it, so no one else touches the cell (R4).
-        inner
-            .waker
-            .with_mut(|cell| unsafe { *cell = Some(cx.waker().clone()) });
-        if inner.state.register_waker().is_complete() {
-            return Poll::Ready(inner.take_value());
-        }
-        Poll::Pending
+            if state.is_waker_set() {
+                if inner.stored_waker_will_wake(cx.waker()) {
+                    return Poll::Pending;
+                }
+                state = inner.state.unregister_waker();
+                if state.is_complete() {
+                    return Poll::Ready(inner.take_value());
+                }
+            }
+            // SAFETY: INV-2: RX_WAKER_SET is clear (it was, or R3 cleared it) and
+            // only the receiver sets it, so no one else touches the cell (R4).
+            inner
+                .waker
+                .with_mut(|cell| unsafe { *cell = Some(cx.waker().clone()) });
+            if inner.state.register_waker().is_complete() {
+                return Poll::Ready(inner.take_value());
+            }
+            Poll::Pending
+        })
     }
 }
 

@@ -242,8 +242,23 @@ impl Sleep {
 impl Future for Sleep {
     type Output = ();
 
+    /// Spends one unit of the cooperative budget when the deadline has
+    /// passed; with the budget spent, wakes the task and yields instead.
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = &mut *self;
+        let coop = std::task::ready!(weft_coop::poll_proceed(cx));
+        let poll = self.poll_deadline(cx);
+        if poll.is_ready() {
+            coop.made_progress();
+        }
+        poll
+    }
+}
+
+impl Sleep {
+    /// One poll against the deadline: `Ready` once it has passed, else
+    /// registers the waker with the driver.
+    fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self;
         match &mut this.registration {
             Registration::Elapsed => Poll::Ready(()),
             Registration::Unregistered => {

@@ -181,12 +181,25 @@ impl<F> Timeout<F> {
 impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Elapsed>;
 
+    /// Spends one unit of the cooperative budget when it completes (the
+    /// inner future spends its own); with the budget spent, wakes the task
+    /// and yields instead.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let coop = std::task::ready!(weft_coop::poll_proceed(cx));
         let (value, delay) = self.project();
-        if let Poll::Ready(output) = value.poll(cx) {
-            return Poll::Ready(Ok(output));
+        let poll = match value.poll(cx) {
+            Poll::Ready(output) => Poll::Ready(Ok(output)),
+            // The deadline is checked with no budget: if the inner future
+            // spent the last unit (and yielded), a future that always
+            // exhausts the budget could otherwise never time out.
+            Poll::Pending => Pin::new(&mut weft_coop::unconstrained(Pin::new(delay)))
+                .poll(cx)
+                .map(|()| Err(Elapsed(()))),
+        };
+        if poll.is_ready() {
+            coop.made_progress();
         }
-        Pin::new(delay).poll(cx).map(|()| Err(Elapsed(())))
+        poll
     }
 }
 

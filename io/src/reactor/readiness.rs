@@ -381,6 +381,25 @@ impl Registration {
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
+        op: impl FnMut() -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
+    ) -> Poll<io::Result<R>> {
+        // Every socket operation passes here, so this is where it spends the
+        // cooperative budget: asked for first (a yield has done no system
+        // call), kept only when the operation completes.
+        let coop = std::task::ready!(weft_coop::poll_proceed(cx));
+        let poll = self.poll_io_unbudgeted(cx, direction, op, drained);
+        if poll.is_ready() {
+            coop.made_progress();
+        }
+        poll
+    }
+
+    /// [`Registration::poll_io_draining`] without the budget.
+    fn poll_io_unbudgeted<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
         mut op: impl FnMut() -> io::Result<R>,
         drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {

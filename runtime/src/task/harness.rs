@@ -128,9 +128,13 @@ where
                     Stage::Running(future) => future,
                     _ => unreachable!("a RUNNING task's stage holds its future (INV-2)"),
                 };
-                // SAFETY: INV-9: the future never moves until the stage is
-                // overwritten in place, so pinning this borrow is sound.
-                unsafe { Pin::new_unchecked(future) }.poll(&mut cx)
+                // Every task poll, whatever runs it, gets a fresh cooperative
+                // budget: the leaf futures it awaits yield once it is spent.
+                weft_coop::with_budget(|| {
+                    // SAFETY: INV-9: the future never moves until the stage is
+                    // overwritten in place, so pinning this borrow is sound.
+                    unsafe { Pin::new_unchecked(future) }.poll(&mut cx)
+                })
             })
         }));
         let result = match polled {

@@ -81,8 +81,15 @@ impl<T> JoinHandle<T> {
 impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
+    /// Spends one unit of the cooperative budget when the output is taken;
+    /// with the budget spent, wakes the task and yields instead.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        self.raw.poll_output(cx.waker())
+        let coop = std::task::ready!(weft_coop::poll_proceed(cx));
+        let poll = self.raw.poll_output(cx.waker());
+        if poll.is_ready() {
+            coop.made_progress();
+        }
+        poll
     }
 }
 

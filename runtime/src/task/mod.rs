@@ -90,7 +90,46 @@ pub(crate) use list::OwnedTasks;
 pub use meta::TaskMeta;
 pub(crate) use raw::Header;
 pub use task_local::{LocalKey, Scope};
+pub use weft_coop::{consume_budget, unconstrained, Unconstrained};
 pub use yield_now::yield_now;
+
+/// The cooperative budget, for futures written outside weft.
+///
+/// Every poll of a weft task starts with [`BUDGET_PER_POLL`] units; every
+/// weft leaf future (socket reads, writes and accepts, sleeps and timeouts,
+/// `JoinHandle`, oneshot, every weft-sync primitive) spends one when it
+/// completes, and once they are spent it wakes its task and returns
+/// `Pending` instead, so a task looping over always-ready operations yields
+/// every [`BUDGET_PER_POLL`] of them. A future of your own can take part
+/// with [`poll_proceed`]:
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::Pin;
+/// use std::task::{ready, Context, Poll};
+///
+/// /// A counter that is always ready, yet lets the other tasks run.
+/// struct Next<'a>(&'a mut u64);
+///
+/// impl Future for Next<'_> {
+///     type Output = u64;
+///     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<u64> {
+///         let coop = ready!(weft_runtime::task::coop::poll_proceed(cx));
+///         *self.0 += 1;
+///         coop.made_progress();
+///         Poll::Ready(*self.0)
+///     }
+/// }
+///
+/// weft_runtime::run(async {
+///     let mut count = 0;
+///     while Next(&mut count).await < 1_000 {}
+///     assert_eq!(count, 1_000);
+/// });
+/// ```
+pub mod coop {
+    pub use weft_coop::{has_budget_remaining, poll_proceed, RestoreOnPending, BUDGET_PER_POLL};
+}
 
 use crate::hooks::TaskHooks;
 use crate::trace;

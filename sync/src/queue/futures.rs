@@ -67,46 +67,48 @@ impl<S: QueueStorage> Future for Put<'_, S> {
     type Output = Result<(), QueueShutDown<S::Item>>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        let mut wakes = WakeList::new();
-        let mut state = this.queue.state.lock();
-        let may_insert = match this.key {
-            None => {
-                if state.is_shutdown {
-                    false
-                } else if !state.putters.has_waiters() && state.has_free_slot() {
-                    true
-                } else {
-                    this.key = Some(state.putters.push_back((), cx.waker()));
-                    return Poll::Pending;
+        crate::budget::budgeted(cx, |cx| {
+            let this = &mut *self;
+            let mut wakes = WakeList::new();
+            let mut state = this.queue.state.lock();
+            let may_insert = match this.key {
+                None => {
+                    if state.is_shutdown {
+                        false
+                    } else if !state.putters.has_waiters() && state.has_free_slot() {
+                        true
+                    } else {
+                        this.key = Some(state.putters.push_back((), cx.waker()));
+                        return Poll::Pending;
+                    }
                 }
+                Some(key) => match state.putters.poll(key, cx.waker()) {
+                    Grant::Waiting => return Poll::Pending,
+                    Grant::Granted => {
+                        state.putters.remove(key);
+                        state.reserved_slots -= 1;
+                        this.key = None;
+                        !state.is_shutdown
+                    }
+                    Grant::Closed => {
+                        state.putters.remove(key);
+                        this.key = None;
+                        false
+                    }
+                },
+            };
+            let item = this
+                .item
+                .take()
+                .expect("put future polled after it completed");
+            if !may_insert {
+                return Poll::Ready(Err(QueueShutDown(item)));
             }
-            Some(key) => match state.putters.poll(key, cx.waker()) {
-                Grant::Waiting => return Poll::Pending,
-                Grant::Granted => {
-                    state.putters.remove(key);
-                    state.reserved_slots -= 1;
-                    this.key = None;
-                    !state.is_shutdown
-                }
-                Grant::Closed => {
-                    state.putters.remove(key);
-                    this.key = None;
-                    false
-                }
-            },
-        };
-        let item = this
-            .item
-            .take()
-            .expect("put future polled after it completed");
-        if !may_insert {
-            return Poll::Ready(Err(QueueShutDown(item)));
-        }
-        state.push_item(item, &mut wakes);
-        drop(state);
-        wakes.wake_all();
-        Poll::Ready(Ok(()))
+            state.push_item(item, &mut wakes);
+            drop(state);
+            wakes.wake_all();
+            Poll::Ready(Ok(()))
+        })
     }
 }
 
@@ -142,14 +144,16 @@ impl<S: QueueStorage> Future for Get<'_, S> {
     type Output = Result<S::Item, QueueShutDown>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = &mut *self;
-        assert!(
-            !this.is_done,
-            "queue get future polled after it completed; call get() again"
-        );
-        let poll = this.poll_item(cx);
-        this.is_done = poll.is_ready();
-        poll
+        crate::budget::budgeted(cx, |cx| {
+            let this = &mut *self;
+            assert!(
+                !this.is_done,
+                "queue get future polled after it completed; call get() again"
+            );
+            let poll = this.poll_item(cx);
+            this.is_done = poll.is_ready();
+            poll
+        })
     }
 }
 
@@ -219,23 +223,25 @@ impl<S: QueueStorage> Future for Join<'_, S> {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = &mut *self;
-        let mut state = this.queue.state.lock();
-        match this.key {
-            None if state.unfinished == 0 => Poll::Ready(()),
-            None => {
-                this.key = Some(state.joiners.push_back((), cx.waker()));
-                Poll::Pending
-            }
-            Some(key) => match state.joiners.poll(key, cx.waker()) {
-                Grant::Waiting => Poll::Pending,
-                Grant::Granted | Grant::Closed => {
-                    state.joiners.remove(key);
-                    this.key = None;
-                    Poll::Ready(())
+        crate::budget::budgeted(cx, |cx| {
+            let this = &mut *self;
+            let mut state = this.queue.state.lock();
+            match this.key {
+                None if state.unfinished == 0 => Poll::Ready(()),
+                None => {
+                    this.key = Some(state.joiners.push_back((), cx.waker()));
+                    Poll::Pending
                 }
-            },
-        }
+                Some(key) => match state.joiners.poll(key, cx.waker()) {
+                    Grant::Waiting => Poll::Pending,
+                    Grant::Granted | Grant::Closed => {
+                        state.joiners.remove(key);
+                        this.key = None;
+                        Poll::Ready(())
+                    }
+                },
+            }
+        })
     }
 }
 

@@ -1,0 +1,479 @@
+//! weft-coop: the cooperative budget, a per-poll allowance of operations
+//! that makes a task which loops over always-ready futures yield.
+//!
+//! Summary: every poll of a weft task runs inside [`with_budget`], which
+//! grants it [`BUDGET_PER_POLL`] units. Every leaf future of weft (socket
+//! reads, writes and accepts, sleeps and timeouts, `JoinHandle`, oneshot,
+//! every weft-sync primitive) calls [`poll_proceed`] before it does its
+//! work, and spends one unit when it completes. Once the units are spent,
+//! `poll_proceed` wakes the task and returns `Pending`, so the task goes to
+//! the back of the run queue and the timers, the sockets and the other tasks
+//! get their turn. asyncio switches at every `await` that suspends; a Rust
+//! future that is always ready never suspends, which is why the budget exists.
+//!
+//! Role: the runtime (`weft-runtime`) calls [`with_budget`] around each task
+//! poll and around `block_on`'s poll of its main future. Leaf futures in
+//! `weft-sync`, `weft-timer`, `weft-io` and `weft-runtime` call
+//! [`poll_proceed`]. User code reaches this crate through
+//! `weft::task::{consume_budget, unconstrained, coop}`. It depends on
+//! nothing but `std`, so `weft-sync` can spend the budget while still
+//! depending on no runtime crate.
+//!
+//! ```
+//! use std::future::Future;
+//! use std::pin::pin;
+//! use std::task::{Context, Poll, Waker};
+//!
+//! // Outside `with_budget` there is no budget: everything proceeds.
+//! let mut cx = Context::from_waker(Waker::noop());
+//! assert!(weft_coop::poll_proceed(&mut cx).is_ready());
+//!
+//! // Inside, the 129th operation of one poll is told to yield.
+//! weft_coop::with_budget(|| {
+//!     for _ in 0..weft_coop::BUDGET_PER_POLL {
+//!         let Poll::Ready(guard) = weft_coop::poll_proceed(&mut cx) else { unreachable!() };
+//!         guard.made_progress();
+//!     }
+//!     assert!(!weft_coop::has_budget_remaining());
+//!     assert!(weft_coop::poll_proceed(&mut cx).is_pending());
+//!
+//!     // `unconstrained` opts a future out.
+//!     let mut free = pin!(weft_coop::unconstrained(async { weft_coop::has_budget_remaining() }));
+//!     assert_eq!(free.as_mut().poll(&mut cx), Poll::Ready(true));
+//! });
+//! ```
+//!
+//! # Design
+//!
+//! The budget is a thread-local `Cell<Budget>`: a task poll runs on one
+//! thread from start to end, so a thread-local is exactly "the budget of the
+//! poll in progress", and reading it costs a few instructions, no atomics.
+//! [`with_budget`] saves the previous value and restores it on exit (also on
+//! unwind), so nested scopes (an `unconstrained` future inside a task) see
+//! their own budget and the outer one comes back afterwards. The default, on
+//! every thread and outside any scope, is *unconstrained*: under smol, a
+//! plain `block_on` or a test harness, `poll_proceed` always proceeds, so
+//! weft-sync keeps working with no limit.
+//!
+//! A leaf future asks before it works and confirms after: the guard
+//! [`RestoreOnPending`] gives the unit back when it is dropped without
+//! [`RestoreOnPending::made_progress`], so a future that polled and found
+//! nothing to do (a lock still held, a socket with no data) does not count.
+//! Asking first is what keeps the leaves cancel-safe: a future told to yield
+//! has not taken a permit, an item or the lock yet.
+//!
+//! Rejected: a counter in the task header (tokio keeps its budget in its
+//! thread-local runtime context, for the same reason as here: the leaf
+//! futures of weft-sync cannot see a task header, they only see a
+//! `Context`). Rejected: a budget in time rather than operations; reading a
+//! clock on every operation costs more than the operations it guards, and an
+//! operation count is deterministic, which tests and the schedule explorer
+//! rely on. Rejected: restoring the saved value (tokio's `RestoreOnPending`)
+//! instead of adding the unit back; with nested leaves (a future that polls
+//! another one before it decides), restoring would also refund the inner
+//! future's real progress.
+//!
+//! `unconstrained` needs one `unsafe` block to project a pin onto its field
+//! (this crate depends on no pin-projection crate); the field is never moved
+//! and `Unconstrained` implements no `Drop` and no `Unpin` of its own, which
+//! is what structural pinning requires. The block carries its `SAFETY:`.
+//!
+//! # Invariants
+//!
+//! - INV-1: outside every [`with_budget`] scope the thread's budget is
+//!   unconstrained, so code not run by weft is never throttled.
+//! - INV-2: a scope restores the budget it found when it exits, by return or
+//!   by unwind.
+//! - INV-3: [`poll_proceed`] returns `Pending` only after it has woken the
+//!   task (by reference), so a `Pending` for budget is never a lost wakeup.
+//! - INV-4: a unit is spent only by a [`RestoreOnPending`] on which
+//!   `made_progress` was called; any other guard refunds it when dropped.
+//!
+//! # Concurrency
+//!
+//! Thread-local state only; nothing here is shared between threads.
+//! [`RestoreOnPending`] is `!Send`: it refunds the thread it was taken on.
+//!
+//! # References
+//!
+//! tokio `runtime/coop.rs` (the per-poll budget of 128 operations, and the
+//! "Reducing tail latencies with automatic cooperative task yielding" post
+//! that measured it).
+
+use std::cell::Cell;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+/// Units granted to every task poll: after this many completed operations
+/// the next leaf future yields. tokio's figure, which its authors measured
+/// to cut tail latency without costing throughput.
+pub const BUDGET_PER_POLL: u8 = 128;
+
+/// The budget of the poll in progress on this thread: `None` means
+/// unconstrained (INV-1), `Some(n)` means `n` units are left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Budget(Option<u8>);
+
+impl Budget {
+    const UNCONSTRAINED: Budget = Budget(None);
+    const INITIAL: Budget = Budget(Some(BUDGET_PER_POLL));
+}
+
+thread_local! {
+    /// No destructor (a `Copy` value), so it stays readable while the thread
+    /// exits: wakers and drops that run in thread-local destructors may call in.
+    static CURRENT: Cell<Budget> = const { Cell::new(Budget::UNCONSTRAINED) };
+}
+
+/// Runs `f` with a fresh budget of [`BUDGET_PER_POLL`] units on this thread,
+/// restoring the previous budget afterwards (also if `f` unwinds).
+///
+/// The runtime wraps every task poll (and `block_on`'s poll of its main
+/// future) in it; other executors may do the same to throttle weft's leaf
+/// futures.
+///
+/// ```
+/// weft_coop::with_budget(|| assert!(weft_coop::has_budget_remaining()));
+/// ```
+#[inline]
+pub fn with_budget<R>(f: impl FnOnce() -> R) -> R {
+    scoped(Budget::INITIAL, f)
+}
+
+/// Runs `f` with `budget`, restoring the previous one on exit (INV-2).
+#[inline]
+fn scoped<R>(budget: Budget, f: impl FnOnce() -> R) -> R {
+    /// Restores on drop, so an unwinding `f` cannot leave its budget behind.
+    struct Reset(Budget);
+    impl Drop for Reset {
+        #[inline]
+        fn drop(&mut self) {
+            CURRENT.with(|cell| cell.set(self.0));
+        }
+    }
+    let _reset = Reset(CURRENT.with(|cell| cell.replace(budget)));
+    f()
+}
+
+/// Asks for one unit of the current poll's budget.
+///
+/// Returns `Ready(guard)` if the operation may proceed: call
+/// [`RestoreOnPending::made_progress`] on the guard once the operation
+/// completes, otherwise dropping the guard gives the unit back. Returns
+/// `Pending` when the budget is spent, after waking the task (by reference),
+/// so the caller returns `Pending` too and the task runs again after the
+/// others had their turn. Outside [`with_budget`] (another executor, a plain
+/// thread) it always proceeds.
+///
+/// Call it before taking anything (a permit, an item, bytes), so a future
+/// told to yield stays cancel-safe.
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::Pin;
+/// use std::task::{ready, Context, Poll};
+///
+/// /// Always ready, but a good citizen: spends the budget like weft's own leaves.
+/// struct Tick;
+///
+/// impl Future for Tick {
+///     type Output = ();
+///     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+///         let coop = ready!(weft_coop::poll_proceed(cx));
+///         coop.made_progress();
+///         Poll::Ready(())
+///     }
+/// }
+///
+/// let mut cx = Context::from_waker(std::task::Waker::noop());
+/// weft_coop::with_budget(|| {
+///     let ready = (0..200).filter(|_| Pin::new(&mut Tick).poll(&mut cx).is_ready()).count();
+///     assert_eq!(ready, weft_coop::BUDGET_PER_POLL as usize);
+/// });
+/// ```
+#[inline]
+pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
+    let granted = CURRENT.with(|cell| match cell.get().0 {
+        None => Some(false),
+        Some(0) => None,
+        Some(left) => {
+            cell.set(Budget(Some(left - 1)));
+            Some(true)
+        }
+    });
+    match granted {
+        Some(constrained) => Poll::Ready(RestoreOnPending {
+            refund: Cell::new(constrained),
+            _not_send: PhantomData,
+        }),
+        None => {
+            // INV-3: the wake comes before the Pending it explains.
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+/// True unless the current poll has spent its whole budget. Always true
+/// outside [`with_budget`] and inside [`unconstrained`].
+///
+/// Combinators use it to stop polling children once the budget is gone
+/// (each child would only yield).
+///
+/// ```
+/// assert!(weft_coop::has_budget_remaining());
+/// ```
+#[inline]
+pub fn has_budget_remaining() -> bool {
+    CURRENT.with(|cell| cell.get().0 != Some(0))
+}
+
+/// The unit taken by [`poll_proceed`]; refunded on drop unless
+/// [`made_progress`](Self::made_progress) was called (INV-4).
+#[derive(Debug)]
+#[must_use = "dropping the guard at once refunds the unit; call made_progress() when the operation completes"]
+pub struct RestoreOnPending {
+    /// True while a unit of a constrained budget is still to be refunded.
+    refund: Cell<bool>,
+    /// The refund goes to this thread's budget, so the guard stays here.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl RestoreOnPending {
+    /// Marks the operation as completed: the unit stays spent.
+    #[inline]
+    pub fn made_progress(&self) {
+        self.refund.set(false);
+    }
+}
+
+impl Drop for RestoreOnPending {
+    #[inline]
+    fn drop(&mut self) {
+        if !self.refund.get() {
+            return;
+        }
+        // Adds the unit back rather than restoring a saved value (see the
+        // module doc); an unconstrained scope entered meanwhile stays so.
+        CURRENT.with(|cell| {
+            if let Some(left) = cell.get().0 {
+                cell.set(Budget(Some(left.saturating_add(1))));
+            }
+        });
+    }
+}
+
+/// Spends one unit of the current task's budget, yielding first if it is
+/// already spent.
+///
+/// For loops that do their work without awaiting a weft leaf future (a
+/// CPU-bound loop over data, a custom always-ready future), so they still
+/// let the other tasks run every [`BUDGET_PER_POLL`] iterations.
+///
+/// ```
+/// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// # use std::future::Future;
+/// let mut work = std::pin::pin!(async {
+///     let mut sum = 0u64;
+///     for n in 0..1_000u64 {
+///         sum += n;
+///         weft_coop::consume_budget().await;
+///     }
+///     sum
+/// });
+/// // On a weft runtime the loop yields every 128 iterations; here, with no
+/// // budget, it runs to the end in one poll.
+/// assert_eq!(work.as_mut().poll(&mut cx), std::task::Poll::Ready(499_500));
+/// ```
+pub async fn consume_budget() {
+    let mut done = false;
+    std::future::poll_fn(move |cx| {
+        if done {
+            return Poll::Ready(());
+        }
+        let coop = std::task::ready!(poll_proceed(cx));
+        coop.made_progress();
+        done = true;
+        Poll::Ready(())
+    })
+    .await
+}
+
+/// Runs `future` with no budget: the leaf futures it awaits never yield
+/// for budget (tokio's `unconstrained`).
+///
+/// For a future that must not be interrupted between operations, or that
+/// does its own fairness. A long loop inside it can starve the other tasks
+/// on its worker: use it with care.
+///
+/// ```
+/// # let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// # use std::future::Future;
+/// weft_coop::with_budget(|| {
+///     let mut free = std::pin::pin!(weft_coop::unconstrained(async {
+///         for _ in 0..1_000 {
+///             weft_coop::consume_budget().await;
+///         }
+///     }));
+///     assert!(free.as_mut().poll(&mut cx).is_ready());
+///     assert!(weft_coop::has_budget_remaining(), "the outer budget is untouched");
+/// });
+/// ```
+pub fn unconstrained<F: Future>(future: F) -> Unconstrained<F> {
+    Unconstrained { inner: future }
+}
+
+/// Future of [`unconstrained`]: polls `F` with no budget.
+#[derive(Debug)]
+#[must_use = "futures do nothing unless you `.await` or poll them"]
+pub struct Unconstrained<F> {
+    /// Structurally pinned: never moved out while `self` is pinned.
+    inner: F,
+}
+
+impl<F: Future> Future for Unconstrained<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        // SAFETY: `inner` is structurally pinned: it is never moved while
+        // `self` is pinned (no method hands it out by value or by `&mut`),
+        // `Unconstrained` has no `Drop` impl, and it is `Unpin` only when
+        // `F` is (the auto impl), as the module doc's design note requires.
+        let inner = unsafe { self.map_unchecked_mut(|this| &mut this.inner) };
+        scoped(Budget::UNCONSTRAINED, || inner.poll(cx))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::task::{Wake, Waker};
+
+    struct CountingWaker(AtomicUsize);
+    impl Wake for CountingWaker {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            // Relaxed: a test counter read on the same thread.
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    fn left() -> Option<u8> {
+        CURRENT.with(|cell| cell.get().0)
+    }
+
+    #[test]
+    fn outside_a_scope_every_operation_proceeds() {
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..1_000 {
+            let Poll::Ready(guard) = poll_proceed(&mut cx) else {
+                panic!("no budget outside with_budget (INV-1)");
+            };
+            guard.made_progress();
+        }
+        assert_eq!(left(), None);
+    }
+
+    #[test]
+    fn spent_budget_wakes_then_returns_pending() {
+        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let waker = Waker::from(counter.clone());
+        let mut cx = Context::from_waker(&waker);
+        with_budget(|| {
+            for spent in 0..BUDGET_PER_POLL {
+                let Poll::Ready(guard) = poll_proceed(&mut cx) else {
+                    panic!("operation {spent} was refused before the budget ran out");
+                };
+                guard.made_progress();
+            }
+            assert_eq!(counter.0.load(Ordering::Relaxed), 0);
+            assert!(poll_proceed(&mut cx).is_pending());
+            assert_eq!(counter.0.load(Ordering::Relaxed), 1, "INV-3: woken");
+        });
+    }
+
+    #[test]
+    fn a_guard_without_progress_refunds_its_unit() {
+        let mut cx = Context::from_waker(Waker::noop());
+        with_budget(|| {
+            for _ in 0..1_000 {
+                let guard = poll_proceed(&mut cx);
+                assert!(guard.is_ready());
+                drop(guard);
+            }
+            assert_eq!(left(), Some(BUDGET_PER_POLL));
+        });
+    }
+
+    #[test]
+    fn a_refund_does_not_return_a_nested_leafs_progress() {
+        let mut cx = Context::from_waker(Waker::noop());
+        with_budget(|| {
+            let Poll::Ready(outer) = poll_proceed(&mut cx) else {
+                unreachable!()
+            };
+            let Poll::Ready(inner) = poll_proceed(&mut cx) else {
+                unreachable!()
+            };
+            inner.made_progress();
+            drop(inner);
+            drop(outer);
+            assert_eq!(left(), Some(BUDGET_PER_POLL - 1));
+        });
+    }
+
+    #[test]
+    fn scopes_restore_the_outer_budget_also_on_unwind() {
+        let mut cx = Context::from_waker(Waker::noop());
+        with_budget(|| {
+            let Poll::Ready(guard) = poll_proceed(&mut cx) else {
+                unreachable!()
+            };
+            guard.made_progress();
+            let unwound = std::panic::catch_unwind(|| {
+                with_budget(|| {
+                    assert_eq!(left(), Some(BUDGET_PER_POLL));
+                    panic!("inside a nested scope");
+                })
+            });
+            assert!(unwound.is_err());
+            assert_eq!(left(), Some(BUDGET_PER_POLL - 1), "INV-2");
+        });
+        assert_eq!(left(), None, "INV-1");
+    }
+
+    #[test]
+    fn unconstrained_runs_past_the_budget_and_leaves_it_alone() {
+        let mut cx = Context::from_waker(Waker::noop());
+        with_budget(|| {
+            let mut free = std::pin::pin!(unconstrained(async {
+                for _ in 0..10 * BUDGET_PER_POLL as usize {
+                    consume_budget().await;
+                }
+            }));
+            assert!(free.as_mut().poll(&mut cx).is_ready());
+            assert_eq!(left(), Some(BUDGET_PER_POLL));
+        });
+    }
+
+    #[test]
+    fn consume_budget_yields_once_the_budget_is_spent() {
+        let mut cx = Context::from_waker(Waker::noop());
+        with_budget(|| {
+            let mut spend = std::pin::pin!(async {
+                for _ in 0..BUDGET_PER_POLL as usize + 1 {
+                    consume_budget().await;
+                }
+            });
+            assert!(spend.as_mut().poll(&mut cx).is_pending());
+            assert!(!has_budget_remaining());
+        });
+        with_budget(|| assert!(has_budget_remaining()));
+    }
+}

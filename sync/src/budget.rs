@@ -1,0 +1,41 @@
+//! Summary: how every future of weft-sync spends the cooperative budget.
+//!
+//! Role: the `poll` of each waiting future (`Acquire` under `Lock`,
+//! `RwLock` and `Semaphore`; `EventWait`; `Condition`'s notification;
+//! `BarrierWait`; the queue's `Put`, `Get` and `Join`; oneshot's `Receiver`)
+//! runs its body through [`budgeted`]; it calls out to `weft_coop`.
+//!
+//! Design: the budget is asked for *before* the body runs, so a future told
+//! to yield has taken nothing (no permit, no item, no arrival) and has
+//! changed no state: cancel-safety is untouched, and a granted waiter keeps
+//! its grant in its node until the next poll (waitlist INV-3). The unit is
+//! kept only when the body returns `Ready`; a body that finds it must wait
+//! refunds it. Under an executor that is not weft's there is no budget
+//! scope, so every poll proceeds (weft-coop INV-1): weft-sync keeps
+//! depending on no runtime crate, only on the std-only `weft-coop`.
+//!
+//! Rejected: spending in the waitlist kernel (`WaitList::poll`): the fast
+//! paths (a free permit, a queued item) never reach the list, and they are
+//! exactly the always-ready operations the budget exists for.
+//!
+//! Invariants: none of its own (see weft-coop's).
+//!
+//! Concurrency: thread-local only.
+
+use std::task::{ready, Context, Poll};
+
+/// One poll of a leaf future under the cooperative budget: yields (after
+/// waking the task) when the budget is spent, else runs `body` and keeps
+/// the unit if `body` completed.
+#[inline]
+pub(crate) fn budgeted<T>(
+    cx: &mut Context<'_>,
+    body: impl FnOnce(&mut Context<'_>) -> Poll<T>,
+) -> Poll<T> {
+    let coop = ready!(weft_coop::poll_proceed(cx));
+    let poll = body(cx);
+    if poll.is_ready() {
+        coop.made_progress();
+    }
+    poll
+}
