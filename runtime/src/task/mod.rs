@@ -95,13 +95,14 @@ pub use yield_now::yield_now;
 
 /// The cooperative budget, for futures written outside weft.
 ///
-/// Every poll of a weft task starts with [`BUDGET_PER_POLL`] units; every
+/// Every poll of a weft task starts with
+/// [`BUDGET_PER_POLL`](crate::task::coop::BUDGET_PER_POLL) units; every
 /// weft leaf future (socket reads, writes and accepts, sleeps and timeouts,
 /// `JoinHandle`, oneshot, every weft-sync primitive) spends one when it
 /// completes, and once they are spent it wakes its task and returns
 /// `Pending` instead, so a task looping over always-ready operations yields
-/// every [`BUDGET_PER_POLL`] of them. A future of your own can take part
-/// with [`poll_proceed`]:
+/// every `BUDGET_PER_POLL` of them. A future of your own can take part
+/// with [`poll_proceed`](crate::task::coop::poll_proceed):
 ///
 /// ```
 /// use std::future::Future;
