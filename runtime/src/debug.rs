@@ -78,7 +78,9 @@ impl fmt::Display for SlowPoll {
         }
         write!(
             f,
-            " (spawned at {}) blocked its worker for {:?} in one poll",
+            " (spawned at {}) blocked a worker thread for {:?} in one poll: \
+             no other task ran on that worker meanwhile; move blocking calls to \
+             spawn_blocking, or await yield_now in long loops",
             self.spawned_at, self.duration
         )
     }

@@ -35,7 +35,9 @@
 //! Invariants:
 //!
 //! - DRV-1: at most one thread is inside [`Drivers::park`] at a time (it
-//!   holds the `drivers` mutex).
+//!   holds the `drivers` mutex), and it polls no task while there: the
+//!   drivers only wake tasks onto queues, so the lock is released before
+//!   any task runs, and `park.rs` hands it to a waiting thread (PARK-3).
 //! - DRV-2: an `unpark` before or during `park` makes that `park` (or the
 //!   next) return: the `mio::Waker` leaves a token the next poll consumes.
 //! - DRV-3: after [`Driver::shutdown`] the drivers are gone (dropping them

@@ -1,12 +1,13 @@
 //! Summary: the one place that chooses between `std` and `loom` primitives.
 //!
-//! Role: the task machinery (`task::{state, raw, harness}`) and the idle
-//! protocol (`scheduler::idle`) import their atomics, mutex and
+//! Role: the task machinery (`task::{state, raw, harness}`), the idle
+//! protocol (`scheduler::idle`), the LIFO slot (`scheduler::lifo`) and the
+//! drivers hand-over (`park::HandOff`) import their atomics, mutex and
 //! `UnsafeCell` from here, so the loom models in `task::tests::loom_task`
 //! and `scheduler::tests::loom_idle` explore the very code the runtime runs.
 //!
-//! Design: only the task state machine and the sleeper/notify protocol are
-//! modelled under loom; the rest of the scheduler uses crossbeam-deque and
+//! Design: only the task state machine, the sleeper/notify protocol, the
+//! LIFO slot and the drivers hand-over are modelled under loom; the rest of the scheduler uses crossbeam-deque and
 //! parking_lot directly, which loom cannot instrument, and is covered by
 //! stress tests instead. The
 //! `UnsafeCell` wrapper gives `std` the `with`/`with_mut` API of
@@ -20,13 +21,13 @@
 #[cfg(loom)]
 pub(crate) use loom::{
     cell::UnsafeCell,
-    sync::atomic::{fence, AtomicUsize, Ordering},
+    sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering},
 };
 
 #[cfg(not(loom))]
 pub(crate) use parking_lot::Mutex;
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{fence, AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{fence, AtomicPtr, AtomicUsize, Ordering};
 
 /// `loom::sync::Mutex` with parking_lot's panic-free `lock`.
 #[cfg(loom)]

@@ -68,8 +68,11 @@ impl WorkerMetrics {
         }
     }
 
-    fn get(&self, counter: WorkerCounter) -> u64 {
-        // Relaxed: a monitoring read; nothing is ordered by it.
+    /// The counter's value. Read by monitoring and by the stall check
+    /// (`scheduler/core.rs`), which tolerates a stale value: at worst it
+    /// rescues a task from a worker that was not stuck.
+    pub(crate) fn get(&self, counter: WorkerCounter) -> u64 {
+        // Relaxed: nothing is ordered by it.
         self.cell(counter).load(Ordering::Relaxed)
     }
 }

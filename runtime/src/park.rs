@@ -5,7 +5,8 @@
 //! the scheduler keeps the matching `Unparker` to wake it when work
 //! arrives. A parking thread either takes the runtime's drivers (and blocks
 //! in them: I/O, timers) or, if another thread already holds them, blocks
-//! on its own condvar.
+//! on its own condvar, registered in the [`HandOff`] so that the holder,
+//! leaving the drivers, wakes it to take them over.
 //!
 //! Design: the classic three-state parker (as `std::thread::park`, tokio
 //! `park.rs`), with the "parked" state split in two so `unpark` knows how
@@ -22,6 +23,31 @@
 //!                          unpark while EMPTY: NOTIFIED directly (sticky)
 //! ```
 //!
+//! The drivers hand-over: a thread that leaves the drivers (to run the
+//! tasks they woke, or after a busy worker's non-blocking poll) must not
+//! leave them unattended while another thread sleeps on its condvar: a
+//! task that then blocks its worker for long would hold up every timer and
+//! socket. So a thread that finds the drivers taken registers as a waiter
+//! before it re-tries them, and a thread leaving them wakes one waiter,
+//! mirrored around SeqCst fences:
+//!
+//! ```text
+//!   leaving holder                       thread finding the drivers taken
+//!   H1. unlock the drivers               W1. register in HandOff (count += 1)
+//!   H2. fence(SeqCst)                    W2. fence(SeqCst)
+//!   H3. load the waiter count            W3. try_lock the drivers again
+//!   H4. if > 0: unpark one waiter        W4. if taken again: sleep on the condvar
+//! ```
+//!
+//! Either the holder sees the waiter (and wakes it: it re-parks and takes
+//! the drivers), or the waiter's W3 sees the drivers free (PARK-3). No task
+//! is ever polled inside the drivers (they only wake tasks onto a queue),
+//! so a thread holds them only while it has nothing to run.
+//! Rejected: waiters that retry on a timer (every idle worker wakes every
+//! few milliseconds, for nothing, while the holder is fine); handing the
+//! drivers over only to workers woken for work (a task that blocks its
+//! worker right after an I/O wake leaves them unattended: tokio's gap).
+//!
 //! Invariants:
 //!
 //! - PARK-1: an `unpark` is never lost: it sets NOTIFIED, and `park` only
@@ -30,15 +56,19 @@
 //! - PARK-2: the condvar is notified while holding `mutex`, and the
 //!   sleeper moved to PARKED_CONDVAR while holding it, so the notify cannot
 //!   fall between the sleeper's state change and its wait.
+//! - PARK-3: while any thread sleeps on its condvar because the drivers
+//!   were taken, the drivers are held, or a leaving holder has woken a
+//!   waiter (which will take them): never unattended with a waiter asleep.
 //!
 //! Concurrency: `park` is called only by the owning thread; `unpark` by any
 //! thread. `state` is AcqRel on every RMW: the unparker's writes (the work
 //! it queued) must be visible to the woken thread.
 
 use crate::debug::contain_panic;
-use crate::driver::Driver;
+use crate::driver::{Driver, Drivers};
+use crate::loom::{fence, AtomicUsize, Mutex as HandOffMutex, Ordering as HandOffOrdering};
 use parking_lot::{Condvar, Mutex};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -66,20 +96,42 @@ pub(crate) struct Unparker {
     inner: Arc<Inner>,
 }
 
+/// What the parkers of one runtime share: the drivers and their hand-over.
+pub(crate) struct DriverSeat {
+    driver: Arc<Driver>,
+    waiters: HandOff<Unparker>,
+}
+
+impl DriverSeat {
+    pub(crate) fn new(driver: Arc<Driver>) -> Arc<DriverSeat> {
+        Arc::new(DriverSeat {
+            driver,
+            waiters: HandOff::new(),
+        })
+    }
+
+    /// H1..H4: called right after this thread let go of the drivers.
+    fn left_drivers(&self) {
+        if let Some(waiter) = self.waiters.take_after_release() {
+            waiter.unpark();
+        }
+    }
+}
+
 struct Inner {
-    state: AtomicUsize,
+    state: std::sync::atomic::AtomicUsize,
     mutex: Mutex<()>,
     condvar: Condvar,
-    driver: Arc<Driver>,
+    seat: Arc<DriverSeat>,
 }
 
 impl Parker {
-    pub(crate) fn new(driver: Arc<Driver>) -> Parker {
+    pub(crate) fn new(seat: &Arc<DriverSeat>) -> Parker {
         let inner = Inner {
-            state: AtomicUsize::new(EMPTY),
+            state: std::sync::atomic::AtomicUsize::new(EMPTY),
             mutex: Mutex::new(()),
             condvar: Condvar::new(),
-            driver,
+            seat: seat.clone(),
         };
         Parker {
             inner: Arc::new(inner),
@@ -92,40 +144,71 @@ impl Parker {
         }
     }
 
-    /// Blocks until unparked (PARK-1), or until the drivers had something
-    /// to do (an I/O event, a due timer). Returns early after a pending
-    /// unpark. `is_idle` tells the drivers whether the whole runtime is idle
-    /// (`driver.rs`: only then may a paused clock jump).
-    pub(crate) fn park(&self, is_idle: &dyn Fn() -> bool) {
+    /// Blocks until unparked (PARK-1), until the drivers had something to
+    /// do (an I/O event, a due timer), or, in the drivers, until `timeout`.
+    /// Returns early after a pending unpark. A thread that finds the drivers
+    /// taken sleeps on its condvar until unparked, `timeout` or not: the
+    /// holder hands the drivers over when it leaves (PARK-3). `is_idle`
+    /// tells the drivers whether the whole runtime is idle (`driver.rs`:
+    /// only then may a paused clock jump).
+    pub(crate) fn park(&self, timeout: Option<Duration>, is_idle: &dyn Fn() -> bool) {
         let inner = &*self.inner;
         if inner.consume_notification() {
             return;
         }
-        match inner.driver.try_lock() {
-            Some(mut drivers) => {
-                if inner.transition_to_parked(PARKED_DRIVER) {
-                    if let Some(drivers) = drivers.as_mut() {
-                        // A waker fired by a driver is user code (debug.rs).
-                        contain_panic(|| drivers.park(None, is_idle));
-                    }
-                    inner.state.swap(EMPTY, Ordering::AcqRel);
-                }
-            }
-            None => inner.park_condvar(),
+        let seat = &*inner.seat;
+        if self.try_park_in_drivers(timeout, is_idle) {
+            return;
         }
+        // W1..W3: register, then look again (the holder may have left).
+        let me = self.unparker();
+        seat.waiters.register(me.clone());
+        if self.try_park_in_drivers(timeout, is_idle) {
+            seat.waiters
+                .unregister(|waiter| Arc::ptr_eq(&waiter.inner, &me.inner));
+            return;
+        }
+        // W4.
+        inner.park_condvar();
+        seat.waiters
+            .unregister(|waiter| Arc::ptr_eq(&waiter.inner, &me.inner));
+    }
+
+    /// Parks in the drivers if no other thread holds them; false if one does.
+    fn try_park_in_drivers(&self, timeout: Option<Duration>, is_idle: &dyn Fn() -> bool) -> bool {
+        let inner = &*self.inner;
+        let Some(mut drivers) = inner.seat.driver.try_lock() else {
+            return false;
+        };
+        if inner.transition_to_parked(PARKED_DRIVER) {
+            if let Some(drivers) = drivers.as_mut() {
+                drive(drivers, timeout, is_idle);
+            }
+            inner.state.swap(EMPTY, Ordering::AcqRel);
+        }
+        drop(drivers);
+        inner.seat.left_drivers();
+        true
     }
 
     /// Polls the drivers without blocking, if no other thread holds them:
     /// a busy worker's way of keeping I/O and timers moving.
     pub(crate) fn poll_drivers(&self) {
-        if let Some(mut drivers) = self.inner.driver.try_lock() {
+        let seat = &*self.inner.seat;
+        if let Some(mut drivers) = seat.driver.try_lock() {
             if let Some(drivers) = drivers.as_mut() {
-                contain_panic(|| drivers.park(Some(Duration::ZERO), &|| false));
+                drive(drivers, Some(Duration::ZERO), &|| false);
             }
+            drop(drivers);
+            seat.left_drivers();
         }
     }
 }
 
+/// Runs the drivers once; a waker they fire is user code (debug.rs).
+fn drive(drivers: &mut Drivers, timeout: Option<Duration>, is_idle: &dyn Fn() -> bool) {
+    contain_panic(|| drivers.park(timeout, is_idle));
+}
 impl Inner {
     /// NOTIFIED -> EMPTY; true if there was a pending wakeup.
     fn consume_notification(&self) -> bool {
@@ -178,8 +261,61 @@ impl Unparker {
                 drop(inner.mutex.lock());
                 inner.condvar.notify_one();
             }
-            PARKED_DRIVER => inner.driver.unpark(),
+            PARKED_DRIVER => inner.seat.driver.unpark(),
             actual => unreachable!("invalid parker state {actual}"),
         }
+    }
+}
+
+/// Threads asleep because another thread held the drivers (PARK-3), and
+/// the protocol that hands the drivers to one of them (H1..H4, W1..W4).
+/// Generic over the waiter so the loom model can run it with its own.
+pub(crate) struct HandOff<W> {
+    /// How many waiters `list` holds; read lock-free by H3.
+    count: AtomicUsize,
+    list: HandOffMutex<Vec<W>>,
+}
+
+impl<W> HandOff<W> {
+    pub(crate) fn new() -> HandOff<W> {
+        HandOff {
+            count: AtomicUsize::new(0),
+            list: HandOffMutex::new(Vec::new()),
+        }
+    }
+
+    /// W1..W2: registers `waiter`; the caller then re-tries the drivers (W3).
+    pub(crate) fn register(&self, waiter: W) {
+        let mut list = self.list.lock();
+        list.push(waiter);
+        // SeqCst: the store half of the W1/H3 pair.
+        self.count.fetch_add(1, HandOffOrdering::SeqCst);
+        drop(list);
+        // W2. SeqCst: StoreLoad between W1 and the caller's W3; pairs with H2.
+        fence(HandOffOrdering::SeqCst);
+    }
+
+    /// Removes the waiter `is_me` picks, if a holder has not taken it out.
+    pub(crate) fn unregister(&self, is_me: impl Fn(&W) -> bool) {
+        let mut list = self.list.lock();
+        if let Some(position) = list.iter().position(is_me) {
+            list.swap_remove(position);
+            self.count.fetch_sub(1, HandOffOrdering::SeqCst);
+        }
+    }
+
+    /// H2..H4, after the caller unlocked the drivers (H1): the waiter to
+    /// wake so it takes the drivers over, if any.
+    pub(crate) fn take_after_release(&self) -> Option<W> {
+        // H2. SeqCst: StoreLoad between the unlock (H1) and H3; pairs with W2.
+        fence(HandOffOrdering::SeqCst);
+        // H3. SeqCst: the load half of the pair.
+        if self.count.load(HandOffOrdering::SeqCst) == 0 {
+            return None;
+        }
+        let mut list = self.list.lock();
+        let waiter = list.pop()?;
+        self.count.fetch_sub(1, HandOffOrdering::SeqCst);
+        Some(waiter)
     }
 }

@@ -95,7 +95,8 @@ fn dump_shows_the_polling_task_as_running() {
 }
 
 /// A poll longer than the threshold is reported with the task's id and
-/// spawn site; quick polls are not.
+/// spawn site, and its message says it blocked a worker; quick polls are
+/// not reported.
 #[test]
 fn slow_poll_is_reported_with_task_id_and_spawn_site() {
     let reports = Arc::new(Mutex::new(Vec::new()));
@@ -103,9 +104,12 @@ fn slow_poll_is_reported_with_task_id_and_spawn_site() {
     let rt = Builder::new_current_thread()
         .slow_poll_threshold(Duration::from_millis(20))
         .on_slow_poll(move |slow| {
-            sink.lock()
-                .unwrap()
-                .push((slow.task_id(), slow.spawned_at().line(), slow.duration()))
+            sink.lock().unwrap().push((
+                slow.task_id(),
+                slow.spawned_at().line(),
+                slow.duration(),
+                slow.to_string(),
+            ))
         })
         .build()
         .unwrap();
@@ -122,6 +126,11 @@ fn slow_poll_is_reported_with_task_id_and_spawn_site() {
     assert_eq!(reports[0].0, slow_id);
     assert_eq!(reports[0].1, slow_line);
     assert!(reports[0].2 >= Duration::from_millis(40));
+    let message = &reports[0].3;
+    assert!(
+        message.contains("blocked a worker thread") && message.contains("spawn_blocking"),
+        "the default message says the task blocked a worker, and what to do: {message}"
+    );
 }
 
 /// Metrics count spawns, polls, injections and blocking threads.

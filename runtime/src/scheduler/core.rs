@@ -1,6 +1,7 @@
 //! Summary: `Core`, one worker's private queues (LIFO slot and local
 //! deque) and the operations on them: queue a woken task, choose the next
-//! task to run, steal from other workers.
+//! task to run, give yielded tasks their turn, steal from other workers,
+//! rescue tasks stranded behind a worker stuck in one long poll.
 //!
 //! Role: `Shared::schedule` hands a task woken on this core's thread to
 //! [`Core::push_woken`]; the worker loop (`worker.rs`) and the
@@ -14,11 +15,43 @@
 //! Stealing takes half of a random victim's deque (`steal_batch_and_pop`),
 //! so one steal spreads a burst instead of moving one task per search.
 //!
-//! The fields are private: every queue operation is a method here, so the
-//! rules of this file (what goes to the LIFO slot, when others must be
-//! told) are read in one place. Rejected: letting `Shared` write the
-//! fields while it schedules (it did; following one wake meant reading
-//! both files).
+//! Where a task woken on this core's thread goes:
+//!
+//! ```text
+//!   woken by another task (or the drivers)  -> LIFO slot (run next; the
+//!                                              previous occupant -> deque)
+//!   woken during its own poll (a yield,     -> back of the deque, behind a
+//!   or a wake that came while it ran)          "turn": before it reaches the
+//!                                              front, the drivers are polled
+//!                                              and every task then in the
+//!                                              injector runs first
+//! ```
+//!
+//! So `yield_now` yields: every task runnable when it was called (in the
+//! LIFO slot, the deque or the injector) runs before the yielder again,
+//! and the drivers get their turn first, on both flavours. The turn is a
+//! count ([`Core::turn_due`]): the deque's length when the first yield
+//! since the last turn was queued, counted down by pops; one turn serves
+//! every yield queued before it. On the multi-thread flavour a thief may
+//! take tasks from the front, so the count may run late; the tasks it
+//! took run elsewhere meanwhile.
+//!
+//! Rejected: the back of the deque alone (weft's first version: on
+//! current-thread two yielders never let a task in the injector in, since
+//! the injector is read only when the deque is empty: `a0 a1 a2 b0 b1
+//! b2`); a separate yielded list flushed to the deque after the drivers'
+//! turn (tokio's `defer`): every yield then costs a second queue operation
+//! (+10 % on `yield_many`), and a list only the owner reads is stranded
+//! behind a blocked worker; the injector (a contended push per yield, and
+//! a remote wake of this very thread).
+//!
+//! A worker stuck in one long poll (a CPU loop, a blocking call by
+//! mistake) strands what only it can run: its LIFO slot (pushing to its
+//! deque woke a sleeper to steal). The worker parked in the drivers checks
+//! every [`STALL_CHECK_INTERVAL`] while some worker runs
+//! ([`Core::watch_for_stalls`]); a worker that started no poll over a whole
+//! interval is stuck, and [`Core::rescue_stranded`] takes its LIFO task and
+//! a batch of its deque (`lifo.rs` says why only then).
 //!
 //! Invariants:
 //!
@@ -27,16 +60,26 @@
 //!   and a new occupant pushes the previous one to the back of the deque.
 //! - CORE-2: [`Core::push_woken`] reports when the deque grew outside the
 //!   drivers, so the caller can wake a sleeper to steal (IDLE-1); inside
-//!   the drivers the report waits for [`Core::should_notify_others`].
+//!   the drivers the report waits for [`Core::share_batch`].
+//! - CORE-3: while `turn_in` is `Some(n)`, the task `n` places from the
+//!   front of the deque (absent thieves) is the first one queued by a
+//!   yield since the last turn; a turn (drivers, then the injector's tasks)
+//!   happens before it is popped.
+//! - CORE-4: the LIFO slot is empty whenever this worker parks or steals
+//!   (`next_task` takes it first).
 //!
 //! Concurrency: a `Core` is owned by one thread at a time (SCHED-1); other
-//! threads reach its deque only through the `Stealer` in its `Remote`.
+//! threads reach its deque only through the `Stealer` in its `Remote`, and
+//! its LIFO slot only through the shared `LifoSlot` (a rescue).
 
+use super::lifo::LifoSlot;
 use super::shared::Shared;
 use super::Runnable;
 use crate::park::{Parker, Unparker};
 use crate::rng::FastRand;
 use crossbeam_deque::{Stealer, Worker};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Every this many ticks a worker takes from the injector before its own
 /// queue, so tasks spawned from outside never starve behind a busy local
@@ -55,12 +98,32 @@ pub(crate) const EVENT_INTERVAL: u32 = 61;
 /// cache benefit for request/response pairs (tokio uses the same bound).
 pub(crate) const MAX_LIFO_POLLS_PER_TICK: usize = 3;
 
+/// How long a worker may sit in one poll, holding tasks only it can run,
+/// before the driver holder rescues them. Short enough that a stranded
+/// task waits milliseconds, not the whole blocking call; long enough that
+/// the check (a wakeup of the driver holder while another worker runs) is
+/// a few hundred cheap wakeups a second at most, and that a request/
+/// response pair in the LIFO slot is never split across workers.
+pub(crate) const STALL_CHECK_INTERVAL: Duration = Duration::from_millis(5);
+
+/// The LIFO slot of this runtime's cores.
+pub(crate) type Lifo = LifoSlot<Arc<Shared>>;
+
 /// One worker's private state (SCHED-1).
 pub(crate) struct Core {
     index: usize,
     local: Worker<Runnable>,
-    /// CORE-1.
-    lifo: Option<Runnable>,
+    /// CORE-1. Shared with this worker's `Remote` for rescues.
+    lifo: Arc<Lifo>,
+    /// CORE-3: deque pops left before a yielded task is at the front.
+    turn_in: Option<usize>,
+    /// Tasks still to take from the injector, one by one, for the current
+    /// turn (those queued there when it began).
+    turn_injector: usize,
+    /// The other workers' poll counts when the stall check began, and when
+    /// (`watch_for_stalls`); empty while not watching.
+    stall_watch: Vec<u64>,
+    stall_watch_since: Option<Instant>,
     tick: u32,
     is_searching: bool,
     /// True while this core's thread is inside the drivers (a park or the
@@ -79,7 +142,11 @@ impl Core {
         Box::new(Core {
             index,
             local: Worker::new_fifo(),
-            lifo: None,
+            lifo: Arc::new(LifoSlot::new()),
+            turn_in: None,
+            turn_injector: 0,
+            stall_watch: Vec::new(),
+            stall_watch_since: None,
             tick: 0,
             is_searching: false,
             in_drivers: false,
@@ -108,11 +175,21 @@ impl Core {
         self.local.stealer()
     }
 
+    /// How the driver holder rescues this core's LIFO task.
+    pub(crate) fn lifo_slot(&self) -> Arc<Lifo> {
+        self.lifo.clone()
+    }
+
     /// Queues a task woken on this core's thread: a yield at the back of
-    /// the deque, any other wake in the LIFO slot (CORE-1). True if another
-    /// worker should be woken now to steal (CORE-2).
+    /// the deque behind a turn (CORE-3), any other wake in the LIFO slot
+    /// (CORE-1). True if another worker should be woken now to steal
+    /// (CORE-2).
+    #[inline]
     pub(crate) fn push_woken(&mut self, task: Runnable, is_yield: bool) -> bool {
         if is_yield {
+            if self.turn_in.is_none() {
+                self.turn_in = Some(self.local.len());
+            }
             self.local.push(task);
         } else if let Some(previous) = self.lifo.replace(task) {
             self.local.push(previous);
@@ -125,17 +202,35 @@ impl Core {
 
     /// Puts `task` at the back of the deque (a LIFO task that used up its
     /// turn).
+    #[inline]
     pub(crate) fn push_back(&mut self, task: Runnable) {
         self.local.push(task);
     }
 
     /// Takes the task in the LIFO slot, if any.
+    #[inline]
     pub(crate) fn take_lifo(&mut self) -> Option<Runnable> {
         self.lifo.take()
     }
 
+    /// True when a yielded task is at the front of the deque and its turn
+    /// has not come yet (CORE-3): the caller polls the drivers, then calls
+    /// [`Core::begin_turn`].
+    #[inline]
+    pub(crate) fn turn_due(&self) -> bool {
+        self.turn_in == Some(0)
+    }
+
+    /// After the drivers' turn: every task now in the injector runs before
+    /// the yielded tasks (CORE-3).
+    pub(crate) fn begin_turn(&mut self, shared: &Shared) {
+        self.turn_in = None;
+        self.turn_injector = shared.injector_len();
+    }
+
     /// Advances the tick; true when the drivers are due a non-blocking
     /// poll ([`EVENT_INTERVAL`]).
+    #[inline]
     pub(crate) fn tick(&mut self) -> bool {
         self.tick = self.tick.wrapping_add(1);
         self.tick % EVENT_INTERVAL == 0
@@ -143,7 +238,16 @@ impl Core {
 
     /// The next task from this core's queues or the injector: the one
     /// place where the scheduler chooses what runs next.
+    #[inline]
     pub(crate) fn next_task(&mut self, shared: &Shared) -> Option<Runnable> {
+        if self.turn_injector > 0 {
+            // One at a time: a batch would land behind the yielded tasks.
+            self.turn_injector -= 1;
+            match shared.pop_injector_one() {
+                Some(task) => return Some(task),
+                None => self.turn_injector = 0,
+            }
+        }
         if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
             if let Some(task) = shared.pop_injector(&self.local) {
                 return Some(task);
@@ -151,8 +255,64 @@ impl Core {
         }
         self.lifo
             .take()
-            .or_else(|| self.local.pop())
+            .or_else(|| self.pop_local())
             .or_else(|| shared.pop_injector(&self.local))
+    }
+
+    /// Pops the deque, counting down to the yielded tasks' turn (CORE-3).
+    #[inline]
+    fn pop_local(&mut self) -> Option<Runnable> {
+        if self.turn_in == Some(0) {
+            // The front is a yielded task whose turn has not come: the
+            // caller (`worker::find_task`) gives it first.
+            return None;
+        }
+        let task = self.local.pop()?;
+        if let Some(left) = &mut self.turn_in {
+            *left -= 1;
+        }
+        Some(task)
+    }
+
+    /// Starts (or keeps) watching the other workers for a stall, if this
+    /// worker is about to park in the drivers while another runs: returns
+    /// the park timeout that brings it back to [`Core::rescue_stranded`].
+    pub(crate) fn watch_for_stalls(&mut self, shared: &Shared) -> Option<Duration> {
+        if !shared.can_steal() || shared.idle().is_all_parked() {
+            self.stall_watch_since = None;
+            return None;
+        }
+        if self.stall_watch_since.is_none() {
+            self.stall_watch.clear();
+            self.stall_watch
+                .extend((0..shared.num_workers()).map(|worker| shared.polls_of(worker)));
+            self.stall_watch_since = Some(Instant::now());
+        }
+        Some(STALL_CHECK_INTERVAL)
+    }
+
+    /// After a park with a stall watch: takes into this core's deque the
+    /// LIFO task and a batch of the deque of every worker that ran no new
+    /// poll for a whole [`STALL_CHECK_INTERVAL`]. A new watch starts at the
+    /// next park.
+    pub(crate) fn rescue_stranded(&mut self, shared: &Shared) {
+        let Some(since) = self.stall_watch_since else {
+            return;
+        };
+        if since.elapsed() < STALL_CHECK_INTERVAL {
+            return;
+        }
+        self.stall_watch_since = None;
+        for (victim, &polls) in self.stall_watch.iter().enumerate() {
+            if victim != self.index && shared.polls_of(victim) == polls {
+                shared.rescue_from(victim, self.index, &self.local);
+            }
+        }
+    }
+
+    /// Forgets a stall watch (this worker found work: its snapshot is stale).
+    pub(crate) fn stop_watching(&mut self) {
+        self.stall_watch_since = None;
     }
 
     /// Searches other workers' deques, then the injector (multi-thread
@@ -206,7 +366,7 @@ impl Core {
             self.is_searching = !shared.idle().transition_worker_from_parked(self.index);
             // Counted as running again, so a notify cannot pick this very
             // worker: share a batch the drivers queued here.
-            self.share_driver_batch(shared);
+            self.share_batch(shared);
             return true;
         }
         if shared.idle().is_unparked(self.index) {
@@ -228,7 +388,7 @@ impl Core {
 
     /// After the drivers woke tasks onto this core: wakes one sleeper to
     /// share them if this worker holds more than it runs next (CORE-2).
-    pub(crate) fn share_driver_batch(&self, shared: &Shared) {
+    pub(crate) fn share_batch(&self, shared: &Shared) {
         if shared.can_steal() && self.should_notify_others() {
             shared.notify_parked();
         }
@@ -236,7 +396,7 @@ impl Core {
 
     /// True if a task waits in this core's LIFO slot or deque.
     fn has_local_work(&self) -> bool {
-        self.lifo.is_some() || !self.local.is_empty()
+        self.lifo.is_occupied() || !self.local.is_empty()
     }
 
     /// After the drivers woke tasks onto this core (notifications deferred,
@@ -244,6 +404,6 @@ impl Core {
     /// next, so a sleeper should come and steal. A searching worker does
     /// not ask: finding work, it wakes the next one itself (`idle.rs`).
     fn should_notify_others(&self) -> bool {
-        !self.is_searching && usize::from(self.lifo.is_some()) + self.local.len() > 1
+        !self.is_searching && usize::from(self.lifo.is_occupied()) + self.local.len() > 1
     }
 }

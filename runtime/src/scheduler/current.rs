@@ -24,7 +24,7 @@
 
 use super::core::{Core, EVENT_INTERVAL};
 use super::shared::Shared;
-use super::worker::{in_context, run_task, tick};
+use super::worker::{find_task, in_context, run_task, tick};
 use super::worker_context::{WorkerContext, WorkerContextGuard};
 use super::Flavor;
 use crate::metrics::WorkerCounter;
@@ -177,8 +177,9 @@ fn drive<F: Future>(shared: &Arc<Shared>, core: Box<Core>, mut future: Pin<&mut 
                 .core
                 .take()
                 .expect("block_on holds the core (SCHED-1)");
-            let mut core = tick(&worker_cx, core);
-            let Some(task) = core.next_task(shared) else {
+            let core = tick(&worker_cx, core);
+            let (core, task) = find_task(&worker_cx, core);
+            let Some(task) = task else {
                 guard.core = Some(core);
                 break;
             };
@@ -192,7 +193,9 @@ fn drive<F: Future>(shared: &Arc<Shared>, core: Box<Core>, mut future: Pin<&mut 
                 .expect("block_on holds the core (SCHED-1)");
             // In the context, so I/O and timer wakes land on this core
             // without an unpark (worker::in_context).
-            let core = in_context(&worker_cx, core, |parker| parker.park(&|| shared.is_idle()));
+            let core = in_context(&worker_cx, core, |parker| {
+                parker.park(None, &|| shared.is_idle())
+            });
             shared.count(core.index(), WorkerCounter::Parks);
             guard.core = Some(core);
         }

@@ -37,7 +37,7 @@ use super::shared::Shared;
 use super::{worker, Config, Flavor};
 use crate::blocking::BlockingPool;
 use crate::driver::Driver;
-use crate::park::Parker;
+use crate::park::{DriverSeat, Parker};
 use parking_lot::{Condvar, Mutex};
 use std::sync::Arc;
 use std::task::Waker;
@@ -82,8 +82,9 @@ pub(crate) fn build(
     config: Config,
     rng_seed: Option<u64>,
 ) -> (Arc<Shared>, Vec<WorkerLaunch>) {
+    let seat = DriverSeat::new(driver.clone());
     let cores: Vec<Box<Core>> = (0..num_workers)
-        .map(|index| Core::new(index, Parker::new(driver.clone()), rng_seed))
+        .map(|index| Core::new(index, Parker::new(&seat), rng_seed))
         .collect();
     let shared = Arc::new(Shared::new(flavor, &cores, driver, blocking, config));
     if flavor == Flavor::CurrentThread {

@@ -23,9 +23,12 @@
 //!   shared.rs          the hot path: spawn, schedule a wake, notify a
 //!                      sleeper, poll a task (`Shared::poll_task`, the one
 //!                      function every task poll goes through)
-//!   core.rs            one worker's queues: queue a woken task (LIFO slot
-//!                      or deque), choose the next task (`Core::next_task`,
-//!                      the one choice point), steal
+//!   core.rs            one worker's queues: queue a woken task (LIFO slot,
+//!                      or the deque behind a turn for a yield), choose the
+//!                      next task (`Core::next_task`, the one choice
+//!                      point), steal, rescue tasks stranded behind a
+//!                      stuck worker
+//!   lifo.rs            the LIFO slot, in an atomic so it can be rescued
 //!   worker.rs          the worker loop: tick, run, park
 //!   current.rs         block_on, and the current-thread core's loop
 //!   worker_context.rs  the thread-local that lends a core to `schedule`
@@ -77,6 +80,7 @@ pub(crate) mod current;
 pub(crate) mod idle;
 mod inspect;
 mod lifecycle;
+pub(crate) mod lifo;
 mod shared;
 mod worker;
 mod worker_context;
@@ -137,6 +141,8 @@ pub(crate) struct Config {
 #[repr(align(128))]
 struct Remote {
     stealer: Stealer<Runnable>,
+    /// Only for rescuing a stuck worker's task (`core.rs`).
+    lifo: Arc<core::Lifo>,
     unparker: Unparker,
     metrics: WorkerMetrics,
 }

@@ -90,6 +90,7 @@ impl Shared {
             .iter()
             .map(|core| Remote {
                 stealer: core.stealer(),
+                lifo: core.lifo_slot(),
                 unparker: core.unparker(),
                 metrics: if config.poll_histograms {
                     WorkerMetrics::with_histograms()
@@ -272,6 +273,16 @@ impl Shared {
         }
     }
 
+    /// Tasks waiting in the injector now.
+    pub(crate) fn injector_len(&self) -> usize {
+        self.injector.len()
+    }
+
+    /// Pops one task from the injector (no batch).
+    pub(crate) fn pop_injector_one(&self) -> Option<Runnable> {
+        take_one(|| self.injector.steal())
+    }
+
     /// Pops a task from the injector, moving a batch into `local`.
     pub(crate) fn pop_injector(&self, local: &Worker<Runnable>) -> Option<Runnable> {
         take_one(|| self.injector.steal_batch_and_pop(local))
@@ -298,6 +309,32 @@ impl Shared {
             }
         }
         None
+    }
+
+    /// How many polls worker `index` has started (for the stall check).
+    pub(crate) fn polls_of(&self, index: usize) -> u64 {
+        self.remotes[index].metrics.get(WorkerCounter::Polls)
+    }
+
+    /// Moves the LIFO task of `victim`, a worker stuck in one poll, and a
+    /// batch of each of its deques into `local` (`Core::rescue_stranded`).
+    pub(crate) fn rescue_from(&self, victim: usize, rescuer: usize, local: &Worker<Runnable>) {
+        let remote = &self.remotes[victim];
+        let mut rescued = false;
+        if let Some(task) = remote.lifo.take() {
+            local.push(task);
+            rescued = true;
+        }
+        rescued |= loop {
+            match remote.stealer.steal_batch(local) {
+                Steal::Success(()) => break true,
+                Steal::Empty => break false,
+                Steal::Retry => continue,
+            }
+        };
+        if rescued {
+            self.count(rescuer, WorkerCounter::Steals);
+        }
     }
 
     /// Bumps one of worker `index`'s counters.
@@ -398,6 +435,7 @@ impl Shared {
         // runtime alive in a cycle.
         for remote in self.remotes.iter() {
             drain(|| remote.stealer.steal());
+            drop(remote.lifo.take());
         }
     }
 }

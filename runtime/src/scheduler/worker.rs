@@ -12,7 +12,7 @@
 //! batches, and one notification per task cost a futex wake or an eventfd
 //! write each (`tcp_echo` on two workers: 1,491 eventfd writes per quick
 //! sample, 29 with the deferral). The worker checks once on the way out
-//! (`Core::share_driver_batch`) and wakes one sleeper if it holds more
+//! (`Core::share_batch`) and wakes one sleeper if it holds more
 //! than the task it will run next; that one, finding work, wakes the next
 //! (`idle.rs`).
 //!
@@ -40,20 +40,46 @@
 use super::core::{Core, MAX_LIFO_POLLS_PER_TICK};
 use super::shared::Shared;
 use super::worker_context::{WorkerContext, WorkerContextGuard};
+use super::Runnable;
 use crate::metrics::WorkerCounter;
 use crate::park::Parker;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-/// Advances `core`'s tick; every `EVENT_INTERVAL` ticks polls the drivers
-/// without blocking, with the core in the context.
+/// Advances `core`'s tick; every `EVENT_INTERVAL` ticks gives the drivers
+/// a turn ([`maintain`]).
 pub(crate) fn tick(cx: &WorkerContext, mut core: Box<Core>) -> Box<Core> {
     if core.tick() {
-        core = in_context(cx, core, Parker::poll_drivers);
-        core.share_driver_batch(&cx.shared);
+        core = maintain(cx, core);
     }
     core
+}
+
+/// Polls the drivers without blocking, with the core in the context, so
+/// what they wake lands here.
+fn maintain(cx: &WorkerContext, core: Box<Core>) -> Box<Core> {
+    let core = in_context(cx, core, Parker::poll_drivers);
+    core.share_batch(&cx.shared);
+    core
+}
+
+/// The next task for this core: first the turn a yielded task at the
+/// front of the deque is owed (the drivers, then the injector: CORE-3);
+/// then its queues and the injector (`Core::next_task`, the one choice
+/// point); then other workers' deques.
+#[inline]
+pub(crate) fn find_task(cx: &WorkerContext, mut core: Box<Core>) -> (Box<Core>, Option<Runnable>) {
+    let shared = &*cx.shared;
+    if core.turn_due() {
+        core = maintain(cx, core);
+        core.begin_turn(shared);
+    }
+    if let Some(task) = core.next_task(shared) {
+        return (core, Some(task));
+    }
+    let task = core.steal_work(shared);
+    (core, task)
 }
 
 /// Runs `park` (a park or a driver poll) on `core`'s parker with the core in
@@ -97,10 +123,11 @@ pub(crate) fn run(shared: Arc<Shared>, mut core: Box<Core>) {
     let _timer_shard = shared.driver().timer_handle().enter_shard(core.index());
     while !shared.is_shutdown() {
         core = tick(&cx, core);
-        match core.next_task(&shared).or_else(|| core.steal_work(&shared)) {
-            Some(task) => core = run_task(&cx, core, task),
-            None => core = park(&cx, core),
-        }
+        let (found, task) = find_task(&cx, core);
+        core = match task {
+            Some(task) => run_task(&cx, found, task),
+            None => park(&cx, found),
+        };
     }
     drop(guard);
     // SCHED-2: the Notified references still queued here are released.
@@ -109,11 +136,7 @@ pub(crate) fn run(shared: Arc<Shared>, mut core: Box<Core>) {
 
 /// Runs `task`, then up to [`MAX_LIFO_POLLS_PER_TICK`] tasks it woke into
 /// the LIFO slot. The core sits in the context during each poll (SCHED-1).
-pub(crate) fn run_task(
-    cx: &WorkerContext,
-    mut core: Box<Core>,
-    task: super::Runnable,
-) -> Box<Core> {
+pub(crate) fn run_task(cx: &WorkerContext, mut core: Box<Core>, task: Runnable) -> Box<Core> {
     let shared = &cx.shared;
     core.stop_searching(shared);
     let mut task = task;
@@ -143,16 +166,22 @@ pub(crate) fn run_task(
 }
 
 /// Parks a worker with nothing to do until a notifier picks it, the
-/// drivers hand it a task (see [`in_context`]), or shutdown.
+/// drivers hand it a task (see [`in_context`]), it rescues the tasks of a
+/// stuck worker (`Core::rescue_stranded`), or shutdown.
 fn park(cx: &WorkerContext, mut core: Box<Core>) -> Box<Core> {
     let shared = &*cx.shared;
     core.transition_to_parked(shared);
     while !shared.is_shutdown() {
-        core = in_context(cx, core, |parker| parker.park(&|| shared.is_idle()));
+        let timeout = core.watch_for_stalls(shared);
+        core = in_context(cx, core, |parker| {
+            parker.park(timeout, &|| shared.is_idle())
+        });
         shared.count(core.index(), WorkerCounter::Parks);
+        core.rescue_stranded(shared);
         if core.transition_from_parked(shared) {
             break;
         }
     }
+    core.stop_watching();
     core
 }

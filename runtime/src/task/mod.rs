@@ -152,7 +152,8 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     fn schedule(&self, task: Notified<Self>);
 
     /// Queues a task that was woken while it ran (it yielded): it should go
-    /// behind the work already waiting, not into a LIFO slot.
+    /// behind the work already waiting, and behind a turn of the drivers,
+    /// never into a LIFO slot.
     fn yield_now(&self, task: Notified<Self>) {
         self.schedule(task);
     }
@@ -242,6 +243,26 @@ impl<S: 'static> Notified<S> {
         let raw = self.0.raw;
         std::mem::forget(self);
         raw.shutdown();
+    }
+
+    /// Gives the reference up as a pointer, for a queue that keeps it in an
+    /// atomic (the scheduler's stealable LIFO slot). [`Notified::from_raw`]
+    /// takes it back; until then the pointer owns the reference (INV-6).
+    pub(crate) fn into_raw(self) -> std::ptr::NonNull<Header> {
+        let ptr = std::ptr::NonNull::from(self.header());
+        std::mem::forget(self);
+        ptr
+    }
+
+    /// Takes back a reference given up by [`Notified::into_raw`].
+    ///
+    /// # Safety
+    ///
+    /// `ptr` came from `into_raw` on a `Notified<S>` of this same `S`, and
+    /// this is the only `from_raw` for that `into_raw` (the reference is
+    /// owned once, INV-6).
+    pub(crate) unsafe fn from_raw(ptr: std::ptr::NonNull<Header>) -> Notified<S> {
+        Notified(Task::from_raw(RawTask::from_header(ptr)))
     }
 }
 
