@@ -59,6 +59,12 @@ pub mod task {
     };
 }
 
+/// Schedule exploration: run a test under many seeded schedules and replay
+/// the failing one from its seed (`#[weft::test(explore = N)]`).
+pub mod explore {
+    pub use weft_runtime::explore::*;
+}
+
 /// Time: sleep, timeout, interval and the paused test clock (asyncio.sleep, wait_for).
 pub mod time {
     pub use weft_timer::{

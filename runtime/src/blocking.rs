@@ -192,6 +192,13 @@ impl BlockingPool {
         self.inner.state.lock().num_alive
     }
 
+    /// True if a closure is queued or running: its completion will wake a
+    /// task from a pool thread (explore mode's deadlock test, EXP-5).
+    pub(crate) fn has_work_in_flight(&self) -> bool {
+        let state = self.inner.state.lock();
+        !state.queue.is_empty() || state.num_idle < state.num_threads
+    }
+
     /// Stops the pool (POOL-2): cancels queued closures, lets running ones
     /// finish, and waits up to `timeout` (None = no limit) for the threads.
     pub(crate) fn shutdown(&self, timeout: Option<Duration>) {

@@ -19,6 +19,7 @@ use crate::debug::{
     UnhandledPanic, DEFAULT_SLOW_POLL_THRESHOLD,
 };
 use crate::driver::Driver;
+use crate::explore::ExploreRun;
 use crate::handle::Handle;
 use crate::histogram::PollClock;
 use crate::hooks::{TaskHook, TaskHooks};
@@ -61,6 +62,7 @@ pub struct Builder {
     rng_seed: Option<u64>,
     task_hooks: TaskHooks,
     poll_histograms: bool,
+    explore: Option<Arc<ExploreRun>>,
 }
 
 impl Builder {
@@ -97,6 +99,7 @@ impl Builder {
             rng_seed: None,
             task_hooks: TaskHooks::default(),
             poll_histograms: false,
+            explore: None,
         }
     }
 
@@ -321,6 +324,13 @@ impl Builder {
         self
     }
 
+    /// Puts a current-thread runtime in explore mode: `block_on` draws
+    /// every scheduling choice from `explore` (`explore::run` builds these).
+    pub(crate) fn explore(&mut self, explore: Arc<ExploreRun>) -> &mut Self {
+        self.explore = Some(explore);
+        self
+    }
+
     /// Builds the runtime and starts its worker threads.
     ///
     /// # Errors
@@ -391,6 +401,7 @@ impl Builder {
             hooks: (!self.task_hooks.is_empty()).then(|| Box::new(self.task_hooks.clone())),
             poll_histograms: self.poll_histograms,
             poll_clock: PollClock::new(),
+            explore: self.explore.clone(),
         };
         let (shared, launches) = scheduler::build(
             self.flavor,

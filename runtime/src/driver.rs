@@ -124,6 +124,25 @@ impl Driver {
         &self.io_handle
     }
 
+    /// True if parking can end without an unpark from outside: a timer is
+    /// pending or an I/O source is registered (explore mode's deadlock
+    /// test, EXP-5). Calling it opens a park window like any
+    /// `park_timeout`; the next park or `process` closes it.
+    pub(crate) fn can_wake_a_task(&self) -> bool {
+        self.drivers.lock().as_ref().is_some_and(|drivers| {
+            drivers.timer.park_timeout().is_some() || drivers.io.source_count() > 0
+        })
+    }
+
+    /// True if any I/O source was ever registered: the run's timing then
+    /// depended on the OS (explore mode reports it).
+    pub(crate) fn has_registered_io(&self) -> bool {
+        self.drivers
+            .lock()
+            .as_ref()
+            .is_some_and(|drivers| drivers.io.registrations() > 0)
+    }
+
     /// Drops both drivers (DRV-3): pending timers and sockets learn that
     /// their runtime is gone. Called once the worker threads have stopped.
     pub(crate) fn shutdown(&self) {

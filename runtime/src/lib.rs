@@ -96,6 +96,7 @@
 //! (TAG-1); a safe enum would grow every task header by a word.
 
 pub mod compose;
+pub mod explore;
 pub mod stream;
 pub mod task;
 

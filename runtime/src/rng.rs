@@ -2,7 +2,8 @@
 //! random choices (which victim to steal from first).
 //!
 //! Role: each worker owns one `FastRand`, seeded from `Builder::rng_seed`
-//! (so a run's choices can be replayed) or from the OS-seeded `RandomState`.
+//! (so a run's choices can be replayed) or from the OS-seeded `RandomState`;
+//! an explored schedule draws every choice from one (`explore/strategy.rs`).
 //!
 //! Design: xorshift64* — a few instructions per draw, plenty for spreading
 //! steals; not for anything security-related. A shared generator would make
@@ -40,7 +41,21 @@ impl FastRand {
         }
     }
 
-    fn next_u64(&mut self) -> u64 {
+    /// The generator of one explored schedule (`explore/strategy.rs`).
+    /// The seed is scrambled first (SplitMix64's finaliser), so neighbouring
+    /// seeds 0, 1, 2, ... give unrelated sequences: xorshift's first outputs
+    /// from two states one bit apart are strongly correlated.
+    pub(crate) fn from_seed(seed: u64) -> FastRand {
+        let mut z = seed.wrapping_add(SEED_SPREAD);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        FastRand {
+            state: if z == 0 { SEED_SPREAD } else { z },
+        }
+    }
+
+    pub(crate) fn next_u64(&mut self) -> u64 {
         let mut x = self.state;
         x ^= x >> 12;
         x ^= x << 25;

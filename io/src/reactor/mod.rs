@@ -129,6 +129,9 @@ struct Slot {
 struct Sources {
     slab: Slab<Slot>,
     next_generation: usize,
+    /// How many sources were ever registered (see
+    /// [`Driver::registrations`]).
+    registrations: u64,
     is_shutdown: bool,
 }
 
@@ -178,6 +181,7 @@ impl Inner {
                 registration: registration.clone(),
             });
             sources.next_generation = (generation + 1) % GENERATION_LIMIT;
+            sources.registrations += 1;
             token
         };
         if let Err(e) = self.registry.register(io, token, interest) {
@@ -204,7 +208,8 @@ impl Inner {
         }
     }
 
-    /// How many sources are registered (for `Debug` output).
+    /// How many sources are registered (for `Debug` output and
+    /// [`Driver::source_count`]).
     pub(crate) fn source_count(&self) -> usize {
         self.sources.lock().slab.len()
     }
@@ -245,6 +250,7 @@ impl Driver {
             sources: parking_lot::Mutex::new(Sources {
                 slab: Slab::new(),
                 next_generation: 0,
+                registrations: 0,
                 is_shutdown: false,
             }),
             blocking,
@@ -261,6 +267,20 @@ impl Driver {
     /// A handle for registering sockets with this driver.
     pub fn handle(&self) -> Handle {
         Handle::from_inner(self.inner.clone())
+    }
+
+    /// How many sources (sockets, pipes, signal streams) are registered now.
+    /// A thread that polls with no source and no timeout waits for an
+    /// unpark alone (the runtime's explore mode calls that a deadlock).
+    pub fn source_count(&self) -> usize {
+        self.inner.source_count()
+    }
+
+    /// How many sources were ever registered with this driver: nonzero
+    /// means real I/O took part in the run (explore mode reports it, since
+    /// the OS decides when its events arrive).
+    pub fn registrations(&self) -> u64 {
+        self.inner.sources.lock().registrations
     }
 
     /// Something any thread can use to wake a thread blocked in [`poll`].
@@ -412,6 +432,7 @@ mod token_tests {
         let mut sources = Sources {
             slab: Slab::new(),
             next_generation: 0,
+            registrations: 0,
             is_shutdown: false,
         };
         let first = Arc::new(Registration::new());

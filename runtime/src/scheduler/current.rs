@@ -38,13 +38,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 /// The waker of the future passed to `block_on`.
-struct MainWaker {
-    woken: AtomicBool,
+pub(super) struct MainWaker {
+    pub(super) woken: AtomicBool,
     wake: WakeTarget,
 }
 
 /// How the main waker reaches the thread in `block_on`.
-enum WakeTarget {
+pub(super) enum WakeTarget {
     /// The thread drives the current-thread core: unpark its parker.
     Core(Unparker),
     /// The thread just waits: `std::thread::unpark`.
@@ -66,7 +66,7 @@ impl Wake for MainWaker {
 }
 
 impl MainWaker {
-    fn new(wake: WakeTarget) -> Arc<MainWaker> {
+    pub(super) fn new(wake: WakeTarget) -> Arc<MainWaker> {
         // Starts woken: the future must be polled once to begin.
         Arc::new(MainWaker {
             woken: AtomicBool::new(true),
@@ -74,7 +74,7 @@ impl MainWaker {
         })
     }
 
-    fn take_woken(&self) -> bool {
+    pub(super) fn take_woken(&self) -> bool {
         self.woken.swap(false, Ordering::AcqRel)
     }
 }
@@ -82,10 +82,10 @@ impl MainWaker {
 /// Returns the current-thread core on drop (SCHED-1), waking one waiter.
 /// On an unwind the core may be lent to the worker context (a poll or a
 /// park was under way): it is taken back from there.
-struct CoreGuard<'a> {
-    shared: &'a Shared,
-    core: Option<Box<Core>>,
-    worker_cx: &'a WorkerContext,
+pub(super) struct CoreGuard<'a> {
+    pub(super) shared: &'a Shared,
+    pub(super) core: Option<Box<Core>>,
+    pub(super) worker_cx: &'a WorkerContext,
 }
 
 impl Drop for CoreGuard<'_> {
@@ -103,6 +103,10 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
     loop {
         if shared.flavor() == Flavor::CurrentThread {
             if let Some(core) = shared.lifecycle().take_core() {
+                // Explore mode replaces the driving loop, not its parts.
+                if let Some(explore) = shared.explore() {
+                    return super::explore::drive(shared, core, explore, future.as_mut());
+                }
                 return drive(shared, core, future.as_mut());
             }
         }
@@ -203,7 +207,7 @@ fn drive<F: Future>(shared: &Arc<Shared>, core: Box<Core>, mut future: Pin<&mut 
 }
 
 /// Runs `f` on drop.
-fn scopeguard<F: FnOnce()>(f: F) -> impl Drop {
+pub(super) fn scopeguard<F: FnOnce()>(f: F) -> impl Drop {
     struct Guard<F: FnOnce()>(Option<F>);
     impl<F: FnOnce()> Drop for Guard<F> {
         fn drop(&mut self) {

@@ -31,6 +31,8 @@
 //!   lifo.rs            the LIFO slot, in an atomic so it can be rescued
 //!   worker.rs          the worker loop: tick, run, park
 //!   current.rs         block_on, and the current-thread core's loop
+//!   explore.rs         the current-thread loop of explore mode: a seeded
+//!                      strategy picks every task polled
 //!   worker_context.rs  the thread-local that lends a core to `schedule`
 //!   idle.rs            the sleep/notify protocol between workers
 //!   lifecycle.rs       building cores, launching and counting workers,
@@ -77,6 +79,7 @@
 
 mod core;
 pub(crate) mod current;
+mod explore;
 pub(crate) mod idle;
 mod inspect;
 mod lifecycle;
@@ -95,6 +98,7 @@ pub(crate) use worker_context::current_local;
 use crate::debug::{SlowPollConfig, UnhandledPanic};
 use crate::histogram::PollClock;
 use crate::hooks::TaskHooks;
+use crate::explore::ExploreRun;
 use crate::metrics::WorkerMetrics;
 use crate::park::Unparker;
 use crate::task::Notified;
@@ -130,6 +134,9 @@ pub(crate) struct Config {
     pub(crate) poll_histograms: bool,
     /// The clock of poll timing and wake stamps.
     pub(crate) poll_clock: PollClock,
+    /// Explore mode (current-thread only): `block_on` runs the explore
+    /// loop (`explore.rs`) and task ids count per runtime.
+    pub(crate) explore: Option<Arc<ExploreRun>>,
 }
 
 /// What other threads may touch of one worker.

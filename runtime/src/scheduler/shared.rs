@@ -50,6 +50,7 @@ use crate::blocking::BlockingPool;
 use crate::debug::{contain_panic, SlowPoll};
 use crate::driver::Driver;
 use crate::hooks::TaskHooks;
+use crate::explore::ExploreRun;
 use crate::metrics::{SharedMetrics, WorkerCounter, WorkerMetrics};
 use crate::task::{
     self, Id, JoinHandle, Notified, OwnedTasks, Schedule, SpawnMeta, Task, TaskMeta,
@@ -134,7 +135,7 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (task, notified, join) = task::new_task_at(future, self.clone(), Id::next(), meta);
+        let (task, notified, join) = task::new_task_at(future, self.clone(), self.next_id(), meta);
         self.count_spawn();
         if let Some(notified) = self.owned.bind(task, notified) {
             self.schedule_task(notified, false);
@@ -167,12 +168,21 @@ impl Shared {
         // its owner thread (LIFE-3), the thread we are on (asserted above),
         // and the task and its queue entry go to this runtime alone.
         let (task, notified, join) =
-            unsafe { task::new_local_task(future, self.clone(), Id::next(), meta) };
+            unsafe { task::new_local_task(future, self.clone(), self.next_id(), meta) };
         self.count_spawn();
         if let Some(notified) = self.owned.bind(task, notified) {
             self.schedule_task(notified, false);
         }
         join
+    }
+
+    /// The id of a task spawned now: process-wide, or counted per runtime
+    /// in explore mode (so a replayed schedule shows the same ids).
+    fn next_id(&self) -> Id {
+        match &self.config.explore {
+            None => Id::next(),
+            Some(explore) => explore.next_id(),
+        }
     }
 
     /// Counts one spawned task (async or blocking) in the metrics.
@@ -214,6 +224,18 @@ impl Shared {
     /// Worker lifetime: core hand-over, live-worker count, panic state.
     pub(crate) fn lifecycle(&self) -> &Lifecycle {
         &self.lifecycle
+    }
+
+    /// The explore run this runtime belongs to, if it was built by
+    /// `explore::run`.
+    pub(crate) fn explore(&self) -> Option<&Arc<ExploreRun>> {
+        self.config.explore.as_ref()
+    }
+
+    /// Takes one task from the injector: one woken or spawned from
+    /// another thread (the explore loop counts these).
+    pub(super) fn take_injected(&self) -> Option<Runnable> {
+        take_one(|| self.injector.steal())
     }
 
     pub(crate) fn is_shutdown(&self) -> bool {

@@ -398,7 +398,9 @@ where
     (task, notified, join)
 }
 
-/// A task's identity, unique among the tasks of this process.
+/// A task's identity, unique among the tasks of this process; in explore
+/// mode (`weft::explore`), unique within its runtime and numbered 1, 2, 3,
+/// ... in spawn order, so a replayed schedule shows the same ids.
 ///
 /// ```
 /// let rt = weft_runtime::Builder::new_current_thread().build().unwrap();
@@ -415,6 +417,11 @@ impl Id {
     pub(crate) fn next() -> Id {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         Id(NEXT_ID.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The id `value` (explore mode numbers its tasks per runtime).
+    pub(crate) fn from_u64(value: u64) -> Id {
+        Id(value)
     }
 
     /// The number behind the id.
