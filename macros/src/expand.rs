@@ -16,6 +16,18 @@
 //! convert into. The user's tokens (attributes, visibility, name, return
 //! type, body) are copied as the compiler gave them, spans included, so
 //! errors inside the body point at the user's code.
+//!
+//! `#[weft::test(explore = N)]` expands to a call of `weft::explore::run`
+//! instead, with the body as a closure that makes a fresh future per seed:
+//! ```text
+//! #[weft::test(explore = 500)]          #[test] fn t() {
+//! async fn t() { BODY }           =>        if let Err(failure) = ::weft::explore::run(
+//!                                               ::weft::explore::Options::new().seeds(500),
+//!                                               || async move { BODY }) { panic!("{}", failure) }
+//!                                       }
+//! ```
+//! The failure's `Display` carries the seed, the replay command and the
+//! task dump, so the test's panic message is the whole report.
 
 use crate::parse::{Error, Flavor, FnParts, Kind, Options};
 use proc_macro::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
@@ -57,6 +69,9 @@ fn builder_chain(kind: Kind, options: &Options) -> String {
 
 /// The whole replacement function.
 pub(crate) fn expand(kind: Kind, options: &Options, parts: FnParts<TokenTree>) -> TokenStream {
+    if let Some(seeds) = options.explore {
+        return expand_explore(seeds, parts);
+    }
     let mut out = TokenStream::new();
     if kind == Kind::Test {
         out.extend(fragment("#[::core::prelude::v1::test]"));
@@ -83,6 +98,33 @@ pub(crate) fn expand(kind: Kind, options: &Options, parts: FnParts<TokenTree>) -
     body.extend(fragment(">> = ::core::pin::pin!(body);"));
     body.extend(fragment(&builder_chain(kind, options)));
     body.extend(fragment(".block_on(body)"));
+    out.extend([TokenTree::Group(Group::new(Delimiter::Brace, body))]);
+    out
+}
+
+/// The replacement of an `explore = seeds` test (see the module doc).
+fn expand_explore(seeds: u64, parts: FnParts<TokenTree>) -> TokenStream {
+    if let Some(first) = parts.output.first() {
+        return compile_error(Error {
+            message: "`explore = n` tests return `()`: the body runs once per seed, and a failure is a panic (use `.unwrap()` or `assert!` inside)".to_string(),
+            at: Some(first.clone()),
+        });
+    }
+    let mut out = fragment("#[::core::prelude::v1::test]");
+    out.extend(parts.attrs);
+    out.extend(parts.vis);
+    out.extend(fragment("fn"));
+    out.extend([parts.name]);
+    out.extend(fragment("()"));
+    let mut args = fragment(&format!(
+        "::weft::explore::Options::new().seeds({seeds}), || async move"
+    ));
+    args.extend([parts.body]);
+    let mut body = fragment(
+        "if let ::core::result::Result::Err(failure) = ::weft::explore::run",
+    );
+    body.extend([TokenTree::Group(Group::new(Delimiter::Parenthesis, args))]);
+    body.extend(fragment("{ ::core::panic!(\"{}\", failure) }"));
     out.extend([TokenTree::Group(Group::new(Delimiter::Brace, body))]);
     out
 }
@@ -166,6 +208,7 @@ mod tests {
                 flavor,
                 worker_threads,
                 start_paused,
+                explore: None,
             };
             let chain = builder_chain(kind, &options);
             assert!(chain.contains(expected), "{options:?}: {chain}");

@@ -11,7 +11,7 @@
 //! | attribute | runtime | options |
 //! |---|---|---|
 //! | `#[weft::main]` | multi-thread | `flavor = "current_thread"`, `flavor = "local"` (a `LocalRuntime`: `spawn_local` and `!Send` state), `worker_threads = n`, `start_paused = true` (current-thread or local only) |
-//! | `#[weft::test]` | current-thread, and adds `#[test]` | the same |
+//! | `#[weft::test]` | current-thread, and adds `#[test]` | the same, and `explore = n` (n seeded schedules, `weft::explore`) |
 //!
 //! `worker_threads` sizes a multi-thread runtime; with
 //! `flavor = "current_thread"` it is accepted and has no effect (that
@@ -80,6 +80,26 @@ pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Takes the same options as [`macro@main`]; `start_paused = true` starts
 /// the runtime with the test clock paused, so timers fire as soon as the
 /// runtime is idle and long timeouts are tested instantly.
+///
+/// `explore = n` runs the body `n` times, each on a fresh current-thread
+/// runtime with the clock paused, under a schedule drawn from a seed
+/// (`weft::explore`); the first seed that panics (in the body or any task)
+/// or deadlocks fails the test with the seed, the command that replays it
+/// (`WEFT_SEED=<seed> cargo test <name>`) and the task dump. Such a test
+/// returns `()`.
+///
+/// ```ignore
+/// #[weft::test(explore = 500)]
+/// async fn two_increments_are_never_lost() {
+///     let counter = std::sync::Arc::new(weft::sync::Lock::new(0));
+///     let tasks: Vec<_> = (0..2).map(|_| {
+///         let counter = counter.clone();
+///         weft::spawn(async move { *counter.lock().await += 1 })
+///     }).collect();
+///     for task in tasks { task.await.unwrap(); }
+///     assert_eq!(*counter.lock().await, 2);
+/// }
+/// ```
 ///
 /// ```ignore
 /// #[weft::test(start_paused = true)]

@@ -7,6 +7,7 @@
 //! option:= "flavor" "=" ("\"multi_thread\"" | "\"current_thread\"" | "\"local\"")
 //!        | "worker_threads" "=" integer (>= 1)
 //!        | "start_paused" "=" ("true" | "false")
+//!        | "explore" "=" integer (>= 1)          // #[weft::test] only
 //! item  := ("#" [..])* ("pub" (..)?)? "async" "fn" IDENT "(" ")" ("->" TYPE)? { BODY }
 //! ```
 
@@ -52,6 +53,8 @@ pub(crate) struct Options {
     pub(crate) worker_threads: Option<usize>,
     /// `start_paused = b`, if given.
     pub(crate) start_paused: Option<bool>,
+    /// `explore = n`, if given: run the body under `n` seeded schedules.
+    pub(crate) explore: Option<u64>,
 }
 
 /// The pieces of the annotated function, as raw tokens.
@@ -95,6 +98,7 @@ pub(crate) fn parse_options<R: Clone>(kind: Kind, args: &[Tree<R>]) -> Result<Op
         },
         worker_threads: None,
         start_paused: None,
+        explore: None,
     };
     let mut seen: Vec<String> = Vec::new();
     for option in args.split(|tree| tree.is_punct(',')) {
@@ -127,9 +131,16 @@ pub(crate) fn parse_options<R: Clone>(kind: Kind, args: &[Tree<R>]) -> Result<Op
             "flavor" => options.flavor = parse_flavor(value)?,
             "worker_threads" => options.worker_threads = Some(parse_worker_threads(value)?),
             "start_paused" => options.start_paused = Some(parse_bool(name, value)?),
+            "explore" if kind == Kind::Test => {
+                options.explore = Some(parse_count(name, value)? as u64)
+            }
             _ => {
+                let expected = match kind {
+                    Kind::Main => "`flavor`, `worker_threads` or `start_paused`",
+                    Kind::Test => "`flavor`, `worker_threads`, `start_paused` or `explore`",
+                };
                 return error(
-                    format!("unknown {attr} option `{name}`; expected `flavor`, `worker_threads` or `start_paused`"),
+                    format!("unknown {attr} option `{name}`; expected {expected}"),
                     Some(key),
                 )
             }
@@ -141,7 +152,29 @@ pub(crate) fn parse_options<R: Clone>(kind: Kind, args: &[Tree<R>]) -> Result<Op
             None,
         );
     }
+    check_explore(&options)?;
     Ok(options)
+}
+
+/// `explore = n` runs on its own current-thread runtimes with the clock
+/// paused: refuse the options that contradict that.
+fn check_explore<R: Clone>(options: &Options) -> Result<(), Error<R>> {
+    if options.explore.is_none() {
+        return Ok(());
+    }
+    if options.flavor != Flavor::CurrentThread {
+        return error(
+            "`explore = n` runs every seed on its own current-thread runtime: remove the `flavor` option".to_string(),
+            None,
+        );
+    }
+    if options.start_paused == Some(false) {
+        return error(
+            "`explore = n` always starts the clock paused (that makes timers part of the schedule): remove `start_paused = false`".to_string(),
+            None,
+        );
+    }
+    Ok(())
 }
 
 fn parse_flavor<R: Clone>(value: &Tree<R>) -> Result<Flavor, Error<R>> {
@@ -160,10 +193,16 @@ fn parse_flavor<R: Clone>(value: &Tree<R>) -> Result<Flavor, Error<R>> {
 }
 
 fn parse_worker_threads<R: Clone>(value: &Tree<R>) -> Result<usize, Error<R>> {
+    parse_count("worker_threads", value)
+}
+
+/// A whole number of at least 1, e.g. `4`, `1_000` or `8usize`.
+fn parse_count<R: Clone>(name: &str, value: &Tree<R>) -> Result<usize, Error<R>> {
     let parsed = match value {
         Tree::Literal(text, _) => {
             let digits: String = text
                 .trim_end_matches("usize")
+                .trim_end_matches("u64")
                 .chars()
                 .filter(|&c| c != '_')
                 .collect();
@@ -175,7 +214,7 @@ fn parse_worker_threads<R: Clone>(value: &Tree<R>) -> Result<usize, Error<R>> {
         Some(count) if count >= 1 => Ok(count),
         _ => error(
             format!(
-                "expected `worker_threads` to be a whole number of at least 1, found {}",
+                "expected `{name}` to be a whole number of at least 1, found {}",
                 value.describe()
             ),
             Some(value),
@@ -402,7 +441,8 @@ mod tests {
                 Options {
                     flavor,
                     worker_threads: workers,
-                    start_paused: paused
+                    start_paused: paused,
+                    explore: None,
                 },
                 "args {args:?}"
             );
@@ -427,6 +467,26 @@ mod tests {
                 err.contains(expected),
                 "args {args:?}: got {err:?}, expected it to contain {expected:?}"
             );
+        }
+    }
+
+    #[test]
+    fn explore_is_a_test_option_on_a_paused_current_thread_runtime() {
+        let parsed = options(Kind::Test, "explore = 1_000").expect("valid");
+        assert_eq!((parsed.explore, parsed.flavor), (Some(1000), Flavor::CurrentThread));
+        let parsed = options(Kind::Test, "explore = 5, start_paused = true").expect("valid");
+        assert_eq!(parsed.explore, Some(5));
+        let table = [
+            (Kind::Test, "explore = 0", "expected `explore` to be a whole number of at least 1"),
+            (Kind::Test, "explore = \"many\"", "expected `explore` to be a whole number"),
+            (Kind::Test, "explore = 5, flavor = \"multi_thread\"", "remove the `flavor` option"),
+            (Kind::Test, "explore = 5, flavor = \"local\"", "remove the `flavor` option"),
+            (Kind::Test, "explore = 5, start_paused = false", "remove `start_paused = false`"),
+            (Kind::Main, "explore = 5", "unknown #[weft::main] option `explore`"),
+        ];
+        for (kind, args, expected) in table {
+            let err = options(kind, args).expect_err(args);
+            assert!(err.contains(expected), "args {args:?}: got {err:?}, expected {expected:?}");
         }
     }
 

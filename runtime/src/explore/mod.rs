@@ -148,6 +148,7 @@ pub struct Options {
     seed: Option<u64>,
     strategy: Strategy,
     name: Option<String>,
+    check: bool,
 }
 
 impl Default for Options {
@@ -164,6 +165,7 @@ impl Options {
             seed: None,
             strategy: Strategy::Random,
             name: None,
+            check: false,
         }
     }
 
@@ -190,6 +192,14 @@ impl Options {
     /// test's path (`module::test_name`).
     pub fn name(mut self, name: impl Into<String>) -> Options {
         self.name = Some(name.into());
+        self
+    }
+
+    /// Runs every seed twice and fails on the first whose two runs polled
+    /// different tasks (as `WEFT_EXPLORE_CHECK=1` does): proves the body is
+    /// deterministic under explore mode, so its failures replay.
+    pub fn check(mut self, on: bool) -> Options {
+        self.check = on;
         self
     }
 
@@ -228,7 +238,7 @@ where
         Some(seed) => vec![seed],
         None => options.seed_list(),
     };
-    let check = std::env::var_os(CHECK_ENV).is_some_and(|value| value != "0");
+    let check = options.check || std::env::var_os(CHECK_ENV).is_some_and(|value| value != "0");
     let name = options.name.clone().unwrap_or_else(|| {
         std::thread::current()
             .name()
