@@ -120,9 +120,7 @@ fn expand_explore(seeds: u64, parts: FnParts<TokenTree>) -> TokenStream {
         "::weft::explore::Options::new().seeds({seeds}), || async move"
     ));
     args.extend([parts.body]);
-    let mut body = fragment(
-        "if let ::core::result::Result::Err(failure) = ::weft::explore::run",
-    );
+    let mut body = fragment("if let ::core::result::Result::Err(failure) = ::weft::explore::run");
     body.extend([TokenTree::Group(Group::new(Delimiter::Parenthesis, args))]);
     body.extend(fragment("{ ::core::panic!(\"{}\", failure) }"));
     out.extend([TokenTree::Group(Group::new(Delimiter::Brace, body))]);

@@ -142,7 +142,7 @@ pub(crate) fn parse_options<R: Clone>(kind: Kind, args: &[Tree<R>]) -> Result<Op
                 return error(
                     format!("unknown {attr} option `{name}`; expected {expected}"),
                     Some(key),
-                )
+                );
             }
         }
     }
@@ -473,20 +473,50 @@ mod tests {
     #[test]
     fn explore_is_a_test_option_on_a_paused_current_thread_runtime() {
         let parsed = options(Kind::Test, "explore = 1_000").expect("valid");
-        assert_eq!((parsed.explore, parsed.flavor), (Some(1000), Flavor::CurrentThread));
+        assert_eq!(
+            (parsed.explore, parsed.flavor),
+            (Some(1000), Flavor::CurrentThread)
+        );
         let parsed = options(Kind::Test, "explore = 5, start_paused = true").expect("valid");
         assert_eq!(parsed.explore, Some(5));
         let table = [
-            (Kind::Test, "explore = 0", "expected `explore` to be a whole number of at least 1"),
-            (Kind::Test, "explore = \"many\"", "expected `explore` to be a whole number"),
-            (Kind::Test, "explore = 5, flavor = \"multi_thread\"", "remove the `flavor` option"),
-            (Kind::Test, "explore = 5, flavor = \"local\"", "remove the `flavor` option"),
-            (Kind::Test, "explore = 5, start_paused = false", "remove `start_paused = false`"),
-            (Kind::Main, "explore = 5", "unknown #[weft::main] option `explore`"),
+            (
+                Kind::Test,
+                "explore = 0",
+                "expected `explore` to be a whole number of at least 1",
+            ),
+            (
+                Kind::Test,
+                "explore = \"many\"",
+                "expected `explore` to be a whole number",
+            ),
+            (
+                Kind::Test,
+                "explore = 5, flavor = \"multi_thread\"",
+                "remove the `flavor` option",
+            ),
+            (
+                Kind::Test,
+                "explore = 5, flavor = \"local\"",
+                "remove the `flavor` option",
+            ),
+            (
+                Kind::Test,
+                "explore = 5, start_paused = false",
+                "remove `start_paused = false`",
+            ),
+            (
+                Kind::Main,
+                "explore = 5",
+                "unknown #[weft::main] option `explore`",
+            ),
         ];
         for (kind, args, expected) in table {
             let err = options(kind, args).expect_err(args);
-            assert!(err.contains(expected), "args {args:?}: got {err:?}, expected {expected:?}");
+            assert!(
+                err.contains(expected),
+                "args {args:?}: got {err:?}, expected {expected:?}"
+            );
         }
     }
 

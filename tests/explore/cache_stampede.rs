@@ -71,13 +71,20 @@ async fn three_requests(fixed: bool) {
     for request in requests {
         assert_eq!(request.await.unwrap(), 6);
     }
-    assert_eq!(cache.backend_calls.load(Ordering::SeqCst), 1, "the backend was called more than once");
+    assert_eq!(
+        cache.backend_calls.load(Ordering::SeqCst),
+        1,
+        "the backend was called more than once"
+    );
 }
 
 /// Explore finds concurrent misses that all go to the backend.
 #[test]
 fn explore_finds_the_stampede() {
-    find_and_replay(|| three_requests(false), "the backend was called more than once");
+    find_and_replay(
+        || three_requests(false),
+        "the backend was called more than once",
+    );
 }
 
 /// Single flight: one backend call in every schedule.

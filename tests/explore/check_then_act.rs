@@ -53,7 +53,7 @@ where
 #[test]
 fn explore_finds_the_double_registration() {
     find_and_replay(
-        || two_sign_ups(|users, name, id| register_buggy(users, name, id)),
+        || two_sign_ups(register_buggy),
         "two accounts were created for one name",
     );
 }
@@ -61,5 +61,5 @@ fn explore_finds_the_double_registration() {
 /// With the check and the insert in one step, every schedule is correct.
 #[weft::test(explore = 500)]
 async fn checking_and_inserting_together_is_correct() {
-    two_sign_ups(|users, name, id| register_fixed(users, name, id)).await;
+    two_sign_ups(register_fixed).await;
 }

@@ -25,7 +25,11 @@ async fn transfer_buggy(from: Arc<Account>, to: Arc<Account>, amount: i64) {
 
 async fn transfer_fixed(from: Arc<Account>, to: Arc<Account>, amount: i64) {
     // Always the lower account number first.
-    let (first, second) = if from.number < to.number { (&from, &to) } else { (&to, &from) };
+    let (first, second) = if from.number < to.number {
+        (&from, &to)
+    } else {
+        (&to, &from)
+    };
     let mut first = first.balance.lock().await;
     round_trip().await; // write the audit record
     let mut second = second.balance.lock().await;
@@ -42,8 +46,14 @@ async fn transfers_both_ways<Fut>(transfer: fn(Arc<Account>, Arc<Account>, i64) 
 where
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    let alice = Arc::new(Account { number: 1, balance: Lock::new(100) });
-    let bob = Arc::new(Account { number: 2, balance: Lock::new(100) });
+    let alice = Arc::new(Account {
+        number: 1,
+        balance: Lock::new(100),
+    });
+    let bob = Arc::new(Account {
+        number: 2,
+        balance: Lock::new(100),
+    });
     let there = weft::spawn(transfer(alice.clone(), bob.clone(), 30));
     let back = weft::spawn(transfer(bob.clone(), alice.clone(), 10));
     there.await.unwrap();
@@ -55,7 +65,11 @@ where
 #[test]
 fn explore_finds_the_lock_order_deadlock() {
     let found = find_and_replay(|| transfers_both_ways(transfer_buggy), "deadlock");
-    assert_eq!(found.dump().tasks().len(), 2, "both transfers wait:\n{found}");
+    assert_eq!(
+        found.dump().tasks().len(),
+        2,
+        "both transfers wait:\n{found}"
+    );
 }
 
 /// One global lock order: no schedule deadlocks.

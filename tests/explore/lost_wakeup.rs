@@ -81,7 +81,10 @@ where
 #[test]
 fn explore_finds_the_lost_wakeup() {
     let found = find_and_replay(|| post_three_then_stop(worker_buggy), "deadlock");
-    assert!(!found.dump().tasks().is_empty(), "the dump shows the stuck worker:\n{found}");
+    assert!(
+        !found.dump().tasks().is_empty(),
+        "the dump shows the stuck worker:\n{found}"
+    );
 }
 
 /// Clearing before looking keeps every wakeup.

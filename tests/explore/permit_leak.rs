@@ -64,13 +64,20 @@ where
     for query in queries {
         let _ = query.await.unwrap();
     }
-    assert_eq!(client.slots.available_permits(), SLOTS, "a connection slot leaked");
+    assert_eq!(
+        client.slots.available_permits(),
+        SLOTS,
+        "a connection slot leaked"
+    );
 }
 
 /// Explore finds the query that returned without its slot.
 #[test]
 fn explore_finds_the_leaked_permit() {
-    find_and_replay(|| queries_during_a_health_check(query_buggy), "a connection slot leaked");
+    find_and_replay(
+        || queries_during_a_health_check(query_buggy),
+        "a connection slot leaked",
+    );
 }
 
 /// A guard that lives for the whole query: no path leaks it.

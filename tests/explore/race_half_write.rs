@@ -74,7 +74,10 @@ where
 /// Explore finds the shutdown that lands between header and payload.
 #[test]
 fn explore_finds_the_half_written_frame() {
-    find_and_replay(|| send_until_shutdown(send_buggy), "a frame was cut in half");
+    find_and_replay(
+        || send_until_shutdown(send_buggy),
+        "a frame was cut in half",
+    );
 }
 
 /// A frame appended in one step is never cut.

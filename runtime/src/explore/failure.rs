@@ -38,6 +38,13 @@ use std::fmt;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Failure {
+    /// Boxed: a `Result<(), Failure>` stays one pointer wide.
+    report: Box<Report>,
+}
+
+/// What a [`Failure`] holds.
+#[derive(Clone, Debug)]
+struct Report {
     seed: u64,
     strategy: Strategy,
     reason: String,
@@ -65,7 +72,7 @@ impl Failure {
                 "the run used sockets, files, spawn_blocking or wakes from other threads, whose timing the seed does not control: the replay may differ".to_owned(),
             );
         }
-        Failure {
+        let report = Report {
             seed,
             strategy,
             reason,
@@ -74,18 +81,21 @@ impl Failure {
             steps: outcome.steps,
             trace: outcome.trace,
             dump,
+        };
+        Failure {
+            report: Box::new(report),
         }
     }
 
     /// The seed of the failed run; `Options::new().seed(seed)` or
     /// `WEFT_SEED=<seed>` replays it.
     pub fn seed(&self) -> u64 {
-        self.seed
+        self.report.seed
     }
 
     /// The strategy the run used.
     pub fn strategy(&self) -> Strategy {
-        self.strategy
+        self.report.strategy
     }
 
     /// Why it failed: `"panic: <message>"` (the body or a task panicked),
@@ -93,50 +103,51 @@ impl Failure {
     /// `"nondeterministic: ..."` (under `WEFT_EXPLORE_CHECK`, two runs of
     /// the seed polled different tasks).
     pub fn reason(&self) -> &str {
-        &self.reason
+        &self.report.reason
     }
 
     /// The shell command that replays this run:
     /// `WEFT_SEED=<seed> cargo test <name>`.
     pub fn replay_command(&self) -> &str {
-        &self.replay
+        &self.report.replay
     }
 
     /// The tasks alive when the run stopped: for a deadlock, the ones that
     /// wait forever.
     pub fn dump(&self) -> &TaskDump {
-        &self.dump
+        &self.report.dump
     }
 
     /// How many scheduling choices the run made before it stopped.
     pub fn steps(&self) -> u64 {
-        self.steps
+        self.report.steps
     }
 
     /// The hash of the run's schedule (the ids of the tasks polled, in
     /// order): the same seed gives the same hash on every run.
     pub fn trace_hash(&self) -> u64 {
-        self.trace
+        self.report.trace
     }
 }
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let report = &self.report;
         writeln!(
             f,
             "explored schedule failed: seed {} (strategy {}, {} steps)",
-            self.seed, self.strategy, self.steps
+            report.seed, report.strategy, report.steps
         )?;
-        writeln!(f, "  {}", self.reason)?;
-        writeln!(f, "  replay: {}", self.replay)?;
-        for note in &self.notes {
+        writeln!(f, "  {}", report.reason)?;
+        writeln!(f, "  replay: {}", report.replay)?;
+        for note in &report.notes {
             writeln!(f, "  note: {note}")?;
         }
-        if self.dump.tasks().is_empty() {
+        if report.dump.tasks().is_empty() {
             write!(f, "  no task was alive")
         } else {
             writeln!(f, "  tasks alive:")?;
-            write!(f, "{}", self.dump)
+            write!(f, "{}", report.dump)
         }
     }
 }

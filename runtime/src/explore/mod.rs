@@ -267,14 +267,18 @@ where
         }
         if check {
             let again = run_once(seed, options.strategy, horizon, &body);
-            if (again.steps, again.trace) != (outcome.steps, outcome.trace) || again.failed.is_some()
+            if (again.steps, again.trace) != (outcome.steps, outcome.trace)
+                || again.failed.is_some()
             {
                 let reason = format!(
                     "nondeterministic: two runs of seed {seed} polled different tasks ({} steps, trace {:016x}; then {} steps, trace {:016x})",
                     outcome.steps, outcome.trace, again.steps, again.trace
                 );
                 let mismatch = Outcome {
-                    failed: Some((reason, again.failed.map(|(_, dump)| dump).unwrap_or_default())),
+                    failed: Some((
+                        reason,
+                        again.failed.map(|(_, dump)| dump).unwrap_or_default(),
+                    )),
                     ..again
                 };
                 return Err(report(seed, None, mismatch));
@@ -294,7 +298,9 @@ fn seed_from_env() -> Option<u64> {
     };
     match parsed {
         Ok(seed) => Some(seed),
-        Err(_) => panic!("{SEED_ENV} must be a seed printed by a failed explore run (a number), got {value:?}"),
+        Err(_) => panic!(
+            "{SEED_ENV} must be a seed printed by a failed explore run (a number), got {value:?}"
+        ),
     }
 }
 

@@ -121,9 +121,8 @@ impl Chooser {
                     "Strategy::Pct needs a depth of at least 1, got 0 (depth 1 is priorities alone, no change point)"
                 );
                 let horizon = horizon.max(1);
-                let mut change_points: Vec<u64> = (1..depth)
-                    .map(|_| rng.next_u64() % horizon)
-                    .collect();
+                let mut change_points: Vec<u64> =
+                    (1..depth).map(|_| rng.next_u64() % horizon).collect();
                 change_points.sort_unstable();
                 Some(Pct {
                     depth,
@@ -238,7 +237,10 @@ mod tests {
     fn random_reaches_every_candidate_and_seeds_differ() {
         let picked = choices(1, Strategy::Random, &[5, 6, 7], 300);
         for index in 0..3 {
-            assert!(picked.contains(&index), "index {index} never chosen: {picked:?}");
+            assert!(
+                picked.contains(&index),
+                "index {index} never chosen: {picked:?}"
+            );
         }
         assert_ne!(picked, choices(2, Strategy::Random, &[5, 6, 7], 300));
     }
@@ -247,7 +249,10 @@ mod tests {
     fn pct_depth_one_keeps_running_the_same_task() {
         for seed in 0..20 {
             let picked = choices(seed, Strategy::Pct { depth: 1 }, &[0, 1, 2, 3], 40);
-            assert!(picked.iter().all(|&i| i == picked[0]), "seed {seed}: {picked:?}");
+            assert!(
+                picked.iter().all(|&i| i == picked[0]),
+                "seed {seed}: {picked:?}"
+            );
         }
     }
 
@@ -261,10 +266,19 @@ mod tests {
             let change = chooser.pct.as_ref().map(|pct| pct.change_points[0]);
             let change = change.expect("pct state") as usize;
             let (before, after) = picked.split_at(change);
-            assert!(before.iter().all(|&i| i == picked[0]), "seed {seed}: {picked:?}");
-            assert!(after.iter().all(|&i| i == after[0]), "seed {seed}: {picked:?}");
+            assert!(
+                before.iter().all(|&i| i == picked[0]),
+                "seed {seed}: {picked:?}"
+            );
+            assert!(
+                after.iter().all(|&i| i == after[0]),
+                "seed {seed}: {picked:?}"
+            );
             if change > 0 {
-                assert_ne!(before[0], after[0], "seed {seed}: {picked:?} (change at {change})");
+                assert_ne!(
+                    before[0], after[0],
+                    "seed {seed}: {picked:?} (change at {change})"
+                );
             }
         }
     }

@@ -79,7 +79,10 @@ pub(crate) fn drive<F: Future>(
     let mut cx = Context::from_waker(&waker);
     let mut pool = Pool::new(explore);
     loop {
-        let mut core = guard.core.take().expect("block_on holds the core (SCHED-1)");
+        let mut core = guard
+            .core
+            .take()
+            .expect("block_on holds the core (SCHED-1)");
         pool.collect(&mut core, shared);
         let core = match pool.choose(main.woken.load(Ordering::Acquire)) {
             Some(Choice::Main) => {
@@ -103,8 +106,7 @@ pub(crate) fn drive<F: Future>(
                 }
                 // Paused clock: with nothing runnable the timer jumps to the
                 // next deadline (`Drivers::park`), the same every run.
-                let core =
-                    in_context(&worker_cx, core, |parker| parker.park(&|| shared.is_idle()));
+                let core = in_context(&worker_cx, core, |parker| parker.park(&|| shared.is_idle()));
                 shared.count(core.index(), WorkerCounter::Parks);
                 core
             }
