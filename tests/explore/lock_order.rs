@@ -3,7 +3,8 @@
 //! record between its two locks. When both take their first lock before
 //! either takes its second, neither can go on: a deadlock.
 //!
-//! Found by the default explore at seed 1 of 1,000 when written. The fix
+//! Found by the default explore at seed 1 (of 1,000) when written;
+//! 45 of the first 100 seeds fail. The fix
 //! takes the two locks in one global order (by account number).
 
 use crate::{find_and_replay, round_trip};

@@ -2,10 +2,11 @@
 //! then spawns a sub-job that needs a slot of the same pool and waits for
 //! it while still holding its own. When two jobs hold both slots, both
 //! sub-jobs wait for a slot that only their parents could free: deadlock.
-//! With a third job it happens only in the schedules where two parents
-//! acquire before either child does.
+//! It happens in the schedules where the second job takes a slot before
+//! the first job's child does.
 //!
-//! Found by the default explore at seed 0 of 1,000 when written. The fix
+//! Found by the default explore at seed 1 (of 1,000) when written;
+//! 79 of the first 100 seeds fail. The fix
 //! hands the parent's slot to its child (the child runs under the
 //! parent's permit) instead of taking a second one.
 
@@ -36,12 +37,12 @@ async fn job_fixed(pool: Arc<Semaphore>) {
     child.await.unwrap();
 }
 
-async fn three_jobs<Fut>(job: fn(Arc<Semaphore>) -> Fut)
+async fn two_jobs<Fut>(job: fn(Arc<Semaphore>) -> Fut)
 where
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
     let pool = Arc::new(Semaphore::new(SLOTS));
-    let jobs: Vec<_> = (0..3).map(|_| weft::spawn(job(pool.clone()))).collect();
+    let jobs: Vec<_> = (0..2).map(|_| weft::spawn(job(pool.clone()))).collect();
     for job in jobs {
         job.await.unwrap();
     }
@@ -51,11 +52,11 @@ where
 /// Explore finds both slots held by parents whose children wait.
 #[test]
 fn explore_finds_the_starved_pool() {
-    find_and_replay(|| three_jobs(job_buggy), "deadlock");
+    find_and_replay(|| two_jobs(job_buggy), "deadlock");
 }
 
 /// Children run under their parent's slot: no schedule deadlocks.
 #[weft::test(explore = 500)]
 async fn a_child_under_its_parents_slot_never_deadlocks() {
-    three_jobs(job_fixed).await;
+    two_jobs(job_fixed).await;
 }

@@ -5,7 +5,8 @@
 //! a count that never reaches zero: a deadlock, but only in the schedules
 //! where the two consumers overlap.
 //!
-//! Found by the default explore at seed 0 of 1,000 when written. The fix
+//! Found by the default explore at seed 0 (of 1,000) when written;
+//! 94 of the first 100 seeds fail. The fix
 //! calls `task_done` on every path out of the loop body.
 
 use crate::{find_and_replay, round_trip};

@@ -4,7 +4,8 @@
 //! shutdown wins while a send sits between header and payload, `race`
 //! drops the send: the buffer ends with a header whose payload never came.
 //!
-//! Found by the default explore at seed 0 of 1,000 when written. The fix
+//! Found by the default explore at seed 0 (of 1,000) when written;
+//! 54 of the first 100 seeds fail. The fix
 //! builds the whole frame first and appends it in one step, so a send is
 //! either entirely in the buffer or not at all (cancel-safe).
 
