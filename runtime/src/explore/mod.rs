@@ -416,3 +416,32 @@ impl ExploreRun {
         *self.record.lock() = record;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `WEFT_SEED` runs that one seed, whatever the options say; a value
+    /// that is not a seed is refused with a message naming it. (The only
+    /// test of this crate that sets the variable: tests share the process
+    /// environment.)
+    #[test]
+    fn the_seed_in_the_environment_runs_alone() {
+        let runs = AtomicU64::new(0);
+        let body = || {
+            runs.fetch_add(1, Ordering::SeqCst);
+            async {}
+        };
+        std::env::set_var(SEED_ENV, "0x1f");
+        let result = run(Options::new().seeds(50), body);
+        std::env::set_var(SEED_ENV, "seven");
+        let refused = catch_unwind(AssertUnwindSafe(|| run(Options::new().seeds(50), body)));
+        std::env::remove_var(SEED_ENV);
+        assert!(result.is_ok());
+        assert_eq!(runs.load(Ordering::SeqCst), 1, "one run for WEFT_SEED=0x1f");
+        let message = refused.expect_err("a bad WEFT_SEED panics");
+        let message = crate::task::panic_message(&*message).unwrap_or_default();
+        assert!(message.contains("\"seven\""), "{message}");
+        assert_eq!(seed_from_env(), None);
+    }
+}
