@@ -114,7 +114,7 @@ example_tests! {
     connection_pool_reuses_connections_within_limits: "connection_pool" => ["20/20 responses", "keep-alive TCP connection(s) served 10 requests"];
     run_in_executor_keeps_the_async_side_responsive: "run_in_executor" => ["returned [2, 4, 6, 8]"];
     batch_processes_chunks_of_ten: "batch" => ["35 items in 4 batches"];
-    testing_jumps_the_paused_clock: "testing" => ["virtual time passed: 3605 s"];
+    testing_jumps_the_paused_clock: "testing" => ["virtual time passed: 3605 s", "explore: seed", "replayed seed", "all 200 seeds pass"];
     local_state_shares_an_rc_and_inherits_the_request_id: "local_state" => ["2 hits", "audit ids [1, 2, 3, 4]", "[request 2] home: hit"];
 }
 
