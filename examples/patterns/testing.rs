@@ -92,8 +92,10 @@ fn find_and_replay_a_deadlock() -> u64 {
         found.seed(),
         found.reason().split(',').next().unwrap_or_default()
     );
-    let again = explore::run(Options::new().seed(found.seed()), || transfers_both_ways(false))
-        .expect_err("the seed replays the deadlock");
+    let again = explore::run(Options::new().seed(found.seed()), || {
+        transfers_both_ways(false)
+    })
+    .expect_err("the seed replays the deadlock");
     assert_eq!(again.trace_hash(), found.trace_hash());
     println!(
         "  replayed seed {}: same schedule ({} steps, trace {:016x})",
