@@ -163,10 +163,11 @@ fn a_panic_in_a_task_nobody_awaits_fails_the_run() {
         weft::time::sleep(Duration::from_millis(1)).await;
     })
     .expect_err("the task runs before the sleep ends");
+    assert!(failure.reason().starts_with("panic: task "), "{failure}");
     assert!(
         failure
             .reason()
-            .starts_with("panic: background task failed"),
+            .ends_with("panicked: background task failed"),
         "{failure}"
     );
 }

@@ -32,7 +32,7 @@ use std::fmt;
 /// })
 /// .unwrap_err();
 /// assert_eq!(failure.seed(), 0);
-/// assert!(failure.reason().starts_with("panic: boom"));
+/// assert_eq!(failure.reason(), "panic: task 1 panicked: boom");
 /// assert!(failure.replay_command().starts_with("WEFT_SEED=0 cargo test"));
 /// assert!(failure.to_string().contains("WEFT_SEED=0"));
 /// ```

@@ -340,7 +340,7 @@ where
                 Abort::Deadlock { waiting } => format!(
                     "deadlock: the body has not finished, {waiting} task(s) wait, and nothing can wake them (no task runnable, no timer pending, no I/O registered)"
                 ),
-                Abort::TaskPanicked(message) => format!("panic: {message} (in a spawned task)"),
+                Abort::TaskPanicked(message) => format!("panic: {message}"),
             },
             Err(payload) => {
                 let message = crate::task::panic_message(&*payload)

@@ -96,9 +96,9 @@ pub(crate) use shared::Shared;
 pub(crate) use worker_context::current_local;
 
 use crate::debug::{SlowPollConfig, UnhandledPanic};
+use crate::explore::ExploreRun;
 use crate::histogram::PollClock;
 use crate::hooks::TaskHooks;
-use crate::explore::ExploreRun;
 use crate::metrics::WorkerMetrics;
 use crate::park::Unparker;
 use crate::task::Notified;

@@ -49,8 +49,8 @@ use super::{Config, Flavor, Remote, Runnable};
 use crate::blocking::BlockingPool;
 use crate::debug::{contain_panic, SlowPoll};
 use crate::driver::Driver;
-use crate::hooks::TaskHooks;
 use crate::explore::ExploreRun;
+use crate::hooks::TaskHooks;
 use crate::metrics::{SharedMetrics, WorkerCounter, WorkerMetrics};
 use crate::task::{
     self, Id, JoinHandle, Notified, OwnedTasks, Schedule, SpawnMeta, Task, TaskMeta,
