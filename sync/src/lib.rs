@@ -84,6 +84,7 @@
 //! | `Barrier.abort()`, `reset()`, `BrokenBarrierError` | not provided; a dropped `wait()` does not count as arrived | cancellation replaces abort |
 //! | `asyncio.Future` as a one-value channel | [`oneshot::channel`] | typed sender/receiver halves |
 //! | — | [`RwLock`] (FIFO; writers are not starved) | common in Rust |
+//! | `task.cancel()` raises `CancelledError` at the task's `await` | the task awaits [`CancellationToken::cancelled`] and runs its cleanup | a Rust future can only be dropped, not interrupted |
 //!
 //! # Reading order
 //!
@@ -92,10 +93,12 @@
 //! 3. `event.rs`, `condition.rs`, `barrier.rs` — broadcast-style grants.
 //! 4. `queue/` — two semaphores (items and slots) and a counter in one state.
 //! 5. `oneshot.rs` — a single slot, no waitlist needed.
+//! 6. `cancel.rs` — `CancellationToken`: a tree of never-cleared events.
 
 mod barrier;
 mod batch_semaphore;
 mod budget;
+mod cancel;
 mod condition;
 mod event;
 mod lock;
@@ -109,6 +112,7 @@ mod tests;
 mod waitlist;
 
 pub use barrier::{Barrier, BarrierWait, BarrierWaitResult};
+pub use cancel::{CancellationToken, Cancelled, DropGuard};
 pub use condition::Condition;
 pub use event::{Event, EventWait};
 pub use lock::{Lock, LockGuard, OwnedLockGuard};

@@ -16,7 +16,9 @@ use std::future::Future;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Wake, Waker};
-use weft_sync::{oneshot, Barrier, Condition, Event, Lock, Queue, RwLock, Semaphore};
+use weft_sync::{
+    oneshot, Barrier, CancellationToken, Condition, Event, Lock, Queue, RwLock, Semaphore,
+};
 
 /// Bounded preemptions keep each model's state space small; 3 is more than enough to
 /// interleave a grant between a waiter's poll and its drop.
@@ -328,5 +330,51 @@ fn loom_oneshot_send_vs_receiver_drop() {
         let returned = sender.join().unwrap();
         // The value was dropped exactly once, whichever side ended with it.
         assert_eq!(Arc::strong_count(&value), 1, "returned: {returned}");
+    });
+}
+
+/// CancellationToken: cancel racing a `cancelled()` that registers (and
+/// one that registers and is dropped): the waiter always completes, and the
+/// dropped one neither blocks nor absorbs the wake-up.
+#[test]
+fn loom_cancel_vs_cancelled() {
+    model(|| {
+        let token = CancellationToken::new();
+        let waiter = {
+            let token = token.clone();
+            thread::spawn(move || block_on(token.cancelled()))
+        };
+        let dropped = {
+            let token = token.clone();
+            thread::spawn(move || {
+                poll_once_then_drop(token.cancelled());
+            })
+        };
+        token.cancel();
+        waiter.join().unwrap();
+        dropped.join().unwrap();
+        assert!(token.is_cancelled());
+    });
+}
+
+/// CancellationToken: cancel racing `child_token()` on another thread: the
+/// child is cancelled whether it was linked before the cancel (and is
+/// reached through the tree) or made after it (and is born cancelled), and
+/// its waiter completes; a child dropped meanwhile unlinks without harm.
+#[test]
+fn loom_cancel_vs_child_token() {
+    model(|| {
+        let root = CancellationToken::new();
+        let child_waiter = {
+            let root = root.clone();
+            thread::spawn(move || {
+                let child = root.child_token();
+                drop(root.child_token());
+                block_on(child.cancelled());
+                assert!(child.is_cancelled());
+            })
+        };
+        root.cancel();
+        child_waiter.join().unwrap();
     });
 }
