@@ -69,8 +69,10 @@ impl fmt::Debug for Key {
 pub(crate) enum ListId {
     /// Due: fires on the next poll.
     Expired,
-    /// A slot of one level.
-    Slot { level: usize, slot: usize },
+    /// A slot of one level. Bytes, not `usize`s (6 levels, 64 slots): the
+    /// id sits in every node, and two `usize`s made a node 64 bytes where
+    /// it is now 48.
+    Slot { level: u8, slot: u8 },
     /// Beyond the top level's reach: held until the wheel gets close enough.
     Overflow,
 }
@@ -267,5 +269,19 @@ impl<T> Arena<T> {
             f(node.tick);
             at = node.next;
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// Every pending timer holds one node: its list id is two bytes of
+    /// level and slot, so a node with a waker is 48 bytes, not 64.
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_node_holding_a_waker_is_48_bytes() {
+        assert_eq!(std::mem::size_of::<ListId>(), 3);
+        assert_eq!(std::mem::size_of::<Node<std::task::Waker>>(), 48);
     }
 }

@@ -335,7 +335,10 @@ impl<T> Wheel<T> {
             return;
         }
         let slot = slot_for(level, tick);
-        let id = ListId::Slot { level, slot };
+        let id = ListId::Slot {
+            level: u8::try_from(level).expect("six levels"),
+            slot: u8::try_from(slot).expect("64 slots"),
+        };
         self.arena
             .push_back(self.levels[level].slot_mut(slot), id, index);
         self.levels[level].sync_occupied(slot);
@@ -347,6 +350,7 @@ impl<T> Wheel<T> {
             ListId::Expired => self.arena.unlink(&mut self.expired, index),
             ListId::Overflow => self.arena.unlink(&mut self.overflow, index),
             ListId::Slot { level, slot } => {
+                let (level, slot) = (usize::from(level), usize::from(slot));
                 self.arena.unlink(self.levels[level].slot_mut(slot), index);
                 self.levels[level].sync_occupied(slot);
             }
