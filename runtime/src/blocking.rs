@@ -3,7 +3,10 @@
 //!
 //! Role: `Handle::spawn_blocking` calls [`BlockingPool::spawn`]; the I/O
 //! driver's blocking hook (name resolution) goes through it too; runtime
-//! shutdown calls [`BlockingPool::shutdown`].
+//! shutdown calls [`BlockingPool::shutdown`]. The pool knows no runtime:
+//! its threads make theirs current through the [`PoolConfig::enter`] hook
+//! the builder gives it (it was a circle: blocking -> handle -> scheduler
+//! -> blocking).
 //!
 //! Design: a closure becomes an ordinary task (one allocation, a
 //! `JoinHandle`, panics caught as `JoinError`) whose future runs the closure
@@ -25,7 +28,6 @@
 //! Concurrency: every field of `PoolState` is behind the mutex.
 
 use crate::debug::contain_panic;
-use crate::handle::Handle;
 use crate::task::{self, Id, JoinHandle, Notified, Schedule, SpawnMeta, Task};
 use crate::trace::Kind;
 use parking_lot::{Condvar, Mutex};
@@ -88,7 +90,14 @@ pub(crate) struct PoolConfig {
     pub(crate) thread_name: String,
     pub(crate) on_start: Option<Arc<dyn Fn() + Send + Sync>>,
     pub(crate) on_stop: Option<Arc<dyn Fn() + Send + Sync>>,
+    /// Makes the pool's runtime current on a pool thread until the returned
+    /// guard drops (the runtime's `Handle::enter`; given by the builder, so
+    /// this pool knows no runtime type and no thread-local).
+    pub(crate) enter: EnterHook,
 }
+
+/// See [`PoolConfig::enter`].
+pub(crate) type EnterHook = Arc<dyn Fn() -> Box<dyn std::any::Any> + Send + Sync>;
 
 pub(crate) struct BlockingPool {
     inner: Arc<Inner>,
@@ -135,7 +144,7 @@ impl BlockingPool {
     ///
     /// Panics if the pool has no thread and the OS refuses to start one.
     #[track_caller]
-    pub(crate) fn spawn<F, R>(&self, handle: &Handle, f: F) -> JoinHandle<R>
+    pub(crate) fn spawn<F, R>(&self, f: F) -> JoinHandle<R>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
@@ -164,17 +173,16 @@ impl BlockingPool {
             state.num_threads += 1;
             state.num_alive += 1;
             drop(state);
-            self.start_thread(handle);
+            self.start_thread();
         }
         join
     }
 
-    fn start_thread(&self, handle: &Handle) {
+    fn start_thread(&self) {
         let inner = self.inner.clone();
-        let handle = handle.clone();
         let started = std::thread::Builder::new()
             .name(self.inner.config.thread_name.clone())
-            .spawn(move || inner.run(handle));
+            .spawn(move || inner.run());
         if let Err(err) = started {
             let mut state = self.inner.state.lock();
             state.num_threads -= 1;
@@ -231,11 +239,11 @@ impl BlockingPool {
 
 impl Inner {
     /// A pool thread's body.
-    fn run(&self, handle: Handle) {
+    fn run(&self) {
         if let Some(on_start) = &self.config.on_start {
             contain_panic(|| on_start());
         }
-        let enter = handle.enter();
+        let enter = (self.config.enter)();
         let mut state = self.state.lock();
         'work: loop {
             while let Some(task) = state.queue.pop_front() {
@@ -265,10 +273,9 @@ impl Inner {
         }
         state.num_threads -= 1;
         drop(state);
-        drop(enter);
         // Before counting out: shutdown must not return while this thread
-        // still keeps the runtime alive.
-        drop(handle);
+        // still keeps the runtime alive (the guard holds its handle).
+        drop(enter);
         if let Some(on_stop) = &self.config.on_stop {
             contain_panic(|| on_stop());
         }

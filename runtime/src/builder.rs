@@ -312,7 +312,9 @@ impl Builder {
     /// without it reads no clock for them.
     ///
     /// ```
-    /// let rt = weft_runtime::Builder::new_multi_thread()
+    /// // Current-thread: the poll is recorded before `block_on` returns (on a
+    /// // worker, the JoinHandle may complete before the worker records it).
+    /// let rt = weft_runtime::Builder::new_current_thread()
     ///     .enable_poll_time_histogram()
     ///     .build()
     ///     .unwrap();
@@ -391,6 +393,7 @@ impl Builder {
             thread_name: self.thread_name.clone(),
             on_start: self.on_thread_start.clone(),
             on_stop: self.on_thread_stop.clone(),
+            enter: enter_hook(runtime_slot.clone()),
         });
         let slow_poll = self.slow_poll_config();
         let config = Config {
@@ -492,6 +495,18 @@ fn hook(f: impl Fn(&TaskMeta<'_>) + Send + Sync + 'static) -> TaskHook {
 
 /// The reactor's hook onto the blocking pool. Once the runtime is gone a
 /// closure is dropped unrun, which its waiter sees as cancellation.
+/// The blocking pool's hook that makes its runtime current on a pool
+/// thread. Weak, like `blocking_hook`: the pool is part of the runtime, so
+/// a strong reference would keep the runtime alive in a cycle.
+fn enter_hook(runtime: Arc<OnceLock<Weak<Shared>>>) -> crate::blocking::EnterHook {
+    Arc::new(move || -> Box<dyn std::any::Any> {
+        match runtime.get().and_then(Weak::upgrade) {
+            Some(shared) => Box::new(context::enter_owned(Handle { shared })),
+            None => Box::new(()),
+        }
+    })
+}
+
 fn blocking_hook(runtime: Arc<OnceLock<Weak<Shared>>>) -> weft_io::BlockingHook {
     Arc::new(move |f: Box<dyn FnOnce() + Send>| {
         if let Some(shared) = runtime.get().and_then(Weak::upgrade) {
@@ -518,5 +533,19 @@ impl fmt::Debug for Builder {
             .field("task_hooks", &self.task_hooks)
             .field("poll_histograms", &self.poll_histograms)
             .finish_non_exhaustive()
+    }
+}
+
+/// `Runtime::new` lives here, beside the `Builder` it uses, so that
+/// `runtime.rs` does not depend on this file (the layering of
+/// `docs/architecture.md`: every arrow points down).
+impl Runtime {
+    /// A multi-thread runtime with default settings.
+    ///
+    /// # Errors
+    ///
+    /// The OS error if a worker thread cannot be started.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new_multi_thread().build()
     }
 }

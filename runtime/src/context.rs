@@ -4,7 +4,12 @@
 //! turns a nested `block_on` into a clear panic instead of a deadlock.
 //!
 //! Role: worker threads, blocking-pool threads and `block_on` enter the
-//! context ([`enter`]); `Handle::current` reads it ([`current`]).
+//! context ([`enter`]); `Handle::current` reads it ([`current`]). This is
+//! the crate's one thread-local layer on top: the `Handle` methods that
+//! read or set the current runtime (`current`, `try_current`, `enter`,
+//! `block_on`) are defined here, so `handle.rs`, the blocking pool (given
+//! an "enter" hook by the builder) and the scheduler below depend on no
+//! thread-local of this file.
 //!
 //! Design: a thread-local stack discipline (each guard restores what it
 //! replaced), so runtimes nest correctly when one runtime's blocking
@@ -20,7 +25,11 @@
 //! Concurrency: thread-local only.
 
 use crate::handle::Handle;
+use crate::scheduler::current as scheduler_current;
+use crate::task::task_local;
+use crate::task::Scope;
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 use std::marker::PhantomData;
 
 thread_local! {
@@ -47,8 +56,18 @@ impl std::fmt::Debug for EnterGuard<'_> {
     }
 }
 
+/// As [`enter`], for a thread that keeps no `Handle` of its own (a
+/// blocking-pool thread): the guard keeps the runtime current, and alive,
+/// until it drops.
+pub(crate) fn enter_owned(handle: Handle) -> EnterGuard<'static> {
+    enter(&handle)
+}
+
 /// Makes `handle` the current runtime of this thread until the guard drops.
-pub(crate) fn enter(handle: &Handle) -> EnterGuard<'_> {
+/// The guard holds its own clone of `handle` in the thread-local, so it
+/// borrows nothing (the lifetime of the public `EnterGuard<'_>` is only a
+/// marker).
+pub(crate) fn enter(handle: &Handle) -> EnterGuard<'static> {
     let driver = handle.shared.driver();
     let (_timer, _io) = (driver.timer_handle().enter(), driver.io_handle().enter());
     let previous = CURRENT.with(|current| current.replace(Some(handle.clone())));
@@ -102,5 +121,67 @@ pub(crate) fn enter_driving() -> DrivingGuard {
 impl Drop for DrivingGuard {
     fn drop(&mut self) {
         let _ = DRIVING.try_with(|driving| driving.set(false));
+    }
+}
+
+/// The methods of [`Handle`] that read or set this thread's current
+/// runtime: here, so that `handle.rs` below depends on no thread-local.
+impl Handle {
+    /// The runtime this thread is running on (a worker, a blocking-pool
+    /// thread, or inside `block_on`).
+    ///
+    /// # Panics
+    ///
+    /// Panics outside a runtime; use [`Handle::try_current`] where there may be none.
+    #[track_caller]
+    pub fn current() -> Handle {
+        Handle::try_current().expect(
+            "there is no weft runtime on this thread: call this inside Runtime::block_on, weft::run \
+             or a task spawned on a runtime, or pass a Handle to the thread",
+        )
+    }
+
+    /// The runtime this thread is running on, or `None`.
+    ///
+    /// ```
+    /// assert!(weft_runtime::Handle::try_current().is_none());
+    /// ```
+    pub fn try_current() -> Option<Handle> {
+        current()
+    }
+
+    /// Runs `future` to completion on this thread, with this runtime current.
+    ///
+    /// # Panics
+    ///
+    /// Panics if this thread is a worker of a runtime or is already inside
+    /// `block_on` (nested runtimes would deadlock); panics with the task's
+    /// message if a task panicked under `UnhandledPanic::ShutdownRuntime`.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _driving = enter_driving();
+        let _enter = self.enter();
+        // The caller's context variables belong to `future` alone: the tasks
+        // this thread may run meanwhile have their own.
+        let (context, _restore) = task_local::take_current();
+        match context {
+            None => scheduler_current::block_on(&self.shared, future),
+            Some(context) => {
+                scheduler_current::block_on(&self.shared, Scope::inherit(context, future))
+            }
+        }
+    }
+
+    /// Makes this runtime current on this thread until the guard drops, so
+    /// `spawn` and `Handle::current` work outside `block_on`.
+    ///
+    /// ```
+    /// let rt = weft_runtime::Runtime::new().unwrap();
+    /// let _guard = rt.handle().enter();
+    /// let task = weft_runtime::spawn(async { 5 });
+    /// assert_eq!(rt.block_on(task).unwrap(), 5);
+    /// ```
+    pub fn enter(&self) -> EnterGuard<'_> {
+        enter(self)
     }
 }

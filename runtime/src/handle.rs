@@ -2,7 +2,10 @@
 //! spawn onto it, run blocking closures on its pool, block on it, dump it.
 //!
 //! Role: returned by `Runtime::handle` and `Handle::current`; the free
-//! functions `spawn`/`spawn_blocking` go through `Handle::current`.
+//! functions `spawn`/`spawn_blocking` go through `Handle::current`. The
+//! methods that read or set this thread's current runtime (`current`,
+//! `try_current`, `enter`, `block_on`) live in `context.rs`, the crate's one
+//! thread-local layer, so this file depends on no thread-local state.
 //!
 //! Design: a `Handle` is an `Arc` of the scheduler's shared state, so it
 //! may outlive the `Runtime`; after shutdown, spawned tasks are cancelled
@@ -12,10 +15,9 @@
 //!
 //! Concurrency: `Send + Sync`; every method may be called from any thread.
 
-use crate::context::{self, EnterGuard};
 use crate::debug::TaskDump;
 use crate::metrics::RuntimeMetrics;
-use crate::scheduler::{current, Shared};
+use crate::scheduler::Shared;
 use crate::task::task_local::{self, Captured};
 use crate::task::{JoinHandle, Scope, SpawnMeta};
 use std::fmt;
@@ -36,29 +38,6 @@ pub struct Handle {
 }
 
 impl Handle {
-    /// The runtime this thread is running on (a worker, a blocking-pool
-    /// thread, or inside `block_on`).
-    ///
-    /// # Panics
-    ///
-    /// Panics outside a runtime; use [`Handle::try_current`] where there may be none.
-    #[track_caller]
-    pub fn current() -> Handle {
-        Handle::try_current().expect(
-            "there is no weft runtime on this thread: call this inside Runtime::block_on, weft::run \
-             or a task spawned on a runtime, or pass a Handle to the thread",
-        )
-    }
-
-    /// The runtime this thread is running on, or `None`.
-    ///
-    /// ```
-    /// assert!(weft_runtime::Handle::try_current().is_none());
-    /// ```
-    pub fn try_current() -> Option<Handle> {
-        context::current()
-    }
-
     /// Spawns `future` as a new task on this runtime.
     ///
     /// ```
@@ -123,45 +102,12 @@ impl Handle {
     {
         self.shared.count_spawn();
         match task_local::capture() {
-            None => self.shared.blocking().spawn(self, f),
+            None => self.shared.blocking().spawn(f),
             Some(context) => self
                 .shared
                 .blocking()
-                .spawn(self, move || task_local::enter_captured(context, f)),
+                .spawn(move || task_local::enter_captured(context, f)),
         }
-    }
-
-    /// Runs `future` to completion on this thread, with this runtime current.
-    ///
-    /// # Panics
-    ///
-    /// Panics if this thread is a worker of a runtime or is already inside
-    /// `block_on` (nested runtimes would deadlock); panics with the task's
-    /// message if a task panicked under `UnhandledPanic::ShutdownRuntime`.
-    #[track_caller]
-    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let _driving = context::enter_driving();
-        let _enter = self.enter();
-        // The caller's context variables belong to `future` alone: the tasks
-        // this thread may run meanwhile have their own.
-        let (context, _restore) = task_local::take_current();
-        match context {
-            None => current::block_on(&self.shared, future),
-            Some(context) => current::block_on(&self.shared, Scope::inherit(context, future)),
-        }
-    }
-
-    /// Makes this runtime current on this thread until the guard drops, so
-    /// `spawn` and `Handle::current` work outside `block_on`.
-    ///
-    /// ```
-    /// let rt = weft_runtime::Runtime::new().unwrap();
-    /// let _guard = rt.handle().enter();
-    /// let task = weft_runtime::spawn(async { 5 });
-    /// assert_eq!(rt.block_on(task).unwrap(), 5);
-    /// ```
-    pub fn enter(&self) -> EnterGuard<'_> {
-        context::enter(self)
     }
 
     /// The live tasks of this runtime, for debugging.

@@ -122,7 +122,7 @@ pub use context::EnterGuard;
 pub use debug::{SlowPoll, TaskDump, TaskInfo, TaskState, UnhandledPanic};
 pub use handle::Handle;
 pub use histogram::Histogram;
-pub use local::{run_local, LocalRuntime};
+pub use local::LocalRuntime;
 pub use metrics::{RuntimeMetrics, WorkerStats};
 pub use runtime::Runtime;
 pub use task::{yield_now, TaskMeta};
@@ -194,4 +194,32 @@ where
         Some(handle) => handle.spawn_blocking(f),
         None => panic!("weft::spawn_blocking called outside a runtime: call it inside Runtime::block_on, weft::run or a task, or use Handle::spawn_blocking"),
     }
+}
+
+/// Runs `future` to completion on a new [`LocalRuntime`] on this thread,
+/// then shuts it down (asyncio's `run`, single-threaded like asyncio).
+///
+/// # Panics
+///
+/// Panics if the runtime cannot be built, or when called inside a runtime.
+///
+/// ```
+/// let answer = weft_runtime::run_local(async {
+///     let shared = std::rc::Rc::new(21);
+///     let task = weft_runtime::task::spawn_local({
+///         let shared = shared.clone();
+///         async move { *shared * 2 }
+///     });
+///     task.await.unwrap()
+/// });
+/// assert_eq!(answer, 42);
+/// ```
+#[track_caller]
+pub fn run_local<F: Future>(future: F) -> F::Output {
+    let runtime = Builder::new_current_thread()
+        .build_local()
+        .unwrap_or_else(|err| {
+            panic!("failed to build the weft LocalRuntime for run_local(): {err}")
+        });
+    runtime.block_on(future)
 }

@@ -35,7 +35,6 @@
 //! `block_on` through it on another thread never takes the core (LIFE-3),
 //! it only polls its own future. `JoinHandle<T>` is `Send` when `T` is.
 
-use crate::builder::Builder;
 use crate::handle::Handle;
 use crate::metrics::RuntimeMetrics;
 use crate::runtime::Runtime;
@@ -52,7 +51,7 @@ use std::time::Duration;
 /// A current-thread runtime that can also run tasks whose futures are not
 /// `Send` (tokio's `LocalRuntime`; asyncio's one event loop per thread).
 ///
-/// Build one with [`Builder::build_local`] (or use [`run_local`]). It is
+/// Build one with [`Builder::build_local`](crate::Builder::build_local) (or use [`run_local`](crate::run_local)). It is
 /// `!Send` and `!Sync`: it and its local tasks stay on the thread that
 /// built it, and dropping it cancels every task still alive there, running
 /// their destructors on that thread.
@@ -263,32 +262,4 @@ where
         None => shared.spawn_local(future, meta),
         Some(context) => shared.spawn_local(Scope::inherit(context, future), meta),
     }
-}
-
-/// Runs `future` to completion on a new [`LocalRuntime`] on this thread,
-/// then shuts it down (asyncio's `run`, single-threaded like asyncio).
-///
-/// # Panics
-///
-/// Panics if the runtime cannot be built, or when called inside a runtime.
-///
-/// ```
-/// let answer = weft_runtime::run_local(async {
-///     let shared = std::rc::Rc::new(21);
-///     let task = weft_runtime::task::spawn_local({
-///         let shared = shared.clone();
-///         async move { *shared * 2 }
-///     });
-///     task.await.unwrap()
-/// });
-/// assert_eq!(answer, 42);
-/// ```
-#[track_caller]
-pub fn run_local<F: Future>(future: F) -> F::Output {
-    let runtime = Builder::new_current_thread()
-        .build_local()
-        .unwrap_or_else(|err| {
-            panic!("failed to build the weft LocalRuntime for run_local(): {err}")
-        });
-    runtime.block_on(future)
 }

@@ -18,13 +18,11 @@
 //!
 //! Concurrency: `Runtime` is `Send + Sync`; shutdown runs on the dropping thread.
 
-use crate::builder::Builder;
 use crate::handle::Handle;
 use crate::metrics::RuntimeMetrics;
 use crate::task::JoinHandle;
 use std::fmt;
 use std::future::Future;
-use std::io;
 use std::time::{Duration, Instant};
 
 /// An async runtime: worker threads (or the `block_on` thread), a blocking
@@ -57,15 +55,6 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// A multi-thread runtime with default settings.
-    ///
-    /// # Errors
-    ///
-    /// The OS error if a worker thread cannot be started.
-    pub fn new() -> io::Result<Runtime> {
-        Builder::new_multi_thread().build()
-    }
-
     pub(crate) fn from_handle(handle: Handle) -> Runtime {
         Runtime {
             handle,
