@@ -106,7 +106,9 @@ pub(crate) fn drive<F: Future>(
                 }
                 // Paused clock: with nothing runnable the timer jumps to the
                 // next deadline (`Drivers::park`), the same every run.
-                let core = in_context(&worker_cx, core, |parker| parker.park(&|| shared.is_idle()));
+                let core = in_context(&worker_cx, core, |parker| {
+                    parker.park(None, &|| shared.is_idle())
+                });
                 shared.count(core.index(), WorkerCounter::Parks);
                 core
             }
