@@ -1,7 +1,7 @@
 //! The `hyper` and `tokio-io` features of the `weft` package, through the
 //! names a user writes: `weft::hyper::*` serves and fetches one request,
 //! and `weft::net::TcpStream` speaks tokio's I/O traits. Built by
-//! `.ci/run`'s feature step (`--all-features`); without the features this
+//! `.ci/run`'s feature step (`--features hyper,tokio-io`); without them this
 //! binary has no test.
 #![cfg(all(feature = "hyper", feature = "tokio-io"))]
 
