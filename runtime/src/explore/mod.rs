@@ -50,7 +50,7 @@
 //! # Role
 //!
 //! Users call [`run`] (or the test attribute, which expands to it). It
-//! builds each runtime with an [`ExploreRun`] in its configuration; the
+//! builds each runtime with an `ExploreRun` in its configuration; the
 //! current-thread `block_on` then hands its core to the explore drive loop
 //! (`scheduler/explore.rs`), which asks a `Chooser` (`strategy.rs`) for
 //! every step and reports the run's trace back through the `ExploreRun`.
@@ -101,7 +101,7 @@
 //!
 //! # Concurrency
 //!
-//! One thread drives each run. An [`ExploreRun`] is shared with the
+//! One thread drives each run. An `ExploreRun` is shared with the
 //! runtime through an `Arc`; its id counter is atomic because `Handle`s
 //! may spawn from other threads (which makes the run nondeterministic).
 
