@@ -454,3 +454,42 @@ fn builder_spawn_local_names_the_task_and_inherits_context() {
         assert_eq!(named.await.unwrap(), 8);
     }));
 }
+
+/// Local tasks obey the cooperative budget: a local task that only ever
+/// spends budget (every unit is ready at once) still yields, so another
+/// local task runs before it finishes.
+#[test]
+fn a_busy_local_task_yields_when_its_budget_is_spent() {
+    let other_ran = Rc::new(Cell::new(false));
+    let seen_at = weft::run_local(spawn_local_from_task_output({
+        let other_ran = other_ran.clone();
+        async move {
+            let busy = spawn_local({
+                let other_ran = other_ran.clone();
+                async move {
+                    for step in 0..10_000u32 {
+                        if other_ran.get() {
+                            return Some(step);
+                        }
+                        weft::task::consume_budget().await;
+                    }
+                    None
+                }
+            });
+            let other = spawn_local(async move { other_ran.set(true) });
+            other.await.unwrap();
+            busy.await.unwrap()
+        }
+    }));
+    let step = seen_at.expect("the other local task never ran while the busy one spent its budget");
+    assert!(
+        step <= 256,
+        "the busy task ran {step} steps before yielding"
+    );
+    assert!(other_ran.get());
+}
+
+/// Runs `future` as a local task and returns its output.
+async fn spawn_local_from_task_output<T: 'static>(future: impl Future<Output = T> + 'static) -> T {
+    spawn_local(future).await.unwrap()
+}
