@@ -18,14 +18,14 @@ use crate::debug::{
     contain_panic, default_slow_poll_callback, SlowPoll, SlowPollCallback, SlowPollConfig,
     UnhandledPanic, DEFAULT_SLOW_POLL_THRESHOLD,
 };
-use crate::driver::Driver;
+use crate::driver::DriverLock;
 use crate::explore::ExploreRun;
 use crate::handle::Handle;
 use crate::histogram::PollClock;
 use crate::hooks::{TaskHook, TaskHooks};
 use crate::local::LocalRuntime;
 use crate::runtime::Runtime;
-use crate::scheduler::idle::MAX_WORKERS;
+use crate::scheduler::sleepers::MAX_WORKERS;
 use crate::scheduler::{self, Config, Flavor, Shared, WorkerLaunch};
 use crate::task::TaskMeta;
 use std::fmt;
@@ -382,7 +382,7 @@ impl Builder {
         // The reactor's blocking hook reaches the pool through a weak
         // reference set below: the driver is created before the runtime.
         let runtime_slot: Arc<OnceLock<Weak<Shared>>> = Arc::new(OnceLock::new());
-        let driver = Arc::new(Driver::new(
+        let driver = Arc::new(DriverLock::new(
             self.start_paused,
             num_workers,
             blocking_hook(runtime_slot.clone()),

@@ -1,11 +1,11 @@
 //! Summary: the I/O and timer drivers a parked thread blocks in, behind one
 //! lock: "one parked worker at a time owns the drivers".
 //!
-//! Role: `park.rs` calls [`Driver::try_lock`] when a worker (or the
+//! Role: `park.rs` calls [`DriverLock::try_lock`] when a worker (or the
 //! current-thread `block_on`) has nothing to run; the holder calls
-//! [`Drivers::park`]. Anyone calls [`Driver::unpark`] to get the holder out
-//! of it. `context.rs` enters the [`Driver::timer_handle`] and
-//! [`Driver::io_handle`] on every runtime thread, so `sleep` and sockets
+//! [`DriverPair::park`]. Anyone calls [`DriverLock::unpark`] to get the holder out
+//! of it. `context.rs` enters the [`DriverLock::timer_handle`] and
+//! [`DriverLock::io_handle`] on every runtime thread, so `sleep` and sockets
 //! find them.
 //!
 //! Design: this is the seam of `docs/architecture.md`. The runtime owns one
@@ -34,13 +34,13 @@
 //!
 //! Invariants:
 //!
-//! - DRV-1: at most one thread is inside [`Drivers::park`] at a time (it
+//! - DRV-1: at most one thread is inside [`DriverPair::park`] at a time (it
 //!   holds the `drivers` mutex), and it polls no task while there: the
 //!   drivers only wake tasks onto queues, so the lock is released before
 //!   any task runs, and `park.rs` hands it to a waiting thread (PARK-3).
 //! - DRV-2: an `unpark` before or during `park` makes that `park` (or the
 //!   next) return: the `mio::Waker` leaves a token the next poll consumes.
-//! - DRV-3: after [`Driver::shutdown`] the drivers are gone (dropping them
+//! - DRV-3: after [`DriverLock::shutdown`] the drivers are gone (dropping them
 //!   wakes every pending timer and socket with a shutdown error); parking
 //!   threads then block on their own condvar only.
 //!
@@ -59,20 +59,20 @@ use std::time::Duration;
 const PAUSED_RECHECK: Duration = Duration::from_millis(1);
 
 /// The runtime's drivers and the lock that makes one parked thread their owner.
-pub(crate) struct Driver {
-    drivers: Mutex<Option<Drivers>>,
+pub(crate) struct DriverLock {
+    drivers: Mutex<Option<DriverPair>>,
     unparker: weft_io::Unparker,
     timer_handle: weft_timer::Handle,
     io_handle: weft_io::Handle,
 }
 
 /// What the lock holder drives.
-pub(crate) struct Drivers {
+pub(crate) struct DriverPair {
     io: weft_io::Driver,
     timer: weft_timer::Driver,
 }
 
-impl Driver {
+impl DriverLock {
     /// Creates both drivers. `blocking` is the reactor's hook onto the
     /// blocking pool; `workers` is the number of cores, and so of timer
     /// shards (the timer caps them at 64): each worker thread registers its
@@ -86,7 +86,7 @@ impl Driver {
         start_paused: bool,
         workers: usize,
         blocking: weft_io::BlockingHook,
-    ) -> io::Result<Driver> {
+    ) -> io::Result<DriverLock> {
         let io = weft_io::Driver::new(blocking)?;
         let unparker = io.unparker();
         let timer_unparker = io.unparker();
@@ -95,17 +95,17 @@ impl Driver {
             workers,
             Arc::new(move || timer_unparker.unpark()),
         );
-        Ok(Driver {
+        Ok(DriverLock {
             unparker,
             timer_handle: timer.handle(),
             io_handle: io.handle(),
-            drivers: Mutex::new(Some(Drivers { io, timer })),
+            drivers: Mutex::new(Some(DriverPair { io, timer })),
         })
     }
 
     /// The drivers, if no other thread is parked in them (DRV-1) and the
     /// runtime is not shut down (DRV-3).
-    pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, Option<Drivers>>> {
+    pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, Option<DriverPair>>> {
         self.drivers.try_lock().filter(|drivers| drivers.is_some())
     }
 
@@ -152,11 +152,11 @@ impl Driver {
     }
 }
 
-impl Drivers {
+impl DriverPair {
     /// Blocks until an I/O event, a due timer, an unpark, or `timeout`
-    /// (None = no limit), then fires due timers. `is_idle` says whether the
+    /// (None = no limit), then fires due timers. `is_quiescent` says whether the
     /// whole runtime has nothing to run (only then may a paused clock jump).
-    pub(crate) fn park(&mut self, timeout: Option<Duration>, is_idle: &dyn Fn() -> bool) {
+    pub(crate) fn park(&mut self, timeout: Option<Duration>, is_quiescent: &dyn Fn() -> bool) {
         let timer_timeout = self.timer.park_timeout();
         let timeout = match (timeout, timer_timeout) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -165,7 +165,7 @@ impl Drivers {
         if self.timer.is_paused() && timer_timeout.is_some() {
             let woke = self.poll_io(Some(Duration::ZERO));
             if !woke && timeout != Some(Duration::ZERO) {
-                if is_idle() {
+                if is_quiescent() {
                     self.timer.auto_advance();
                 } else {
                     self.poll_io(Some(PAUSED_RECHECK));

@@ -61,10 +61,11 @@
 //! 4. `scheduler/mod.rs`: the scheduler's map; `scheduler/shared.rs`:
 //!    spawn, where woken tasks go, the one task-poll function;
 //!    `scheduler/core.rs`: a worker's queues and the next-task choice;
-//!    `scheduler/worker.rs`: the worker loop; `scheduler/idle.rs`: who
+//!    `scheduler/worker.rs`: the worker loop; `scheduler/sleepers.rs`: who
 //!    sleeps and who is woken; `scheduler/lifecycle.rs`: launching workers
 //!    and shutdown.
-//! 5. `park.rs`, `driver.rs`: how idle threads sleep, and the driver seam.
+//! 5. `park.rs`, `driver.rs`: how a thread with nothing to run sleeps, and
+//!    the driver seam.
 //! 6. `blocking.rs`, `runtime.rs`, `builder.rs`, `handle.rs`, `context.rs`:
 //!    the pool and the entry points.
 //! 7. `compose/`: gather, try_gather, race, `join!`, `select!` and
@@ -94,6 +95,37 @@
 //! `task/meta.rs` holds three more, justified in its module doc: they turn
 //! a task's tagged site word back into the reference it was made from
 //! (TAG-1); a safe enum would grow every task header by a word.
+//! `scheduler/lifo.rs` holds two, the LIFO slot's hand-back of a task
+//! reference it keeps as a pointer in an atomic (LIFO-1), so that a task
+//! stranded behind a worker stuck in one poll can be rescued.
+//!
+//! # Glossary
+//!
+//! One word per meaning; the module docs use these.
+//!
+//! - **idle task**: a task neither running nor queued (the task state's
+//!   IDLE bit, [`TaskState::Idle`] in a dump). Only tasks are "idle".
+//! - **sleepers**: the protocol by which workers with nothing to do sleep
+//!   and are woken one at a time (`scheduler/sleepers.rs`; a worker is
+//!   *running*, *searching* or *parked*).
+//! - **quiescent**: the whole runtime has nothing runnable: every worker
+//!   parked, every queue empty (`Shared::is_quiescent`; only then may a
+//!   paused clock jump).
+//! - **unowned core**: a `Core` no thread holds (the current-thread core
+//!   between `block_on` calls; `Lifecycle`).
+//! - **a driver**: `weft_io::Driver` (the reactor) or `weft_timer::Driver`
+//!   (the wheel). **The drivers**: both, driven together as one
+//!   `DriverPair` by one thread at a time; **the drivers lock**:
+//!   `DriverLock` (`driver.rs`), which the parked thread holds and hands
+//!   over (`park.rs`, PARK-3).
+//! - **turn**: what a yielded task is owed before it runs again: the
+//!   drivers polled, the injector's waiting tasks run (`scheduler/core.rs`,
+//!   CORE-3).
+//! - **stuck worker** / **rescue**: a worker in one poll for a whole
+//!   stall-check interval, and the driver holder taking its LIFO task.
+//! - **current runtime**: the thread-local `Handle` set by `enter`,
+//!   `block_on` and the runtime's own threads (`context.rs`, the crate's one
+//!   thread-local layer).
 
 pub mod compose;
 pub mod explore;

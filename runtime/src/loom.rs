@@ -1,10 +1,10 @@
 //! Summary: the one place that chooses between `std` and `loom` primitives.
 //!
 //! Role: the task machinery (`task::{state, raw, harness}`), the idle
-//! protocol (`scheduler::idle`), the LIFO slot (`scheduler::lifo`) and the
+//! protocol (`scheduler::sleepers`), the LIFO slot (`scheduler::lifo`) and the
 //! drivers hand-over (`park::HandOff`) import their atomics, mutex and
 //! `UnsafeCell` from here, so the loom models in `task::tests::loom_task`
-//! and `scheduler::tests::loom_idle` explore the very code the runtime runs.
+//! and `scheduler::tests::loom_sleepers` explore the very code the runtime runs.
 //!
 //! Design: only the task state machine, the sleeper/notify protocol, the
 //! LIFO slot and the drivers hand-over are modelled under loom; the rest of the scheduler uses crossbeam-deque and

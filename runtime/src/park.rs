@@ -65,7 +65,7 @@
 //! it queued) must be visible to the woken thread.
 
 use crate::debug::contain_panic;
-use crate::driver::{Driver, Drivers};
+use crate::driver::{DriverLock, DriverPair};
 use crate::loom::{fence, AtomicUsize, Mutex as HandOffMutex, Ordering as HandOffOrdering};
 use parking_lot::{Condvar, Mutex};
 use std::sync::atomic::Ordering;
@@ -98,12 +98,12 @@ pub(crate) struct Unparker {
 
 /// What the parkers of one runtime share: the drivers and their hand-over.
 pub(crate) struct DriverSeat {
-    driver: Arc<Driver>,
+    driver: Arc<DriverLock>,
     waiters: HandOff<Unparker>,
 }
 
 impl DriverSeat {
-    pub(crate) fn new(driver: Arc<Driver>) -> Arc<DriverSeat> {
+    pub(crate) fn new(driver: Arc<DriverLock>) -> Arc<DriverSeat> {
         Arc::new(DriverSeat {
             driver,
             waiters: HandOff::new(),
@@ -148,22 +148,22 @@ impl Parker {
     /// do (an I/O event, a due timer), or, in the drivers, until `timeout`.
     /// Returns early after a pending unpark. A thread that finds the drivers
     /// taken sleeps on its condvar until unparked, `timeout` or not: the
-    /// holder hands the drivers over when it leaves (PARK-3). `is_idle`
+    /// holder hands the drivers over when it leaves (PARK-3). `is_quiescent`
     /// tells the drivers whether the whole runtime is idle (`driver.rs`:
     /// only then may a paused clock jump).
-    pub(crate) fn park(&self, timeout: Option<Duration>, is_idle: &dyn Fn() -> bool) {
+    pub(crate) fn park(&self, timeout: Option<Duration>, is_quiescent: &dyn Fn() -> bool) {
         let inner = &*self.inner;
         if inner.consume_notification() {
             return;
         }
         let seat = &*inner.seat;
-        if self.try_park_in_drivers(timeout, is_idle) {
+        if self.try_park_in_drivers(timeout, is_quiescent) {
             return;
         }
         // W1..W3: register, then look again (the holder may have left).
         let me = self.unparker();
         seat.waiters.register(me.clone());
-        if self.try_park_in_drivers(timeout, is_idle) {
+        if self.try_park_in_drivers(timeout, is_quiescent) {
             seat.waiters
                 .unregister(|waiter| Arc::ptr_eq(&waiter.inner, &me.inner));
             return;
@@ -175,14 +175,18 @@ impl Parker {
     }
 
     /// Parks in the drivers if no other thread holds them; false if one does.
-    fn try_park_in_drivers(&self, timeout: Option<Duration>, is_idle: &dyn Fn() -> bool) -> bool {
+    fn try_park_in_drivers(
+        &self,
+        timeout: Option<Duration>,
+        is_quiescent: &dyn Fn() -> bool,
+    ) -> bool {
         let inner = &*self.inner;
         let Some(mut drivers) = inner.seat.driver.try_lock() else {
             return false;
         };
         if inner.transition_to_parked(PARKED_DRIVER) {
             if let Some(drivers) = drivers.as_mut() {
-                drive(drivers, timeout, is_idle);
+                drive(drivers, timeout, is_quiescent);
             }
             inner.state.swap(EMPTY, Ordering::AcqRel);
         }
@@ -206,8 +210,8 @@ impl Parker {
 }
 
 /// Runs the drivers once; a waker they fire is user code (debug.rs).
-fn drive(drivers: &mut Drivers, timeout: Option<Duration>, is_idle: &dyn Fn() -> bool) {
-    contain_panic(|| drivers.park(timeout, is_idle));
+fn drive(drivers: &mut DriverPair, timeout: Option<Duration>, is_quiescent: &dyn Fn() -> bool) {
+    contain_panic(|| drivers.park(timeout, is_quiescent));
 }
 impl Inner {
     /// NOTIFIED -> EMPTY; true if there was a pending wakeup.

@@ -59,7 +59,7 @@
 //!   core (or by the drivers on its thread); the slot holds at most one,
 //!   and a new occupant pushes the previous one to the back of the deque.
 //! - CORE-2: [`Core::push_woken`] reports when the deque grew outside the
-//!   drivers, so the caller can wake a sleeper to steal (IDLE-1); inside
+//!   drivers, so the caller can wake a sleeper to steal (SLEEP-1); inside
 //!   the drivers the report waits for [`Core::share_batch`].
 //! - CORE-3: while `turn_in` is `Some(n)`, the task `n` places from the
 //!   front of the deque (absent thieves) is the first one queued by a
@@ -278,7 +278,7 @@ impl Core {
     /// worker is about to park in the drivers while another runs: returns
     /// the park timeout that brings it back to [`Core::rescue_stranded`].
     pub(crate) fn watch_for_stalls(&mut self, shared: &Shared) -> Option<Duration> {
-        if !shared.can_steal() || shared.idle().is_all_parked() {
+        if !shared.can_steal() || shared.sleepers().is_all_parked() {
             self.stall_watch_since = None;
             return None;
         }
@@ -316,13 +316,13 @@ impl Core {
     }
 
     /// Searches other workers' deques, then the injector (multi-thread
-    /// only), counted as searching by the idle protocol (`idle.rs`).
+    /// only), counted as searching by the sleep protocol (`sleepers.rs`).
     pub(crate) fn steal_work(&mut self, shared: &Shared) -> Option<Runnable> {
         if !shared.can_steal() {
             return None;
         }
         if !self.is_searching {
-            if !shared.idle().transition_worker_to_searching() {
+            if !shared.sleepers().transition_worker_to_searching() {
                 return None;
             }
             self.is_searching = true;
@@ -334,21 +334,21 @@ impl Core {
     }
 
     /// Called with a task found: Searching -> Running. The last searcher
-    /// to find work wakes one more (`idle.rs`).
+    /// to find work wakes one more (`sleepers.rs`).
     pub(crate) fn stop_searching(&mut self, shared: &Shared) {
         if std::mem::take(&mut self.is_searching)
-            && shared.idle().transition_worker_from_searching()
+            && shared.sleepers().transition_worker_from_searching()
         {
             shared.notify_parked();
         }
     }
 
-    /// S1..S4 of `idle.rs`: counts this worker parked; the last searcher
+    /// S1..S4 of `sleepers.rs`: counts this worker parked; the last searcher
     /// re-checks every queue before sleeping.
     pub(crate) fn transition_to_parked(&mut self, shared: &Shared) {
         let was_searching = std::mem::take(&mut self.is_searching);
         if shared
-            .idle()
+            .sleepers()
             .transition_worker_to_parked(self.index, was_searching)
             && shared.has_stealable_work()
         {
@@ -356,20 +356,20 @@ impl Core {
         }
     }
 
-    /// After a park: whether this worker leaves it, and as what (`idle.rs`).
+    /// After a park: whether this worker leaves it, and as what (`sleepers.rs`).
     /// True if it should run: the drivers woke tasks onto this core, or a
     /// notifier took it out of the sleepers (counting it as searching).
     pub(crate) fn transition_from_parked(&mut self, shared: &Shared) -> bool {
         if self.has_local_work() {
             // If a notifier already took this worker out of the sleepers,
-            // it counted it as searching (idle.rs, worker_to_notify).
-            self.is_searching = !shared.idle().transition_worker_from_parked(self.index);
+            // it counted it as searching (sleepers.rs, worker_to_notify).
+            self.is_searching = !shared.sleepers().transition_worker_from_parked(self.index);
             // Counted as running again, so a notify cannot pick this very
             // worker: share a batch the drivers queued here.
             self.share_batch(shared);
             return true;
         }
-        if shared.idle().is_unparked(self.index) {
+        if shared.sleepers().is_unparked(self.index) {
             self.is_searching = true;
             return true;
         }
@@ -402,7 +402,7 @@ impl Core {
     /// After the drivers woke tasks onto this core (notifications deferred,
     /// see `in_drivers`): true if there is more than this worker will run
     /// next, so a sleeper should come and steal. A searching worker does
-    /// not ask: finding work, it wakes the next one itself (`idle.rs`).
+    /// not ask: finding work, it wakes the next one itself (`sleepers.rs`).
     fn should_notify_others(&self) -> bool {
         !self.is_searching && usize::from(self.lifo.is_occupied()) + self.local.len() > 1
     }

@@ -198,7 +198,7 @@ fn drive<F: Future>(shared: &Arc<Shared>, core: Box<Core>, mut future: Pin<&mut 
             // In the context, so I/O and timer wakes land on this core
             // without an unpark (worker::in_context).
             let core = in_context(&worker_cx, core, |parker| {
-                parker.park(None, &|| shared.is_idle())
+                parker.park(None, &|| shared.is_quiescent())
             });
             shared.count(core.index(), WorkerCounter::Parks);
             guard.core = Some(core);

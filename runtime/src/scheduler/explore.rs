@@ -105,9 +105,9 @@ pub(crate) fn drive<F: Future>(
                     std::panic::resume_unwind(Box::new(Abort::Deadlock { waiting }));
                 }
                 // Paused clock: with nothing runnable the timer jumps to the
-                // next deadline (`Drivers::park`), the same every run.
+                // next deadline (`DriverPair::park`), the same every run.
                 let core = in_context(&worker_cx, core, |parker| {
-                    parker.park(None, &|| shared.is_idle())
+                    parker.park(None, &|| shared.is_quiescent())
                 });
                 shared.count(core.index(), WorkerCounter::Parks);
                 core

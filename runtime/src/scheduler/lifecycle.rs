@@ -36,7 +36,7 @@ use super::core::Core;
 use super::shared::Shared;
 use super::{worker, Config, Flavor};
 use crate::blocking::BlockingPool;
-use crate::driver::Driver;
+use crate::driver::DriverLock;
 use crate::park::{DriverSeat, Parker};
 use parking_lot::{Condvar, Mutex};
 use std::sync::Arc;
@@ -77,7 +77,7 @@ struct PanicState {
 pub(crate) fn build(
     flavor: Flavor,
     num_workers: usize,
-    driver: Arc<Driver>,
+    driver: Arc<DriverLock>,
     blocking: BlockingPool,
     config: Config,
     rng_seed: Option<u64>,

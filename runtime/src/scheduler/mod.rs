@@ -34,7 +34,7 @@
 //!   explore.rs         the current-thread loop of explore mode: a seeded
 //!                      strategy picks every task polled
 //!   worker_context.rs  the thread-local that lends a core to `schedule`
-//!   idle.rs            the sleep/notify protocol between workers
+//!   sleepers.rs            the sleep/notify protocol between workers
 //!   lifecycle.rs       building cores, launching and counting workers,
 //!                      the current-thread core hand-over, shutdown
 //!   inspect.rs         metrics snapshot and task dump
@@ -43,7 +43,7 @@
 //! A wake from the drivers lands on the core of the thread that dispatches
 //! the event (`worker::in_context`); a parked worker that finds such tasks
 //! on waking leaves the sleepers itself
-//! (`Idle::transition_worker_from_parked`).
+//! (`Sleepers::transition_worker_from_parked`).
 //!
 //! Both flavours use this same code: the current-thread runtime is a
 //! scheduler with one core and no worker threads, driven by `block_on`
@@ -80,11 +80,11 @@
 mod core;
 pub(crate) mod current;
 mod explore;
-pub(crate) mod idle;
 mod inspect;
 mod lifecycle;
 pub(crate) mod lifo;
 mod shared;
+pub(crate) mod sleepers;
 mod worker;
 mod worker_context;
 

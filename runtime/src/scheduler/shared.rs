@@ -18,7 +18,7 @@
 //!   task, or while it is parked in or polling the drivers):
 //!       -> Core::push_woken (core.rs: yield to the deque, else LIFO slot)
 //!   woken anywhere else (another thread, another runtime):
-//!       -> global Injector, then wake a sleeper (idle.rs protocol)
+//!       -> global Injector, then wake a sleeper (sleepers.rs protocol)
 //! ```
 //!
 //! The fields are private: callers say what they want done (`spawn`,
@@ -42,13 +42,13 @@
 //! also see everything done before it was set.
 
 use super::core::Core;
-use super::idle::Idle;
 use super::lifecycle::Lifecycle;
+use super::sleepers::Sleepers;
 use super::worker_context::with_current_core;
 use super::{Config, Flavor, Remote, Runnable};
 use crate::blocking::BlockingPool;
 use crate::debug::{contain_panic, SlowPoll};
-use crate::driver::Driver;
+use crate::driver::DriverLock;
 use crate::explore::ExploreRun;
 use crate::hooks::TaskHooks;
 use crate::metrics::{SharedMetrics, WorkerCounter, WorkerMetrics};
@@ -68,8 +68,8 @@ pub(crate) struct Shared {
     owned: OwnedTasks<Arc<Shared>>,
     injector: Injector<Runnable>,
     remotes: Box<[Remote]>,
-    idle: Idle,
-    driver: Arc<Driver>,
+    sleepers: Sleepers,
+    driver: Arc<DriverLock>,
     blocking: BlockingPool,
     config: Config,
     metrics: SharedMetrics,
@@ -83,7 +83,7 @@ impl Shared {
     pub(super) fn new(
         flavor: Flavor,
         cores: &[Box<Core>],
-        driver: Arc<Driver>,
+        driver: Arc<DriverLock>,
         blocking: BlockingPool,
         config: Config,
     ) -> Shared {
@@ -104,7 +104,7 @@ impl Shared {
             flavor,
             owned: OwnedTasks::new(remotes.len()),
             injector: Injector::new(),
-            idle: Idle::new(remotes.len()),
+            sleepers: Sleepers::new(remotes.len()),
             remotes,
             driver,
             blocking,
@@ -196,7 +196,7 @@ impl Shared {
     }
 
     /// True on the multi-thread flavour: workers steal from each other and
-    /// are woken through the idle protocol.
+    /// are woken through the sleep protocol.
     pub(crate) fn can_steal(&self) -> bool {
         self.flavor == Flavor::MultiThread
     }
@@ -206,13 +206,13 @@ impl Shared {
         self.remotes.len()
     }
 
-    /// The sleep protocol of the workers (`idle.rs`).
-    pub(crate) fn idle(&self) -> &Idle {
-        &self.idle
+    /// The sleep protocol of the workers (`sleepers.rs`).
+    pub(crate) fn sleepers(&self) -> &Sleepers {
+        &self.sleepers
     }
 
     /// The I/O and timer drivers.
-    pub(crate) fn driver(&self) -> &Arc<Driver> {
+    pub(crate) fn driver(&self) -> &Arc<DriverLock> {
         &self.driver
     }
 
@@ -279,13 +279,13 @@ impl Shared {
         self.notify_parked();
     }
 
-    /// Wakes a worker for newly queued work, if the idle protocol says one
-    /// is needed (`idle.rs`, N1..N4).
+    /// Wakes a worker for newly queued work, if the sleep protocol says one
+    /// is needed (`sleepers.rs`, N1..N4).
     pub(crate) fn notify_parked(&self) {
         match self.flavor {
             Flavor::CurrentThread => self.remotes[0].unparker.unpark(),
             Flavor::MultiThread => {
-                if let Some(worker) = self.idle.worker_to_notify() {
+                if let Some(worker) = self.sleepers.worker_to_notify() {
                     // The woken worker counts as awake from now on, so spawn
                     // stamps copy the reading: make it fresh (`spawn_stamp`).
                     crate::task::stamp::refresh();
@@ -372,8 +372,8 @@ impl Shared {
     /// True if nothing is runnable anywhere: every worker is parked and no
     /// queue another worker could take from holds a task. Decides whether a
     /// paused clock may jump (`driver.rs`).
-    pub(crate) fn is_idle(&self) -> bool {
-        let workers_parked = self.flavor == Flavor::CurrentThread || self.idle.is_all_parked();
+    pub(crate) fn is_quiescent(&self) -> bool {
+        let workers_parked = self.flavor == Flavor::CurrentThread || self.sleepers.is_all_parked();
         workers_parked && !self.has_stealable_work()
     }
 
@@ -505,7 +505,7 @@ impl Schedule for Arc<Shared> {
         // An awake worker keeps the coarse reading fresh for spawns from
         // other threads too (`task/stamp.rs`); `notify_parked` refreshes it
         // as it wakes one.
-        let kept_fresh = self.flavor == Flavor::MultiThread && !self.idle.is_all_parked();
+        let kept_fresh = self.flavor == Flavor::MultiThread && !self.sleepers.is_all_parked();
         crate::task::stamp::stamp(kept_fresh)
     }
 

@@ -14,7 +14,7 @@
 //! sample, 29 with the deferral). The worker checks once on the way out
 //! (`Core::share_batch`) and wakes one sleeper if it holds more
 //! than the task it will run next; that one, finding work, wakes the next
-//! (`idle.rs`).
+//! (`sleepers.rs`).
 //!
 //! ```text
 //!            next_task / steal_work found a task
@@ -32,7 +32,7 @@
 //!
 //! Invariants: SCHED-1 (the core is in the context only during a poll or
 //! while its thread parks);
-//! IDLE-1..3 through `idle.rs`.
+//! SLEEP-1..3 through `sleepers.rs`.
 //!
 //! Concurrency: a `Core` is owned by its thread; other threads reach the
 //! worker only through its `Remote` (stealer, unparker, counters).
@@ -174,7 +174,7 @@ fn park(cx: &WorkerContext, mut core: Box<Core>) -> Box<Core> {
     while !shared.is_shutdown() {
         let timeout = core.watch_for_stalls(shared);
         core = in_context(cx, core, |parker| {
-            parker.park(timeout, &|| shared.is_idle())
+            parker.park(timeout, &|| shared.is_quiescent())
         });
         shared.count(core.index(), WorkerCounter::Parks);
         core.rescue_stranded(shared);

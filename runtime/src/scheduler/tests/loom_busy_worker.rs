@@ -8,7 +8,7 @@
 //! Design: the hand-over model races a holder leaving the drivers (to poll
 //! a task that will keep its worker busy) against a thread that finds them
 //! taken and is about to sleep; the drivers lock is a loom mutex taken with
-//! `try_lock`, as `Driver::try_lock` is. The LIFO model races the owner
+//! `try_lock`, as `DriverLock::try_lock` is. The LIFO model races the owner
 //! refilling and emptying its slot against a rescuer taking from it, with
 //! real tasks (the blocking pool's scheduler, which needs no runtime).
 //!
@@ -24,7 +24,7 @@ use crate::task::{new_task, Id};
 use loom::sync::{Arc, Mutex};
 use loom::thread;
 
-/// As in `loom_idle.rs`: the races are a few steps on two threads.
+/// As in `loom_sleepers.rs`: the races are a few steps on two threads.
 const PREEMPTION_BOUND: usize = 3;
 
 fn model(f: impl Fn() + Sync + Send + 'static) {

@@ -1,7 +1,7 @@
 //! Summary: which workers are asleep, which are searching for work, and the
 //! protocol that wakes exactly enough of them.
 //!
-//! Role: the multi-thread scheduler calls [`Idle::worker_to_notify`] after
+//! Role: the multi-thread scheduler calls [`Sleepers::worker_to_notify`] after
 //! queueing work another worker could steal, and the `transition_worker_*`
 //! methods as a worker moves between running, searching and parked
 //! (`scheduler::worker`).
@@ -38,23 +38,23 @@
 //! Either the notifier sees the searcher still counted (and the searcher's
 //! S3 then sees the task), or the searcher's S3 sees the task: the fences
 //! forbid both loads missing both stores, so a task is never stranded with
-//! every worker asleep (IDLE-1).
+//! every worker asleep (SLEEP-1).
 //!
 //! Invariants:
 //!
-//! - IDLE-1: when a task is queued, at least one worker is running,
+//! - SLEEP-1: when a task is queued, at least one worker is running,
 //!   searching or will be woken to search.
-//! - IDLE-2: `num_unparked` counts workers not in `sleepers`; a worker is
+//! - SLEEP-2: `num_unparked` counts workers not in `sleepers`; a worker is
 //!   in `sleepers` at most once; both change together under the `sleepers`
 //!   lock.
-//! - IDLE-3: `num_searching <= num_unparked <= num_workers`.
+//! - SLEEP-3: `num_searching <= num_unparked <= num_workers`.
 //!
 //! Concurrency: `state` is read lock-free by notifiers (SeqCst for the
 //! StoreLoad above); every write to it happens under the `sleepers` lock
 //! except the searching increments/decrements of running workers.
 //!
 //! References: Go `runtime/proc.go` ("Worker thread parking/unparking");
-//! tokio `runtime/scheduler/multi_thread/idle.rs`.
+//! tokio `runtime/scheduler/multi_thread/sleepers.rs`.
 
 use crate::loom::{fence, AtomicUsize, Mutex, Ordering};
 
@@ -67,20 +67,20 @@ const UNPARKED_ONE: usize = 1 << UNPARKED_SHIFT;
 /// The most workers the packing allows (the searching count must fit).
 pub(crate) const MAX_WORKERS: usize = SEARCHING_MASK;
 
-pub(crate) struct Idle {
+pub(crate) struct Sleepers {
     state: AtomicUsize,
     num_workers: usize,
     sleepers: Mutex<Vec<usize>>,
 }
 
-impl Idle {
+impl Sleepers {
     /// All `num_workers` start unparked and not searching.
-    pub(crate) fn new(num_workers: usize) -> Idle {
+    pub(crate) fn new(num_workers: usize) -> Sleepers {
         assert!(
             num_workers <= MAX_WORKERS,
             "worker_threads must be at most {MAX_WORKERS}, got {num_workers}"
         );
-        Idle {
+        Sleepers {
             state: AtomicUsize::new(num_workers * UNPARKED_ONE),
             num_workers,
             sleepers: Mutex::new(Vec::with_capacity(num_workers)),
@@ -100,7 +100,7 @@ impl Idle {
             return None;
         }
         let worker = sleepers.pop()?;
-        // IDLE-2: it leaves `sleepers` and is counted unparked and searching
+        // SLEEP-2: it leaves `sleepers` and is counted unparked and searching
         // in one step, so no other notifier wakes a second one for this task.
         // SeqCst: the store other notifiers' N3 loads must see.
         self.state.fetch_add(UNPARKED_ONE | 1, Ordering::SeqCst);
@@ -134,11 +134,11 @@ impl Idle {
     /// Searching -> Running. True if this was the last searcher: the
     /// caller must then wake one more worker (the work may not be all).
     pub(crate) fn transition_worker_from_searching(&self) -> bool {
-        // SeqCst: pairs with the notifier's N3 load (IDLE-1).
+        // SeqCst: pairs with the notifier's N3 load (SLEEP-1).
         let prev = self.state.fetch_sub(1, Ordering::SeqCst);
         debug_assert!(
             prev & SEARCHING_MASK > 0,
-            "IDLE-3: searching count underflow"
+            "SLEEP-3: searching count underflow"
         );
         prev & SEARCHING_MASK == 1
     }
@@ -152,7 +152,7 @@ impl Idle {
         let prev = self.state.fetch_sub(delta, Ordering::SeqCst);
         debug_assert!(
             !sleepers.contains(&worker),
-            "IDLE-2: worker {worker} parked twice"
+            "SLEEP-2: worker {worker} parked twice"
         );
         sleepers.push(worker);
         drop(sleepers);
@@ -171,7 +171,7 @@ impl Idle {
             return false;
         };
         sleepers.swap_remove(position);
-        // IDLE-2: leaves `sleepers` and is counted unparked under the lock.
+        // SLEEP-2: leaves `sleepers` and is counted unparked under the lock.
         // SeqCst: the store notifiers' N3 loads must see (as worker_to_notify).
         self.state.fetch_add(UNPARKED_ONE, Ordering::SeqCst);
         true
@@ -205,9 +205,9 @@ mod tests {
     #[test]
     fn at_most_half_the_workers_search() {
         for (workers, max_searching) in [(1, 1), (2, 1), (4, 2), (5, 3), (8, 4)] {
-            let idle = Idle::new(workers);
+            let sleepers = Sleepers::new(workers);
             let started = (0..workers)
-                .filter(|_| idle.transition_worker_to_searching())
+                .filter(|_| sleepers.transition_worker_to_searching())
                 .count();
             assert_eq!(started, max_searching, "workers = {workers}");
         }
@@ -215,48 +215,55 @@ mod tests {
 
     #[test]
     fn nobody_is_woken_while_a_worker_searches() {
-        let idle = Idle::new(4);
-        assert!(!idle.transition_worker_to_parked(0, false));
-        assert!(idle.transition_worker_to_searching());
-        assert_eq!(idle.worker_to_notify(), None);
+        let sleepers = Sleepers::new(4);
+        assert!(!sleepers.transition_worker_to_parked(0, false));
+        assert!(sleepers.transition_worker_to_searching());
+        assert_eq!(sleepers.worker_to_notify(), None);
         assert!(
-            idle.transition_worker_from_searching(),
+            sleepers.transition_worker_from_searching(),
             "the only searcher is the last"
         );
-        assert_eq!(idle.worker_to_notify(), Some(0));
+        assert_eq!(sleepers.worker_to_notify(), Some(0));
         assert_eq!(
-            idle.num_searching(),
+            sleepers.num_searching(),
             1,
             "a notified worker counts as searching"
         );
-        assert_eq!(idle.worker_to_notify(), None, "one wakeup at a time");
+        assert_eq!(sleepers.worker_to_notify(), None, "one wakeup at a time");
     }
 
     #[test]
     fn worker_woken_with_its_own_tasks_leaves_the_sleepers() {
-        let idle = Idle::new(2);
-        assert!(!idle.transition_worker_to_parked(0, false));
-        assert!(idle.transition_worker_from_parked(0), "it was a sleeper");
-        assert!(idle.is_unparked(0));
-        assert_eq!(idle.num_searching(), 0, "it runs, it does not search");
-        assert!(!idle.transition_worker_to_parked(1, false));
-        assert_eq!(idle.worker_to_notify(), Some(1));
+        let sleepers = Sleepers::new(2);
+        assert!(!sleepers.transition_worker_to_parked(0, false));
         assert!(
-            !idle.transition_worker_from_parked(1),
+            sleepers.transition_worker_from_parked(0),
+            "it was a sleeper"
+        );
+        assert!(sleepers.is_unparked(0));
+        assert_eq!(sleepers.num_searching(), 0, "it runs, it does not search");
+        assert!(!sleepers.transition_worker_to_parked(1, false));
+        assert_eq!(sleepers.worker_to_notify(), Some(1));
+        assert!(
+            !sleepers.transition_worker_from_parked(1),
             "a notifier took it out first"
         );
-        assert_eq!(idle.num_searching(), 1, "the notifier counted it searching");
-        assert_eq!(idle.worker_to_notify(), None, "nobody left asleep");
+        assert_eq!(
+            sleepers.num_searching(),
+            1,
+            "the notifier counted it searching"
+        );
+        assert_eq!(sleepers.worker_to_notify(), None, "nobody left asleep");
     }
 
     #[test]
     fn last_searcher_to_park_is_told_to_recheck() {
-        let idle = Idle::new(2);
-        assert!(idle.transition_worker_to_searching());
-        assert!(idle.transition_worker_to_parked(1, true));
-        assert!(!idle.transition_worker_to_parked(0, false));
-        assert!(!idle.is_unparked(0) && !idle.is_unparked(1));
-        assert_eq!(idle.worker_to_notify(), Some(0));
-        assert!(idle.is_unparked(0) && !idle.is_unparked(1));
+        let sleepers = Sleepers::new(2);
+        assert!(sleepers.transition_worker_to_searching());
+        assert!(sleepers.transition_worker_to_parked(1, true));
+        assert!(!sleepers.transition_worker_to_parked(0, false));
+        assert!(!sleepers.is_unparked(0) && !sleepers.is_unparked(1));
+        assert_eq!(sleepers.worker_to_notify(), Some(0));
+        assert!(sleepers.is_unparked(0) && !sleepers.is_unparked(1));
     }
 }

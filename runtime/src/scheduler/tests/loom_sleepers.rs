@@ -1,20 +1,20 @@
-//! Summary: loom models of the sleeper/notify protocol of `idle.rs`
-//! (IDLE-1: a queued task never finds every worker asleep).
+//! Summary: loom models of the sleeper/notify protocol of `sleepers.rs`
+//! (SLEEP-1: a queued task never finds every worker asleep).
 //!
 //! Role: run with
 //! `RUSTFLAGS="--cfg loom" cargo test -p weft-runtime --release --lib loom`.
 //!
 //! Design: the run queue is modelled by one atomic flag ("a task is
 //! queued"), written the way crossbeam's push publishes (Release) and read
-//! the way `has_stealable_work` reads (Acquire); the real `Idle` runs
+//! the way `has_stealable_work` reads (Acquire); the real `Sleepers` runs
 //! against it. Each model races a notifier (N1..N4) with a worker going to
 //! sleep (S1..S4) and checks that somebody ends up responsible for the task.
 //!
-//! Invariants checked: IDLE-1, IDLE-2, IDLE-3.
+//! Invariants checked: SLEEP-1, SLEEP-2, SLEEP-3.
 //!
 //! Concurrency: models only.
 
-use crate::scheduler::idle::Idle;
+use crate::scheduler::sleepers::Sleepers;
 use loom::sync::atomic::{AtomicBool, Ordering};
 use loom::sync::Arc;
 use loom::thread;
@@ -35,7 +35,7 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
 #[test]
 fn loom_last_searcher_parking_races_notify() {
     model(|| {
-        let idle = Arc::new(Idle::new(2));
+        let idle = Arc::new(Sleepers::new(2));
         let queued = Arc::new(AtomicBool::new(false));
         // Worker 1 is asleep; worker 0 searched and found nothing.
         assert!(!idle.transition_worker_to_parked(1, false));
@@ -56,11 +56,11 @@ fn loom_last_searcher_parking_races_notify() {
         let from_notifier = notifier.join().unwrap();
         assert!(
             from_notifier.is_some() || from_parker.is_some(),
-            "lost wakeup: a task is queued and every worker sleeps (IDLE-1)"
+            "lost wakeup: a task is queued and every worker sleeps (SLEEP-1)"
         );
         assert!(
             from_notifier.is_none() || from_parker.is_none() || from_notifier != from_parker,
-            "a worker woken twice (IDLE-2)"
+            "a worker woken twice (SLEEP-2)"
         );
     });
 }
@@ -71,7 +71,7 @@ fn loom_last_searcher_parking_races_notify() {
 #[test]
 fn loom_searcher_finding_work_races_notify() {
     model(|| {
-        let idle = Arc::new(Idle::new(3));
+        let idle = Arc::new(Sleepers::new(3));
         assert!(!idle.transition_worker_to_parked(1, false));
         assert!(!idle.transition_worker_to_parked(2, false));
         assert!(idle.transition_worker_to_searching());
@@ -90,19 +90,19 @@ fn loom_searcher_finding_work_races_notify() {
             "nobody woken after the last searcher found work"
         );
         if let (Some(a), Some(b)) = (from_notifier, from_searcher) {
-            assert_ne!(a, b, "a worker woken twice (IDLE-2)");
+            assert_ne!(a, b, "a worker woken twice (SLEEP-2)");
         }
     });
 }
 
 /// A worker parked in the drivers wakes with tasks of its own and leaves
 /// the sleepers itself while a notifier picks a sleeper: the counts stay
-/// consistent (IDLE-2, IDLE-3) whichever wins, and a worker the notifier
+/// consistent (SLEEP-2, SLEEP-3) whichever wins, and a worker the notifier
 /// took out is counted as searching, never unparked twice.
 #[test]
 fn loom_worker_leaving_park_with_own_tasks_races_notify() {
     model(|| {
-        let idle = Arc::new(Idle::new(2));
+        let idle = Arc::new(Sleepers::new(2));
         assert!(!idle.transition_worker_to_parked(0, false));
         assert!(!idle.transition_worker_to_parked(1, false));
         let notifier = {
@@ -113,11 +113,11 @@ fn loom_worker_leaving_park_with_own_tasks_races_notify() {
         let notified = notifier.join().unwrap();
         assert!(idle.is_unparked(0), "worker 0 runs its own tasks");
         match notified {
-            Some(0) => assert!(!left_by_itself, "worker 0 unparked twice (IDLE-2)"),
+            Some(0) => assert!(!left_by_itself, "worker 0 unparked twice (SLEEP-2)"),
             Some(1) => assert!(left_by_itself && idle.is_unparked(1)),
             None => assert!(left_by_itself, "nobody took worker 0 out"),
             Some(other) => panic!("no worker {other}"),
         }
-        assert!(!idle.is_all_parked(), "IDLE-3: someone is unparked");
+        assert!(!idle.is_all_parked(), "SLEEP-3: someone is unparked");
     });
 }
