@@ -14,7 +14,8 @@
 //! table gives median, min and max per runtime and the ratios of weft's
 //! medians to tokio's and smol's (below 1.00: weft is faster or smaller). The
 //! same table is written as JSON to `target/bench-compare.json` unless
-//! `--json PATH` says otherwise. `docs/performance.md` explains each workload
+//! `--json PATH` says otherwise, and as an SVG bar chart of the ratios
+//! beside it (`target/bench-compare.svg`; `compare/charts.rs`). `docs/performance.md` explains each workload
 //! and holds the latest figures.
 //!
 //! # Reading order
@@ -31,6 +32,7 @@ use compare::rt::Flavour;
 /// The benchmark's modules live in `benches/compare/`.
 mod compare {
     pub mod channels;
+    pub mod charts;
     pub mod floor;
     pub mod harness;
     pub mod memory;
@@ -48,6 +50,8 @@ const FULL_RUNS: usize = 15;
 const QUICK_RUNS: usize = 3;
 /// Where the JSON goes unless `--json PATH` is given.
 const DEFAULT_JSON_PATH: &str = "target/bench-compare.json";
+/// The SVG chart of the ratios goes beside the JSON, with this extension.
+const CHART_EXTENSION: &str = "svg";
 
 /// What the command line asked for.
 struct Options {
@@ -273,5 +277,11 @@ fn main() {
             eprintln!("compare: cannot write {}: {error}", options.json_path);
             std::process::exit(1);
         }
+    }
+    let chart_path = std::path::Path::new(&options.json_path).with_extension(CHART_EXTENSION);
+    let chart_path = chart_path.to_string_lossy();
+    match compare::charts::write_ratios(&outcomes, &chart_path) {
+        Ok(()) => eprintln!("compare: wrote {chart_path}"),
+        Err(error) => eprintln!("compare: cannot write the chart {chart_path}: {error}"),
     }
 }
