@@ -41,7 +41,7 @@
 //! the injector is read only when the deque is empty: `a0 a1 a2 b0 b1
 //! b2`); a separate yielded list flushed to the deque after the drivers'
 //! turn (tokio's `defer`): every yield then costs a second queue operation
-//! (+10 % on `yield_many`), and a list only the owner reads is stranded
+//! (`docs/performance.md`), and a list only the owner reads is stranded
 //! behind a blocked worker; the injector (a contended push per yield, and
 //! a remote wake of this very thread).
 //!

@@ -158,7 +158,7 @@ fn drive<F: Future>(shared: &Arc<Shared>, core: Box<Core>, mut future: Pin<&mut 
         core: RefCell::new(None),
     });
     let _context = WorkerContextGuard::enter(worker_cx.clone());
-    let _stamps = crate::task::stamp::WorkerThreadGuard::enter();
+    shared.spawn_clock().refresh();
     let mut guard = CoreGuard {
         shared,
         core: Some(core),

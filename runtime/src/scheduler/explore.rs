@@ -70,7 +70,7 @@ pub(crate) fn drive<F: Future>(
         core: RefCell::new(None),
     });
     let _context = WorkerContextGuard::enter(worker_cx.clone());
-    let _stamps = crate::task::stamp::WorkerThreadGuard::enter();
+    shared.spawn_clock().refresh();
     let mut guard = CoreGuard {
         shared,
         core: Some(core),

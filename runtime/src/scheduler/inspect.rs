@@ -55,7 +55,7 @@ impl Shared {
                 state,
                 // Relaxed: an approximate count is fine in a dump (raw.rs).
                 polls: u64::from(header.polls.load(Ordering::Relaxed)),
-                age: header.age(),
+                age: header.age(self.spawn_clock()),
             });
         });
         tasks.sort_by_key(|task| task.id);

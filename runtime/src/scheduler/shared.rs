@@ -44,7 +44,7 @@
 use super::core::Core;
 use super::lifecycle::Lifecycle;
 use super::sleepers::Sleepers;
-use super::worker_context::with_current_core;
+use super::worker_context::{is_driving, with_current_core};
 use super::{Config, Flavor, Remote, Runnable};
 use crate::blocking::BlockingPool;
 use crate::debug::{contain_panic, SlowPoll};
@@ -52,6 +52,7 @@ use crate::driver::DriverLock;
 use crate::explore::ExploreRun;
 use crate::hooks::TaskHooks;
 use crate::metrics::{SharedMetrics, WorkerCounter, WorkerMetrics};
+use crate::task::stamp::SpawnClock;
 use crate::task::{
     self, Id, JoinHandle, Notified, OwnedTasks, Schedule, SpawnMeta, Task, TaskMeta,
 };
@@ -76,6 +77,8 @@ pub(crate) struct Shared {
     /// Set once, when shutdown starts (SCHED-3).
     shutdown: AtomicBool,
     lifecycle: Lifecycle,
+    /// The coarse clock of spawn stamps (`task/stamp.rs`).
+    spawn_clock: SpawnClock,
 }
 
 impl Shared {
@@ -110,6 +113,7 @@ impl Shared {
             blocking,
             metrics: SharedMetrics::default(),
             shutdown: AtomicBool::new(false),
+            spawn_clock: SpawnClock::new(),
             lifecycle: Lifecycle::new(config.local_owner),
             config,
         }
@@ -221,6 +225,11 @@ impl Shared {
         &self.blocking
     }
 
+    /// The coarse clock of spawn stamps and task ages (`task/stamp.rs`).
+    pub(crate) fn spawn_clock(&self) -> &SpawnClock {
+        &self.spawn_clock
+    }
+
     /// Worker lifetime: core hand-over, live-worker count, panic state.
     pub(crate) fn lifecycle(&self) -> &Lifecycle {
         &self.lifecycle
@@ -288,7 +297,7 @@ impl Shared {
                 if let Some(worker) = self.sleepers.worker_to_notify() {
                     // The woken worker counts as awake from now on, so spawn
                     // stamps copy the reading: make it fresh (`spawn_stamp`).
-                    crate::task::stamp::refresh();
+                    self.spawn_clock.refresh();
                     self.remotes[worker].unparker.unpark();
                 }
             }
@@ -506,7 +515,8 @@ impl Schedule for Arc<Shared> {
         // other threads too (`task/stamp.rs`); `notify_parked` refreshes it
         // as it wakes one.
         let kept_fresh = self.flavor == Flavor::MultiThread && !self.sleepers.is_all_parked();
-        crate::task::stamp::stamp(kept_fresh)
+        let kept_fresh = kept_fresh || is_driving(self);
+        self.spawn_clock.stamp(kept_fresh)
     }
 
     fn unhandled_panic(&self, task: TaskMeta<'_>, payload: &(dyn Any + Send)) {

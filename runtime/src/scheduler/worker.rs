@@ -10,8 +10,7 @@
 //! worker to steal it (`Core::push_woken`). Not while this thread is inside
 //! the drivers (`Core::enter_drivers`): the reactor and the timer wake tasks in
 //! batches, and one notification per task cost a futex wake or an eventfd
-//! write each (`tcp_echo` on two workers: 1,491 eventfd writes per quick
-//! sample, 29 with the deferral). The worker checks once on the way out
+//! write each (`docs/performance.md` counts them). The worker checks once on the way out
 //! (`Core::share_batch`) and wakes one sleeper if it holds more
 //! than the task it will run next; that one, finding work, wakes the next
 //! (`sleepers.rs`).
@@ -87,8 +86,7 @@ pub(crate) fn find_task(cx: &WorkerContext, mut core: Box<Core>) -> (Box<Core>, 
 /// then go to this core's LIFO slot and deque, as tokio does. Without the core
 /// they would go through the injector and an unpark of this very thread,
 /// which is inside the drivers: a write to the reactor's eventfd, and an
-/// extra `epoll_wait` to consume it, for every park (`tcp_echo` showed about
-/// one such write per 25 round trips). The parker is cloned because the core
+/// extra `epoll_wait` to consume it, for every park. The parker is cloned because the core
 /// that owns it is lent to the context for the duration.
 pub(crate) fn in_context(
     cx: &WorkerContext,
@@ -106,7 +104,7 @@ pub(crate) fn in_context(
         .expect("the core stays in the worker context while its thread parks (SCHED-1)");
     core.leave_drivers();
     // Time passed in the drivers: spawn stamps taken from here on are fresh.
-    crate::task::stamp::refresh();
+    cx.shared.spawn_clock().refresh();
     core
 }
 
@@ -117,7 +115,7 @@ pub(crate) fn run(shared: Arc<Shared>, mut core: Box<Core>) {
         core: RefCell::new(None),
     });
     let guard = WorkerContextGuard::enter(cx.clone());
-    let _stamps = crate::task::stamp::WorkerThreadGuard::enter();
+    shared.spawn_clock().refresh();
     // Timers this thread polls first go to its core's wheel shard, so the
     // workers do not contend on one timer lock (weft-timer `driver.rs`).
     let _timer_shard = shared.driver().timer_handle().enter_shard(core.index());

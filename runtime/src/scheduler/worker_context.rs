@@ -55,6 +55,19 @@ impl Drop for WorkerContextGuard {
     }
 }
 
+/// True if this thread drives one of `shared`'s cores (a worker, or inside
+/// the current-thread `block_on`), whether or not it lends the core now.
+pub(crate) fn is_driving(shared: &Arc<Shared>) -> bool {
+    WORKER
+        .try_with(|worker| {
+            worker
+                .borrow()
+                .as_ref()
+                .is_some_and(|cx| Arc::ptr_eq(&cx.shared, shared))
+        })
+        .unwrap_or(false)
+}
+
 /// Calls `f` with this thread's core if this thread drives one of
 /// `shared`'s cores and is not using it right now (SCHED-1).
 pub(crate) fn with_current_core<R>(

@@ -12,21 +12,15 @@
 //! line; the task's key within its shard is stored in its header, so
 //! removal is O(1). Shards because every task takes the lock twice, once
 //! on spawn and once on completion, usually on two different workers: with
-//! one mutex, a worker spawning in a loop and another completing those
-//! tasks spent about a tenth of `spawn_inside` in this list, a third of it
-//! waiting for the lock (perf, two workers). With consecutive ids spread
-//! over the shards, the spawner and the completer rarely want the same
-//! one at the same time (tokio shards its list the same way), and the
-//! waiting went from 3.7 % to 1.2 % of the samples. What is left is cache
-//! misses: `bind` reads a free key and a slot that the completing worker
-//! wrote. A list per worker, with completions handed back to the spawning
-//! worker, would avoid those; it is the next step if this shows up again.
-//! A shard is a slab with 8-byte
+//! consecutive ids spread over the shards, the spawner and the completer
+//! rarely want the same one at the same time (tokio shards its list the
+//! same way; `docs/performance.md` has the lock-wait measurements). A list
+//! per worker, with completions handed back to the spawning worker, would
+//! also avoid the cache misses that remain. A shard is a slab with 8-byte
 //! slots: `Option<Task>` is one pointer, where the `slab` crate's entry (an
-//! enum holding either the task or the next free key) takes 16, and with
-//! 100,000 idle tasks the slots' doubling growth made that difference
-//! about 10 bytes per task (issue 7). An intrusive linked list (tokio)
-//! saves the vectors too but needs `unsafe` here.
+//! enum holding either the task or the next free key) takes 16, which
+//! memory per idle task pays for. An intrusive linked list (tokio) saves
+//! the vectors too but needs `unsafe` here.
 //!
 //! Invariants:
 //!

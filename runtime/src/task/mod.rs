@@ -162,9 +162,11 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     /// reference if it held one.
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>>;
 
-    /// The spawn stamp of a task spawned now on this thread (`stamp.rs`).
+    /// The spawn stamp of a task spawned now on this thread (`stamp.rs`);
+    /// 0 for a scheduler that keeps no spawn clock (its tasks are never
+    /// dumped).
     fn spawn_stamp(&self) -> u64 {
-        stamp::stamp(false)
+        0
     }
 
     /// A task's `poll` panicked with `payload` (called before the payload

@@ -64,10 +64,9 @@ use std::task::{Poll, RawWaker, RawWakerVTable, Waker};
 use std::time::Duration;
 
 /// The first, type-independent part of every task (48 bytes on 64-bit
-/// targets, down from 64: every idle task pays for the header, and memory
-/// per idle task is one of the figures weft is measured on, issue 7). The
-/// two 32-bit counters share one word, and the spawn time is an 8-byte
-/// stamp from a coarse clock (`stamp.rs`) instead of a 16-byte `Instant`.
+/// targets: every idle task pays for the header). The two 32-bit counters
+/// share one word, and the spawn time is an 8-byte stamp from a coarse
+/// clock (`stamp.rs`) instead of a 16-byte `Instant`.
 #[repr(C)]
 pub(crate) struct Header {
     /// The state word (`state.rs`).
@@ -91,9 +90,9 @@ pub(crate) struct Header {
 }
 
 impl Header {
-    /// How long ago the task was spawned.
-    pub(crate) fn age(&self) -> Duration {
-        super::stamp::age_since(self.spawned)
+    /// How long ago the task was spawned, on its runtime's `clock`.
+    pub(crate) fn age(&self, clock: &super::stamp::SpawnClock) -> Duration {
+        clock.age_since(self.spawned)
     }
 }
 
@@ -409,8 +408,7 @@ mod tests {
     use std::future::Future;
     use std::mem::size_of;
 
-    /// The budget of issue 2 was one 64-byte cache line; issue 7 (memory
-    /// per idle task) brought it to 48 bytes.
+    /// The header's budget: 48 bytes, memory every idle task pays.
     #[test]
     fn header_fits_in_48_bytes() {
         assert!(
