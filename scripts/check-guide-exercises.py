@@ -86,6 +86,9 @@ COUNT_CLAIM = re.compile(
     r"\b" + NUMBER + r"\b(?:\s+[\w'’]+){0,6}?\s+tests?\s+(?:\w+\s+){0,2}fails?\b",
     re.IGNORECASE,
 )
+# A break's test run that takes longer than this is a hang, reported as a
+# problem (CI must fail, not stall). The slowest check takes about 50 s.
+RUN_LIMIT = 300
 FIX_SENTENCE = re.compile(r"\b[Tt]he fix (?:is|was)\b")
 RESULT = re.compile(r"^test result: \w+\. (\d+) passed; (\d+) failed;", re.MULTILINE)
 FAILED_TEST = re.compile(r"^test (\S+) \.\.\. FAILED$", re.MULTILINE)
@@ -327,8 +330,15 @@ def run_check(check):
                 proc.communicate()
                 return []
             return [f"{check.where()}: `{check.run}` ended within {check.timeout} s; the chapter says it hangs"]
-        result = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-        output = result.stdout + result.stderr
+        proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        try:
+            output, _ = proc.communicate(timeout=RUN_LIMIT)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return [f"{check.where()}: `{check.run}` with the break still ran after {RUN_LIMIT} s "
+                    "(a hang where the chapter promises failures)"]
         totals = RESULT.findall(output)
         if not totals:
             tail = "\n".join(output.splitlines()[-15:])
