@@ -187,8 +187,17 @@ impl Pool<'_> {
             self.remote_wakes = true;
             self.push(task);
         }
-        while let Some(task) = core.next_task(shared) {
-            self.push(task);
+        loop {
+            // A yielded task at the front of the deque waits for a turn
+            // (CORE-3); here the seed decides who runs, so it joins the
+            // pool with the rest.
+            if core.turn_due() {
+                core.begin_turn(shared);
+            }
+            match core.next_task(shared) {
+                Some(task) => self.push(task),
+                None => break,
+            }
         }
     }
 
