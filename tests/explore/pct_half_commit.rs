@@ -101,7 +101,7 @@ fn pct_finds_the_report_of_an_uncommitted_import() {
 /// PCT (depth 2) fails over ten times as many seeds as uniform random.
 #[test]
 fn pct_fails_over_ten_times_as_many_seeds() {
-    let seeds = if is_checker() { 200 } else { 2000 };
+    let seeds = if is_checker() { 500 } else { 2000 };
     let pct = failures(Strategy::Pct { depth: 2 }, seeds);
     let random = failures(Strategy::Random, seeds);
     eprintln!("of {seeds} seeds: uniform random failed {random}, PCT depth 2 failed {pct}");
