@@ -12,18 +12,24 @@
 //!
 //! ```text
 //! cargo install tokio-console                          # once
-//! cargo run --example console --features console       # the service
+//! RUSTFLAGS="--cfg console_without_tokio_unstable" CARGO_TARGET_DIR=target/console \
+//!     cargo run --example console --features console   # the service
 //! tokio-console                                        # connects to 127.0.0.1:6669
 //! ```
+//!
+//! The flag is console-subscriber's: it refuses to start unless built with
+//! `--cfg tokio_unstable` or, for runtimes other than tokio,
+//! `--cfg console_without_tokio_unstable` (weft needs neither for its own
+//! spans). A target dir of its own keeps the flag from rebuilding `target/`.
 //!
 //! or `scripts/console-demo.sh`, which runs both in tmux and prints the
 //! console's screen. With `WEFT_CONSOLE_SECS=N` the service stops after N
 //! seconds; without it, it runs until Ctrl-C.
 //!
 //! In a program of your own: depend on `console-subscriber`, enable weft's
-//! `tracing` feature, and call `console_subscriber::init()` before building
-//! the runtime; nothing else changes (no `tokio_unstable` flag: weft's
-//! names and spans are on stable).
+//! `tracing` feature, build with `--cfg console_without_tokio_unstable` (for
+//! console-subscriber), and call `console_subscriber::init()` before
+//! building the runtime; weft's names and spans need no unstable flag.
 //!
 //! Read next: `runtime/src/trace/mod.rs` (what console-subscriber matches
 //! on), `docs/observability.md` (every debug tool), and the guide's

@@ -19,13 +19,19 @@ for tool in tmux tokio-console; do
     fi
 done
 secs=${1:-10}
+# console-subscriber refuses to start unless it was built with
+# `--cfg tokio_unstable` or `--cfg console_without_tokio_unstable` (its
+# switch for runtimes other than tokio); a target dir of its own keeps that
+# flag from rebuilding target/.
+export RUSTFLAGS="--cfg console_without_tokio_unstable"
+export CARGO_TARGET_DIR=target/console
 cargo build --example console --features console --quiet
 mkdir -p target
 session="weft-console-$$"
 trap 'tmux kill-session -t "$session" 2>/dev/null || true' EXIT
 # The service outlives the capture; console-subscriber listens on 127.0.0.1:6669.
 tmux new-session -d -s "$session" -x 160 -y 40 \
-    "WEFT_CONSOLE_SECS=$((secs + 60)) target/debug/examples/console"
+    "WEFT_CONSOLE_SECS=$((secs + 60)) target/console/debug/examples/console"
 sleep 2
 tmux new-window -t "$session" "tokio-console"
 sleep "$secs"

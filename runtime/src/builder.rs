@@ -235,11 +235,14 @@ impl Builder {
     /// this behind `tokio_unstable`.
     ///
     /// Every task hook gets a [`TaskMeta`] (id, name, spawn site). For one
-    /// task the hooks run in this order: `on_task_spawn`, then a pair of
-    /// `on_before_task_poll`/`on_after_task_poll` around each poll, then
-    /// `on_task_terminate`, once, before its `JoinHandle` can return. A
-    /// hook that panics is reported (the panic hook prints it) and skipped:
-    /// the task, its worker and the runtime go on. Hooks run on runtime
+    /// task the hooks run in this order (tokio's): `on_task_spawn`; then a
+    /// pair of `on_before_task_poll`/`on_after_task_poll` around each run
+    /// of the task by a worker (a poll of its future, or the run that drops
+    /// an aborted future); `on_task_terminate` once, inside the pair of the
+    /// run that ends the task (or on its own for a task dropped at shutdown
+    /// while idle), and always before its `JoinHandle` can return. A hook
+    /// that panics is reported (the panic hook prints it) and skipped: the
+    /// task, its worker and the runtime go on. Hooks run on runtime
     /// threads, inline: keep them short, as a slow one delays the task.
     ///
     /// ```
@@ -271,9 +274,9 @@ impl Builder {
 
     /// Calls `f` when a task of this runtime is finished: it returned, it
     /// panicked, it was aborted, or it was dropped at shutdown. Called once
-    /// per task, after its last poll and before its `JoinHandle` can return
-    /// (see [`on_task_spawn`](Builder::on_task_spawn) for the rules all
-    /// hooks follow).
+    /// per task, before its `JoinHandle` can return (see
+    /// [`on_task_spawn`](Builder::on_task_spawn) for the rules all hooks
+    /// follow).
     pub fn on_task_terminate(
         &mut self,
         f: impl Fn(&TaskMeta<'_>) + Send + Sync + 'static,
@@ -282,8 +285,8 @@ impl Builder {
         self
     }
 
-    /// Calls `f` on the polling thread just before each poll of a task's
-    /// future (see [`on_task_spawn`](Builder::on_task_spawn)).
+    /// Calls `f` on the worker just before each run of a task (see
+    /// [`on_task_spawn`](Builder::on_task_spawn)).
     pub fn on_before_task_poll(
         &mut self,
         f: impl Fn(&TaskMeta<'_>) + Send + Sync + 'static,
@@ -292,9 +295,8 @@ impl Builder {
         self
     }
 
-    /// Calls `f` on the polling thread just after each poll of a task's
-    /// future, whatever the poll returned (see
-    /// [`on_task_spawn`](Builder::on_task_spawn)).
+    /// Calls `f` on the worker just after each run of a task, whatever the
+    /// run did (see [`on_task_spawn`](Builder::on_task_spawn)).
     pub fn on_after_task_poll(
         &mut self,
         f: impl Fn(&TaskMeta<'_>) + Send + Sync + 'static,
@@ -396,12 +398,15 @@ impl Builder {
             enter: enter_hook(runtime_slot.clone()),
         });
         let slow_poll = self.slow_poll_config();
+        let hooks = (!self.task_hooks.is_empty()).then(|| Box::new(self.task_hooks.clone()));
         let config = Config {
+            observes_tasks: hooks.is_some() || self.poll_histograms,
+            instruments_polls: hooks.is_some() || slow_poll.is_some() || self.poll_histograms,
             times_polls: slow_poll.is_some() || self.poll_histograms,
             slow_poll,
             unhandled_panic: self.unhandled_panic,
             local_owner,
-            hooks: (!self.task_hooks.is_empty()).then(|| Box::new(self.task_hooks.clone())),
+            hooks,
             poll_histograms: self.poll_histograms,
             poll_clock: PollClock::new(),
             explore: self.explore.clone(),

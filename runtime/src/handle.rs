@@ -45,6 +45,7 @@ impl Handle {
     /// let task = rt.handle().spawn(async { 1 + 1 });
     /// assert_eq!(rt.block_on(task).unwrap(), 2);
     /// ```
+    #[inline]
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where

@@ -3,31 +3,40 @@
 //! install, and the one place that calls them.
 //!
 //! Role: `Builder` collects the callbacks into a [`TaskHooks`], which the
-//! scheduler keeps in its settings and hands to the task code through
-//! `Schedule::hooks`; `task::new_task_at` fires `spawn`, the harness fires
-//! `before_poll`/`after_poll` around each poll of the future and
-//! `terminate` when the task completes (output, panic, abort or shutdown).
+//! scheduler keeps in its settings. `task::new_task_at` fires `spawn`
+//! (through `Schedule::hooks`); the scheduler's poll (`Shared::poll_task`,
+//! through `Notified::run_with_hooks`) fires `before_poll`/`after_poll`
+//! around each run of a task; the harness fires `terminate` in
+//! `Harness::complete` (output, panic, abort or shutdown).
 //!
-//! Design: a runtime with no hook set keeps `None` in its settings, so the
-//! cost of the feature is one load and one branch per spawn, per poll and
-//! per completion. The calls sit in the task code rather than around the
-//! scheduler's poll so that the order a hook sees is the task's own:
-//! `spawn`, then pairs of `before_poll`/`after_poll`, then `terminate`, with
-//! `terminate` after the last `after_poll` (tokio calls its terminate hook
-//! inside the last poll) and before the `JoinHandle` can see the output.
-//! A task aborted or shut down before its first poll sees `spawn` then
-//! `terminate`. Every call runs under `contain_panic`: a panicking hook is
-//! reported by the panic hook and skipped; the task and the worker go on.
+//! Design: a runtime with no hook set keeps `None` in its settings, and the
+//! poll path tests one flag it tests anyway (`instruments_polls`, shared
+//! with slow-poll reports and histograms), so a runtime without hooks runs
+//! the task code it ran before hooks existed; spawn and completion pay one
+//! load and branch each. The poll pair is around the scheduler's run of the
+//! task, as in tokio, rather than inside the harness around the future's
+//! poll: a second caller of every future's `poll` in the harness (hooked
+//! and unhooked) cost ping_pong 8 % of its instructions, because the
+//! compiler stopped inlining the future into the task's poll function
+//! (`docs/performance.md`). The price is in the order a hook sees, which is
+//! tokio's: `spawn`; then a `before_poll`/`after_poll` pair per run (the run
+//! that drops an aborted future counts); `terminate` inside the pair of the
+//! run that ends the task, or on its own for a task dropped at shutdown
+//! while idle. `terminate` runs before the `JoinHandle` can see the output.
+//! Every call runs under `contain_panic`: a panicking hook is reported by
+//! the panic hook and skipped; the task and the worker go on.
 //!
 //! Invariants: HOOK-1: for every async task that `new_task_at` creates on a
-//! runtime with hooks, `spawn` is called once before the task can be
-//! polled and `terminate` once, after every poll; `before_poll` and
-//! `after_poll` come in pairs, one pair per poll of the future.
+//! runtime with hooks, `spawn` is called once before the task can be run
+//! and `terminate` once, before its `JoinHandle` can return; `before_poll`
+//! and `after_poll` come in pairs on the running thread, one pair per run,
+//! and no run of the task starts after `terminate`.
 //!
 //! Concurrency: the callbacks are `Fn + Send + Sync` and may run on any
 //! runtime thread at once (for different tasks): on the spawning thread,
 //! the polling worker, or the thread that drops the runtime (for tasks
-//! dropped at shutdown).
+//! dropped at shutdown). A task woken during its run may start its next
+//! run on another worker before this run's `after_poll` returns.
 
 use crate::debug::contain_panic;
 use crate::task::{Header, TaskMeta};
@@ -56,23 +65,27 @@ impl TaskHooks {
     }
 
     /// A task was created (HOOK-1).
+    #[cold]
+    #[inline(never)]
     pub(crate) fn spawn(&self, meta: &TaskMeta<'_>) {
         call(&self.spawn, meta);
     }
 
     /// The task is finished (HOOK-1).
+    #[cold]
+    #[inline(never)]
     pub(crate) fn terminate(&self, header: &Header) {
         call(&self.terminate, &TaskMeta::of(header));
     }
 
-    /// The task's future is about to be polled (HOOK-1).
-    pub(crate) fn before_poll(&self, header: &Header) {
-        call(&self.before_poll, &TaskMeta::of(header));
+    /// A worker is about to run the task (HOOK-1).
+    pub(crate) fn before_poll(&self, meta: &TaskMeta<'_>) {
+        call(&self.before_poll, meta);
     }
 
-    /// The task's future was just polled (HOOK-1).
-    pub(crate) fn after_poll(&self, header: &Header) {
-        call(&self.after_poll, &TaskMeta::of(header));
+    /// A worker has just run the task (HOOK-1).
+    pub(crate) fn after_poll(&self, meta: &TaskMeta<'_>) {
+        call(&self.after_poll, meta);
     }
 }
 

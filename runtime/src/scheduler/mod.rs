@@ -126,8 +126,11 @@ pub(crate) struct Config {
     pub(crate) local_owner: Option<std::thread::ThreadId>,
     /// The task hooks, `None` when none is set (`hooks.rs`).
     pub(crate) hooks: Option<Box<TaskHooks>>,
-    /// True if polls are timed (slow-poll reports or histograms): the one
-    /// flag `Shared::poll_task` tests; when false it reads no clock.
+    /// `hooks.is_some() || times_polls`: the one flag `Shared::poll_task`
+    /// tests; when false it runs the task exactly as without either.
+    pub(crate) instruments_polls: bool,
+    /// True if polls are timed (slow-poll reports or histograms); when
+    /// false no clock is read.
     pub(crate) times_polls: bool,
     /// True if each worker keeps the poll-time and schedule-latency
     /// histograms and wakes are stamped (`histogram.rs`).
@@ -137,6 +140,9 @@ pub(crate) struct Config {
     /// Explore mode (current-thread only): `block_on` runs the explore
     /// loop (`explore.rs`) and task ids count per runtime.
     pub(crate) explore: Option<Arc<ExploreRun>>,
+    /// `hooks.is_some() || poll_histograms`: the one flag the spawn path
+    /// tests (`Schedule::observes_tasks`).
+    pub(crate) observes_tasks: bool,
 }
 
 /// What other threads may touch of one worker.

@@ -265,9 +265,23 @@ impl Shared {
     /// through the injector.
     fn schedule_task(self: &Arc<Self>, task: Runnable, is_yield: bool) {
         if self.config.poll_histograms {
-            // The start of the wait the schedule-latency histogram measures.
-            task.header().site.stamp_woken(self.config.poll_clock.now());
+            return self.schedule_stamped(task, is_yield);
         }
+        self.schedule_unstamped(task, is_yield);
+    }
+
+    /// `schedule_task` with the wake stamped for the schedule-latency
+    /// histogram; out of line, and taking the task by value, so the plain
+    /// path keeps the shape it had without histograms.
+    #[cold]
+    #[inline(never)]
+    fn schedule_stamped(self: &Arc<Self>, task: Runnable, is_yield: bool) {
+        task.header().site.stamp_woken(self.config.poll_clock.now());
+        self.schedule_unstamped(task, is_yield);
+    }
+
+    #[inline(always)]
+    fn schedule_unstamped(self: &Arc<Self>, task: Runnable, is_yield: bool) {
         let task = with_current_core(self, |core| match core {
             Some(core) => {
                 if core.push_woken(task, is_yield) && self.can_steal() {
@@ -391,16 +405,27 @@ impl Shared {
     /// the histograms are on (one flag; off, no clock is read).
     pub(crate) fn poll_task(&self, index: usize, task: Runnable) {
         self.count(index, WorkerCounter::Polls);
-        if !self.config.times_polls {
+        if !self.config.instruments_polls {
             return task.run();
         }
-        self.poll_task_timed(&self.remotes[index], task);
+        self.poll_task_instrumented(&self.remotes[index], task);
+    }
+
+    /// `poll_task` with task hooks or the clock (slow-poll reports,
+    /// histograms), whichever the runtime has.
+    #[inline(never)]
+    fn poll_task_instrumented(&self, remote: &Remote, task: Runnable) {
+        let hooks = self.config.hooks.as_deref();
+        if !self.config.times_polls {
+            return run(task, hooks);
+        }
+        self.poll_task_timed(remote, task, hooks);
     }
 
     /// `poll_task` with the clock: records the wait since the task was
     /// queued and the poll's duration in the worker's histograms, and
     /// reports a slow poll.
-    fn poll_task_timed(&self, remote: &Remote, task: Runnable) {
+    fn poll_task_timed(&self, remote: &Remote, task: Runnable, hooks: Option<&TaskHooks>) {
         let clock = &self.config.poll_clock;
         let stats = remote.metrics.poll_stats();
         // Copied now: the task may be freed by the poll.
@@ -420,7 +445,7 @@ impl Shared {
                 .schedule_latency
                 .record(start.saturating_sub(woken_at));
         }
-        task.run();
+        run(task, hooks);
         let elapsed = clock.now().saturating_sub(start);
         if let Some(stats) = stats {
             stats.poll_time.record(elapsed);
@@ -471,6 +496,14 @@ impl Shared {
     }
 }
 
+/// Runs `task`, with the poll hooks around it if there are any.
+fn run(task: Runnable, hooks: Option<&TaskHooks>) {
+    match hooks {
+        None => task.run(),
+        Some(hooks) => task.run_with_hooks(hooks),
+    }
+}
+
 /// Retries `steal` until it gives a task or reports `Empty`.
 fn take_one(steal: impl Fn() -> Steal<Runnable>) -> Option<Runnable> {
     loop {
@@ -502,12 +535,19 @@ impl Schedule for Arc<Shared> {
         self.owned.remove(task.header())
     }
 
+    #[inline]
     fn hooks(&self) -> Option<&TaskHooks> {
         self.config.hooks.as_deref()
     }
 
+    #[inline]
     fn stamps_wakes(&self) -> bool {
         self.config.poll_histograms
+    }
+
+    #[inline]
+    fn observes_tasks(&self) -> bool {
+        self.config.observes_tasks
     }
 
     fn spawn_stamp(&self) -> u64 {

@@ -67,18 +67,7 @@ where
     fn poll(self) {
         match self.header().state.transition_to_running() {
             TransitionToRunning::Success => {
-                // HOOK-1 (`hooks.rs`): the pair brackets the poll, and the
-                // after-hook runs before `transition_to_idle` lets another
-                // thread poll the task again.
-                let hooks = self.cell().scheduler.hooks();
-                if let Some(hooks) = hooks {
-                    hooks.before_poll(self.header());
-                }
-                let polled = self.poll_future();
-                if let Some(hooks) = hooks {
-                    hooks.after_poll(self.header());
-                }
-                if polled.is_ready() {
+                if self.poll_future().is_ready() {
                     return self.complete();
                 }
                 match self.header().state.transition_to_idle() {
@@ -195,7 +184,7 @@ where
     /// close run, *before* `transition_to_complete` makes the output
     /// visible: a `JoinHandle` that has returned its output must never find
     /// its task still listed by `Handle::dump` or counted as alive.
-    fn complete(self) {
+    fn complete(&self) {
         let header = self.header();
         if let Some(hooks) = self.cell().scheduler.hooks() {
             hooks.terminate(header);

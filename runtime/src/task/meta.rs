@@ -88,6 +88,7 @@ unsafe impl Sync for Site {}
 
 impl Site {
     /// A site with no extras: just the location (no allocation).
+    #[inline]
     pub(crate) fn plain(spawned_at: &'static Location<'static>) -> Site {
         Site {
             word: NonNull::from(spawned_at).cast(),
@@ -109,6 +110,7 @@ impl Site {
     }
 
     /// The extras, if this site has them.
+    #[inline]
     pub(crate) fn details(&self) -> Option<&Details> {
         if self.word.as_ptr() as usize & TAG == 0 {
             return None;
@@ -156,6 +158,7 @@ impl Site {
     }
 
     /// The tracing span, when the `tracing` feature is built in.
+    #[inline]
     pub(crate) fn span(&self) -> Option<&trace::TaskSpan> {
         if !trace::ENABLED {
             return None;
@@ -165,13 +168,22 @@ impl Site {
 }
 
 impl Drop for Site {
+    #[inline]
     fn drop(&mut self) {
-        if self.word.as_ptr() as usize & TAG == 0 {
-            return;
+        if self.word.as_ptr() as usize & TAG != 0 {
+            self.free_details();
         }
+    }
+}
+
+impl Site {
+    /// The slow half of `drop`: frees the boxed details.
+    #[cold]
+    #[inline(never)]
+    fn free_details(&mut self) {
         let ptr = self.word.as_ptr().wrapping_sub(TAG).cast::<Details>();
         // SAFETY: TAG-1: the tagged word came from `Box::leak` in `detailed`
-        // and is freed only here, once.
+        // and is freed only here (`drop` runs once), once.
         drop(unsafe { Box::from_raw(ptr) });
     }
 }

@@ -186,6 +186,12 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     fn stamps_wakes(&self) -> bool {
         false
     }
+
+    /// True if `hooks` is `Some` or `stamps_wakes` is true: the one flag
+    /// the spawn path tests.
+    fn observes_tasks(&self) -> bool {
+        false
+    }
 }
 
 /// The owned-list handle to a task (one reference).
@@ -232,6 +238,18 @@ impl<S: 'static> Notified<S> {
         let raw = self.0.raw;
         std::mem::forget(self);
         raw.poll();
+    }
+
+    /// As [`run`](Notified::run), with the poll hooks around the run
+    /// (`hooks.rs`, HOOK-1). What they are told is copied first: the run
+    /// may free the task.
+    pub(crate) fn run_with_hooks(self, hooks: &TaskHooks) {
+        let header = self.header();
+        let name = header.site.shared_name();
+        let meta = TaskMeta::new(header.id, name.as_deref(), header.site.spawned_at());
+        hooks.before_poll(&meta);
+        self.run();
+        hooks.after_poll(&meta);
     }
 
     /// The task's header.
@@ -298,6 +316,7 @@ pub(crate) struct SpawnMeta<'a> {
 impl SpawnMeta<'_> {
     /// An unnamed task of `kind`, spawned at the caller's caller.
     #[track_caller]
+    #[inline]
     pub(crate) fn new(kind: trace::Kind) -> SpawnMeta<'static> {
         SpawnMeta {
             name: None,
@@ -327,6 +346,8 @@ where
 /// Allocates a task for `future`, returning its three initial handles
 /// (the state word starts with exactly these three references), and calls
 /// the spawn hook (HOOK-1 of `hooks.rs`) before anything can poll it.
+/// The task carries `Details` (`meta.rs`) only when something needs them:
+/// a name, a scheduler that stamps wakes, or the `tracing` feature.
 pub(crate) fn new_task_at<F, S>(
     future: F,
     scheduler: S,
@@ -366,9 +387,6 @@ where
 
 /// The body of [`new_task_at`] and [`new_local_task`], which state the
 /// `Send` requirements (INV-10).
-///
-/// The task carries `Details` (`meta.rs`) only when something needs them:
-/// a name, a scheduler that stamps wakes, or the `tracing` feature.
 fn allocate<F, S>(
     future: F,
     scheduler: S,
@@ -379,18 +397,12 @@ where
     F: Future + 'static,
     S: Schedule,
 {
-    if let Some(hooks) = scheduler.hooks() {
-        hooks.spawn(&TaskMeta::new(id, meta.name, meta.spawned_at));
-    }
-    let site = if meta.name.is_some() || trace::ENABLED || scheduler.stamps_wakes() {
-        Site::detailed(Details {
-            spawned_at: meta.spawned_at,
-            name: meta.name.map(Arc::from),
-            woken_at: AtomicU64::new(0),
-            span: trace::TaskSpan::new(meta.kind, id, meta.name, meta.spawned_at),
-        })
-    } else {
+    // One test for the common case: an unnamed task on a runtime that
+    // neither hooks nor times its tasks gets the one-word plain site.
+    let site = if meta.name.is_none() && !trace::ENABLED && !scheduler.observes_tasks() {
         Site::plain(meta.spawned_at)
+    } else {
+        observed_site(&scheduler, id, meta)
     };
     let raw = RawTask::new(future, scheduler, id, site);
     let task = Task::from_raw(raw);
@@ -398,6 +410,26 @@ where
     // INV-7: the output type of this JoinHandle is F::Output.
     let join = JoinHandle::new(JoinRaw::new(raw));
     (task, notified, join)
+}
+
+/// The spawn of a task that is named, hooked, timed or traced: calls the
+/// spawn hook (HOOK-1) and builds the site, with `Details` when anything
+/// needs them. Out of line and generic only over the scheduler, so the
+/// spawn path of a plain task (every `F`) stays as small as it was.
+#[inline(never)]
+fn observed_site<S: Schedule>(scheduler: &S, id: Id, meta: SpawnMeta<'_>) -> Site {
+    if let Some(hooks) = scheduler.hooks() {
+        hooks.spawn(&TaskMeta::new(id, meta.name, meta.spawned_at));
+    }
+    if meta.name.is_none() && !trace::ENABLED && !scheduler.stamps_wakes() {
+        return Site::plain(meta.spawned_at);
+    }
+    Site::detailed(Details {
+        spawned_at: meta.spawned_at,
+        name: meta.name.map(Arc::from),
+        woken_at: AtomicU64::new(0),
+        span: trace::TaskSpan::new(meta.kind, id, meta.name, meta.spawned_at),
+    })
 }
 
 /// A task's identity, unique among the tasks of this process; in explore

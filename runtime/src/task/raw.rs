@@ -124,6 +124,7 @@ pub(super) struct Cell<F: Future, S> {
 /// The typed operations of a task, reached from erased handles.
 pub(super) struct Vtable {
     /// Runs the task, consuming a `Notified` reference.
+    /// Runs the task, consuming a `Notified` reference.
     pub(super) poll: unsafe fn(NonNull<Header>),
     /// Submits the task to its scheduler, handing over one reference.
     pub(super) schedule: unsafe fn(NonNull<Header>),
@@ -274,6 +275,7 @@ impl RawTask {
 
     /// Reports a waker operation to the task's tracing span; nothing unless
     /// the `tracing` feature is built in (`trace/mod.rs`).
+    #[inline]
     fn trace(self, op: WakerOp) {
         if let Some(span) = self.header().site.span() {
             span.waker(op);

@@ -20,6 +20,7 @@ pub(crate) struct Entered;
 
 impl TaskSpan {
     /// No span is made.
+    #[inline]
     pub(crate) fn new(
         _kind: Kind,
         _id: Id,
@@ -36,13 +37,16 @@ impl TaskSpan {
     }
 
     /// Nothing to enter.
+    #[inline]
     pub(crate) fn enter(&self) -> Entered {
         Entered
     }
 
     /// Nothing to close.
+    #[inline]
     pub(crate) fn close(&self) {}
 
     /// Nothing to report.
+    #[inline]
     pub(crate) fn waker(&self, _op: WakerOp) {}
 }
