@@ -64,7 +64,8 @@
 //! - CORE-3: while `turn_in` is `Some(n)`, the task `n` places from the
 //!   front of the deque (absent thieves) is the first one queued by a
 //!   yield since the last turn; a turn (drivers, then the injector's tasks)
-//!   happens before it is popped.
+//!   happens before it is popped (explore mode, which drains the queues
+//!   and lets its seed choose, skips turns).
 //! - CORE-4: the LIFO slot is empty whenever this worker parks or steals
 //!   (`next_task` takes it first).
 //!
@@ -262,15 +263,14 @@ impl Core {
     /// Pops the deque, counting down to the yielded tasks' turn (CORE-3).
     #[inline]
     fn pop_local(&mut self) -> Option<Runnable> {
-        if self.turn_in == Some(0) {
-            // The front is a yielded task whose turn has not come: the
-            // caller (`worker::find_task`) gives it first.
-            return None;
-        }
+        // `worker::find_task` gives a due turn before it asks, so a due
+        // turn here means a caller that drains the queues without turns
+        // (explore mode, whose seed picks the order): forget it.
         let task = self.local.pop()?;
-        if let Some(left) = &mut self.turn_in {
-            *left -= 1;
-        }
+        self.turn_in = match self.turn_in {
+            Some(0) | None => None,
+            Some(left) => Some(left - 1),
+        };
         Some(task)
     }
 
