@@ -36,8 +36,11 @@
 //! dependency and boxing the future would cost an allocation per scope;
 //! the future is never moved out of its field and is dropped in place.
 //! `with_current` borrows the frame behind the thread-local's pointer (one
-//! block, CTXV-1); an owning `RefCell<Option<Arc<_>>>` there measured 5-8 %
-//! slower on the spawn benchmark, since every spawn reads it.
+//! block, CTXV-1), because every spawn reads it: a first version with an
+//! owning `RefCell<Option<Arc<_>>>` there, and the wrap inline in `spawn`,
+//! measured 5-8 % slower on the spawn benchmark; the borrowed pointer and
+//! the out-of-line wrap together brought it within 2 % (the two were not
+//! measured apart; `docs/performance.md`).
 //!
 //! Invariants:
 //!
