@@ -21,7 +21,7 @@
 //! # Reading order
 //! `compare/harness.rs` (workloads, interleaving, statistics, output), then
 //! `compare/rt.rs` (how each runtime is built), then any workload family:
-//! `tasks`, `channels`, `sync`, `time`, `net`, `memory`. Every workload is a
+//! `tasks`, `channels`, `sync`, `time`, `net`, `memory`, `latency`. Every workload is a
 //! small module with one body per runtime, written with the same logic.
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -35,6 +35,7 @@ mod compare {
     pub mod charts;
     pub mod floor;
     pub mod harness;
+    pub mod latency;
     pub mod memory;
     pub mod net;
     pub mod rt;
@@ -126,6 +127,7 @@ fn all_workloads() -> Vec<Workload> {
     workloads.extend(compare::time::workloads());
     workloads.extend(compare::net::workloads());
     workloads.extend(compare::memory::workloads());
+    workloads.extend(compare::latency::workloads());
     workloads
 }
 

@@ -455,6 +455,48 @@ fn consume_budget_loop_yields() {
     });
 }
 
+/// `block_on`'s main future has a budget too: looping over an always-ready
+/// operation there lets a spawned task and a 1 ms timer run.
+#[test]
+fn block_on_main_future_loop_yields() {
+    let runtime = weft::Builder::new_current_thread().build().unwrap();
+    let (ops_before_other, ops_before_timer) = runtime.block_on(async {
+        let other_ran = Arc::new(AtomicBool::new(false));
+        let timer_fired = Arc::new(AtomicBool::new(false));
+        weft::spawn({
+            let other_ran = other_ran.clone();
+            async move { other_ran.store(true, Ordering::Relaxed) }
+        });
+        weft::spawn({
+            let timer_fired = timer_fired.clone();
+            async move {
+                weft::time::sleep(Duration::from_millis(1)).await;
+                timer_fired.store(true, Ordering::Relaxed);
+            }
+        });
+        let semaphore = Semaphore::new(1);
+        let (mut ops, mut ops_before_other) = (0u64, None);
+        while ops < MAX_OPS && !timer_fired.load(Ordering::Relaxed) {
+            if ops_before_other.is_none() && other_ran.load(Ordering::Relaxed) {
+                ops_before_other = Some(ops);
+            }
+            drop(semaphore.acquire().await);
+            ops += 1;
+        }
+        (ops_before_other, ops)
+    });
+    let budget = u64::from(weft::task::coop::BUDGET_PER_POLL);
+    // Seen at the check after the operation that yielded: one budget + 1.
+    assert!(
+        ops_before_other.is_some_and(|ops| ops <= budget + 1),
+        "a spawned task ran only after {ops_before_other:?} operations of the main future"
+    );
+    assert!(
+        ops_before_timer < MAX_OPS,
+        "the timer never fired while the main future looped"
+    );
+}
+
 /// `unconstrained` really opts out: the same always-ready loop inside it
 /// runs to its end before the timer or the other task get a turn.
 #[test]

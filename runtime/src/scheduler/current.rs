@@ -134,7 +134,8 @@ fn wait_without_core<F: Future>(shared: &Arc<Shared>, mut future: Pin<&mut F>) -
     loop {
         check_shutdown_panic(shared);
         if main.take_woken() {
-            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            // The main future gets a fresh cooperative budget per poll, as tasks do.
+            if let Poll::Ready(output) = weft_coop::with_budget(|| future.as_mut().poll(&mut cx)) {
                 return Poll::Ready(output);
             }
         }
@@ -168,7 +169,8 @@ fn drive<F: Future>(shared: &Arc<Shared>, core: Box<Core>, mut future: Pin<&mut 
     loop {
         check_shutdown_panic(shared);
         if main.take_woken() {
-            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            // The main future gets a fresh cooperative budget per poll, as tasks do.
+            if let Poll::Ready(output) = weft_coop::with_budget(|| future.as_mut().poll(&mut cx)) {
                 return output;
             }
         }
