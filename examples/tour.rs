@@ -25,6 +25,7 @@ mod patterns {
     pub mod errors;
     pub mod event;
     pub mod gather;
+    pub mod graceful_shutdown;
     pub mod local_state;
     pub mod lock;
     pub mod producer_consumer;
@@ -113,6 +114,11 @@ const PATTERNS: &[Pattern] = &[
         name: "connection_pool",
         asyncio: "aiohttp TCPConnector(limit, limit_per_host)",
         run: || weft::run(patterns::connection_pool::run()),
+    },
+    Pattern {
+        name: "graceful_shutdown",
+        asyncio: "Task.cancel + CancelledError cleanup, Runner's cancel-all",
+        run: || weft::run(patterns::graceful_shutdown::run()),
     },
     Pattern {
         name: "run_in_executor",

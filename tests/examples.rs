@@ -115,6 +115,7 @@ example_tests! {
     run_in_executor_keeps_the_async_side_responsive: "run_in_executor" => ["returned [2, 4, 6, 8]"];
     batch_processes_chunks_of_ten: "batch" => ["35 items in 4 batches"];
     testing_jumps_the_paused_clock: "testing" => ["virtual time passed: 3605 s", "explore: seed", "replayed seed", "all 200 seeds pass"];
+    graceful_shutdown_says_goodbye_to_every_client: "graceful_shutdown" => ["8 of 8 polite clients read their goodbye line", "1 connection failed (reset by its client), the server kept serving", "1 aborted after the grace", "the server returned"];
     local_state_shares_an_rc_and_inherits_the_request_id: "local_state" => ["2 hits", "audit ids [1, 2, 3, 4]", "[request 2] home: hit"];
 }
 
