@@ -162,14 +162,16 @@ fn panicking_waker_fired_by_the_timer_driver_is_contained() {
     for rt in runtimes() {
         let ok = rt.block_on(async {
             let armed = weft_runtime::spawn(async {
-                let mut sleep = Box::pin(weft_timer::sleep(std::time::Duration::from_millis(1)));
+                // 20 ms, not 1: under valgrind a 1 ms sleep could already
+                // be due when it is first polled, and never reach the driver.
+                let mut sleep = Box::pin(weft_timer::sleep(std::time::Duration::from_millis(20)));
                 let waker = std::task::Waker::from(Arc::new(PanickingWaker));
                 let polled = std::future::Future::poll(
                     sleep.as_mut(),
                     &mut std::task::Context::from_waker(&waker),
                 );
                 assert!(polled.is_pending());
-                weft_timer::sleep(std::time::Duration::from_millis(20)).await;
+                weft_timer::sleep(std::time::Duration::from_millis(60)).await;
             });
             let armed = armed.await;
             weft_timer::sleep(std::time::Duration::from_millis(1)).await;
