@@ -86,7 +86,7 @@
 //! `asyncio/tasks.py` (`Task.cancel`, `CancelledError`).
 
 use crate::loom::{Arc, AtomicU8, Mutex};
-use crate::waitlist::{Grant, WaitList, WaiterKey, WakeList};
+use crate::waitlist::{WaitList, WaiterKey, WakeList};
 use slab::Slab;
 use std::fmt;
 use std::future::Future;
@@ -357,21 +357,10 @@ impl Future for Cancelled<'_> {
                 return Poll::Ready(());
             }
             let mut state = this.node.state.lock();
-            match this.key {
-                None if state.cancelled => Poll::Ready(()),
-                None => {
-                    this.key = Some(state.waiters.push_back((), cx.waker()));
-                    Poll::Pending
-                }
-                Some(key) => match state.waiters.poll(key, cx.waker()) {
-                    Grant::Waiting => Poll::Pending,
-                    Grant::Granted | Grant::Closed => {
-                        state.waiters.remove(key);
-                        this.key = None;
-                        Poll::Ready(())
-                    }
-                },
-            }
+            let cancelled = state.cancelled;
+            state
+                .waiters
+                .poll_broadcast(&mut this.key, cancelled, cx.waker())
         })
     }
 }

@@ -22,7 +22,7 @@
 //! The waitlist protocol of `waitlist.rs`, with "resource" = the flag.
 
 use crate::loom::Mutex;
-use crate::waitlist::{Grant, WaitList, WaiterKey, WakeList};
+use crate::waitlist::{WaitList, WaiterKey, WakeList};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -140,21 +140,10 @@ impl Future for EventWait<'_> {
         crate::budget::budgeted(cx, |cx| {
             let this = &mut *self;
             let mut state = this.event.state.lock();
-            match this.key {
-                None if state.is_set => Poll::Ready(()),
-                None => {
-                    this.key = Some(state.waiters.push_back((), cx.waker()));
-                    Poll::Pending
-                }
-                Some(key) => match state.waiters.poll(key, cx.waker()) {
-                    Grant::Waiting => Poll::Pending,
-                    Grant::Granted | Grant::Closed => {
-                        state.waiters.remove(key);
-                        this.key = None;
-                        Poll::Ready(())
-                    }
-                },
-            }
+            let is_set = state.is_set;
+            state
+                .waiters
+                .poll_broadcast(&mut this.key, is_set, cx.waker())
         })
     }
 }

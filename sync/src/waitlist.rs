@@ -90,7 +90,7 @@
 //! CPython `asyncio/locks.py` (the cancel-after-wake hand-off rules).
 
 use std::num::NonZeroU32;
-use std::task::Waker;
+use std::task::{Poll, Waker};
 
 use slab::Slab;
 
@@ -289,6 +289,36 @@ impl<P> WaitList<P> {
             None => self.tail = prev,
         }
         self.waiting -= 1;
+    }
+}
+
+impl WaitList<()> {
+    /// One poll of a broadcast wait, the kind every waiter leaves together
+    /// (`Event::wait`, `CancellationToken::cancelled`): ready at once if
+    /// `is_set` and not yet queued; otherwise queued once (R3) and pending
+    /// until its node is granted or closed, when it leaves the list and
+    /// `key` is cleared. The caller holds the lock that guards `is_set`.
+    pub(crate) fn poll_broadcast(
+        &mut self,
+        key: &mut Option<WaiterKey>,
+        is_set: bool,
+        waker: &Waker,
+    ) -> Poll<()> {
+        match *key {
+            None if is_set => Poll::Ready(()),
+            None => {
+                *key = Some(self.push_back((), waker));
+                Poll::Pending
+            }
+            Some(queued) => match self.poll(queued, waker) {
+                Grant::Waiting => Poll::Pending,
+                Grant::Granted | Grant::Closed => {
+                    self.remove(queued);
+                    *key = None;
+                    Poll::Ready(())
+                }
+            },
+        }
     }
 }
 
