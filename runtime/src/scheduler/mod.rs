@@ -3,8 +3,8 @@
 //! # Summary
 //!
 //! [`Shared`] is the runtime's shared state: the global injector, one
-//! [`Remote`] per worker (its stealer, unparker and counters), the idle
-//! protocol, the owned-tasks list, the drivers and the blocking pool. Each
+//! [`Remote`] per worker (its stealer, unparker and counters), the sleep
+//! protocol (`sleepers.rs`), the owned-tasks list, the drivers and the blocking pool. Each
 //! worker thread owns a `Core` (`core.rs`): its local deque, its LIFO slot, its
 //! random generator and its parker.
 //!
@@ -34,7 +34,7 @@
 //!   explore.rs         the current-thread loop of explore mode: a seeded
 //!                      strategy picks every task polled
 //!   worker_context.rs  the thread-local that lends a core to `schedule`
-//!   sleepers.rs            the sleep/notify protocol between workers
+//!   sleepers.rs        the sleep/notify protocol between workers
 //!   lifecycle.rs       building cores, launching and counting workers,
 //!                      the current-thread core hand-over, shutdown
 //!   inspect.rs         metrics snapshot and task dump
