@@ -58,12 +58,14 @@
 //! 2. `task/state.rs`: the state word, its bits, transitions and diagram.
 //! 3. `task/raw.rs`, `task/harness.rs`: the allocation and the typed paths
 //!    (where the crate's `unsafe` lives; see below).
-//! 4. `scheduler/mod.rs`: the scheduler's map; `scheduler/shared.rs`:
-//!    spawn, where woken tasks go, the one task-poll function;
-//!    `scheduler/core.rs`: a worker's queues and the next-task choice;
-//!    `scheduler/worker.rs`: the worker loop; `scheduler/sleepers.rs`: who
-//!    sleeps and who is woken; `scheduler/lifecycle.rs`: launching workers
-//!    and shutdown.
+//! 4. `scheduler/mod.rs`: the scheduler's map; `scheduler/schedule.rs`:
+//!    spawn and where woken tasks go; `scheduler/shared.rs`: the shared
+//!    state and the one task-poll function; `scheduler/queues.rs` and
+//!    `scheduler/core.rs`: the queues other threads reach, a worker's own
+//!    queues and the next-task choice; `scheduler/worker.rs`: the worker
+//!    loop; `scheduler/sleepers.rs`: who sleeps and who is woken;
+//!    `scheduler/launch.rs`, `scheduler/lifecycle.rs`: launching and
+//!    counting workers.
 //! 5. `park.rs`, `driver.rs`: how a thread with nothing to run sleeps, and
 //!    the driver seam.
 //! 6. `blocking.rs`, `runtime.rs`, `builder.rs`, `handle.rs`, `context.rs`:
@@ -89,7 +91,7 @@
 //! `task/task_local.rs` holds three more, also justified in its module doc:
 //! the pin projection of a context-variable `Scope` onto its future, and
 //! the borrow of the frame behind the thread-local context pointer (CTXV-1).
-//! `scheduler/shared.rs` holds one, `Shared::spawn_local`: creating a task
+//! `scheduler/schedule.rs` holds one, `Shared::spawn_local`: creating a task
 //! whose future is not `Send` (INV-10), next to the check that the caller
 //! is the `LocalRuntime`'s owner thread (LIFE-3).
 //! `task/meta.rs` holds three more, justified in its module doc: they turn

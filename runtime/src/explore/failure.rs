@@ -13,9 +13,13 @@
 //!
 //! Concurrency: none (a value).
 
-use super::{Outcome, Strategy, SEED_ENV};
+use super::record::Outcome;
+use super::strategy::Strategy;
 use crate::debug::TaskDump;
 use std::fmt;
+
+/// The environment variable that replays one seed: `WEFT_SEED=<seed>`.
+pub const SEED_ENV: &str = "WEFT_SEED";
 
 /// Why an explored run failed, and how to replay it.
 ///

@@ -106,29 +106,25 @@
 //! may spawn from other threads (which makes the run nondeterministic).
 
 mod failure;
+mod record;
 pub(crate) mod strategy;
 
-pub use failure::Failure;
+pub use failure::{Failure, SEED_ENV};
 pub use strategy::Strategy;
 
+pub(crate) use record::{Abort, ExploreRun, Outcome, Record};
+
 use crate::debug::UnhandledPanic;
-use crate::task::Id;
 use crate::Builder;
-use parking_lot::Mutex;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use strategy::Chooser;
 
 /// Seeds run when [`Options::seeds`] is not called.
 pub const DEFAULT_SEEDS: u64 = 1000;
 
 /// The seed of the extra run that measures a body's length for PCT.
 pub const HORIZON_SEED: u64 = u64::MAX;
-
-/// The environment variable that replays one seed: `WEFT_SEED=<seed>`.
-pub const SEED_ENV: &str = "WEFT_SEED";
 
 /// The environment variable that runs every seed twice and compares the
 /// traces: `WEFT_EXPLORE_CHECK=1`.
@@ -304,17 +300,6 @@ fn seed_from_env() -> Option<u64> {
     }
 }
 
-/// What one run did.
-pub(crate) struct Outcome {
-    steps: u64,
-    trace: u64,
-    /// The run used sockets, files, blocking threads or wakes from other
-    /// threads, so its schedule may not repeat.
-    touched_outside: bool,
-    /// The reason and the task dump, if it failed.
-    failed: Option<(String, crate::TaskDump)>,
-}
-
 /// Runs `body` once under `seed`.
 fn run_once<F, Fut>(seed: u64, strategy: Strategy, horizon: u64, body: &F) -> Outcome
 where
@@ -330,7 +315,7 @@ where
         .unwrap_or_else(|err| panic!("failed to build the weft runtime for an explore run: {err}"));
     let result = catch_unwind(AssertUnwindSafe(|| runtime.block_on(body())));
     let shared = &runtime.handle().shared;
-    let record = explore.record.lock().clone();
+    let record = explore.record();
     let touched_outside = record.remote_wakes
         || shared.driver().has_registered_io()
         || shared.blocking().num_alive() > 0;
@@ -359,67 +344,10 @@ where
     }
 }
 
-/// The payloads the explore drive loop unwinds `block_on` with
-/// (`std::panic::resume_unwind`: no panic message is printed for them).
-pub(crate) enum Abort {
-    /// EXP-5 held; `waiting` tasks were alive.
-    Deadlock { waiting: usize },
-    /// A spawned task panicked with this message.
-    TaskPanicked(String),
-}
-
-/// One explored run as the runtime sees it: its seed and strategy, the
-/// per-run task ids (EXP-4), and what the drive loop records.
-pub(crate) struct ExploreRun {
-    seed: u64,
-    strategy: Strategy,
-    horizon: u64,
-    /// The last task id handed out. Relaxed: ids only need to be unique
-    /// (the increment gives that); a spawn from another thread is already
-    /// outside the deterministic part of the run.
-    last_id: AtomicU64,
-    record: Mutex<Record>,
-}
-
-/// Written by the drive loop when it stops (also on unwind).
-#[derive(Clone, Default)]
-pub(crate) struct Record {
-    pub(crate) steps: u64,
-    pub(crate) trace: u64,
-    /// A task arrived through the injector: woken from another thread.
-    pub(crate) remote_wakes: bool,
-}
-
-impl ExploreRun {
-    pub(crate) fn new(seed: u64, strategy: Strategy, horizon: u64) -> ExploreRun {
-        ExploreRun {
-            seed,
-            strategy,
-            horizon,
-            last_id: AtomicU64::new(0),
-            record: Mutex::new(Record::default()),
-        }
-    }
-
-    /// The chooser of this run's schedule.
-    pub(crate) fn chooser(&self) -> Chooser {
-        Chooser::new(self.seed, self.strategy, self.horizon)
-    }
-
-    /// The next task id of this runtime (EXP-4).
-    pub(crate) fn next_id(&self) -> Id {
-        Id::from_u64(self.last_id.fetch_add(1, Ordering::Relaxed) + 1)
-    }
-
-    /// Stores what the drive loop saw.
-    pub(crate) fn set_record(&self, record: Record) {
-        *self.record.lock() = record;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicU64, Ordering};
 
     /// `WEFT_SEED` runs that one seed, whatever the options say; a value
     /// that is not a seed is refused with a message naming it. (The only

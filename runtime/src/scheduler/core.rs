@@ -74,11 +74,12 @@
 //! its LIFO slot only through the shared `LifoSlot` (a rescue).
 
 use super::lifo::LifoSlot;
-use super::shared::Shared;
-use super::Runnable;
-use crate::park::{Parker, Unparker};
+use super::queues::{Queues, Remote};
+use crate::metrics::WorkerMetrics;
+use crate::park::Parker;
 use crate::rng::FastRand;
-use crossbeam_deque::{Stealer, Worker};
+use crate::task::Notified;
+use crossbeam_deque::Worker;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -107,15 +108,14 @@ pub(crate) const MAX_LIFO_POLLS_PER_TICK: usize = 3;
 /// response pair in the LIFO slot is never split across workers.
 pub(crate) const STALL_CHECK_INTERVAL: Duration = Duration::from_millis(5);
 
-/// The LIFO slot of this runtime's cores.
-pub(crate) type Lifo = LifoSlot<Arc<Shared>>;
-
-/// One worker's private state (SCHED-1).
-pub(crate) struct Core {
+/// One worker's private state (SCHED-1). Generic over the task's
+/// scheduler handle `S` like `Queues` (`queues.rs` says why); the runtime's
+/// cores are `Core<Arc<Shared>>`.
+pub(crate) struct Core<S: 'static> {
     index: usize,
-    local: Worker<Runnable>,
+    local: Worker<Notified<S>>,
     /// CORE-1. Shared with this worker's `Remote` for rescues.
-    lifo: Arc<Lifo>,
+    lifo: Arc<LifoSlot<S>>,
     /// CORE-3: deque pops left before a yielded task is at the front.
     turn_in: Option<usize>,
     /// Tasks still to take from the injector, one by one, for the current
@@ -138,8 +138,8 @@ pub(crate) struct Core {
     parker: Parker,
 }
 
-impl Core {
-    pub(crate) fn new(index: usize, parker: Parker, seed: Option<u64>) -> Box<Core> {
+impl<S: 'static> Core<S> {
+    pub(crate) fn new(index: usize, parker: Parker, seed: Option<u64>) -> Box<Core<S>> {
         Box::new(Core {
             index,
             local: Worker::new_fifo(),
@@ -167,18 +167,19 @@ impl Core {
     }
 
     /// How other threads wake this core's thread.
-    pub(crate) fn unparker(&self) -> Unparker {
+    pub(crate) fn unparker(&self) -> crate::park::Unparker {
         self.parker.unparker()
     }
 
-    /// How other workers take from this core's deque.
-    pub(crate) fn stealer(&self) -> Stealer<Runnable> {
-        self.local.stealer()
-    }
-
-    /// How the driver holder rescues this core's LIFO task.
-    pub(crate) fn lifo_slot(&self) -> Arc<Lifo> {
-        self.lifo.clone()
+    /// What other threads may touch of this core: its stealer, its LIFO
+    /// slot (for rescues), its unparker and `metrics`.
+    pub(crate) fn remote(&self, metrics: WorkerMetrics) -> Remote<S> {
+        Remote::new(
+            self.local.stealer(),
+            self.lifo.clone(),
+            self.parker.unparker(),
+            metrics,
+        )
     }
 
     /// Queues a task woken on this core's thread: a yield at the back of
@@ -186,7 +187,7 @@ impl Core {
     /// (CORE-1). True if another worker should be woken now to steal
     /// (CORE-2).
     #[inline]
-    pub(crate) fn push_woken(&mut self, task: Runnable, is_yield: bool) -> bool {
+    pub(crate) fn push_woken(&mut self, task: Notified<S>, is_yield: bool) -> bool {
         if is_yield {
             if self.turn_in.is_none() {
                 self.turn_in = Some(self.local.len());
@@ -204,13 +205,13 @@ impl Core {
     /// Puts `task` at the back of the deque (a LIFO task that used up its
     /// turn).
     #[inline]
-    pub(crate) fn push_back(&mut self, task: Runnable) {
+    pub(crate) fn push_back(&mut self, task: Notified<S>) {
         self.local.push(task);
     }
 
     /// Takes the task in the LIFO slot, if any.
     #[inline]
-    pub(crate) fn take_lifo(&mut self) -> Option<Runnable> {
+    pub(crate) fn take_lifo(&mut self) -> Option<Notified<S>> {
         self.lifo.take()
     }
 
@@ -224,9 +225,9 @@ impl Core {
 
     /// After the drivers' turn: every task now in the injector runs before
     /// the yielded tasks (CORE-3).
-    pub(crate) fn begin_turn(&mut self, shared: &Shared) {
+    pub(crate) fn begin_turn(&mut self, queues: &Queues<S>) {
         self.turn_in = None;
-        self.turn_injector = shared.injector_len();
+        self.turn_injector = queues.injector_len();
     }
 
     /// Advances the tick; true when the drivers are due a non-blocking
@@ -240,29 +241,29 @@ impl Core {
     /// The next task from this core's queues or the injector: the one
     /// place where the scheduler chooses what runs next.
     #[inline]
-    pub(crate) fn next_task(&mut self, shared: &Shared) -> Option<Runnable> {
+    pub(crate) fn next_task(&mut self, queues: &Queues<S>) -> Option<Notified<S>> {
         if self.turn_injector > 0 {
             // One at a time: a batch would land behind the yielded tasks.
             self.turn_injector -= 1;
-            match shared.pop_injector_one() {
+            match queues.pop_injector_one() {
                 Some(task) => return Some(task),
                 None => self.turn_injector = 0,
             }
         }
         if self.tick % GLOBAL_QUEUE_INTERVAL == 0 {
-            if let Some(task) = shared.pop_injector(&self.local) {
+            if let Some(task) = queues.pop_injector(&self.local) {
                 return Some(task);
             }
         }
         self.lifo
             .take()
             .or_else(|| self.pop_local())
-            .or_else(|| shared.pop_injector(&self.local))
+            .or_else(|| queues.pop_injector(&self.local))
     }
 
     /// Pops the deque, counting down to the yielded tasks' turn (CORE-3).
     #[inline]
-    fn pop_local(&mut self) -> Option<Runnable> {
+    fn pop_local(&mut self) -> Option<Notified<S>> {
         // `worker::find_task` gives a due turn before it asks, so a due
         // turn here means a caller that drains the queues without turns
         // (explore mode, whose seed picks the order): forget it.
@@ -277,15 +278,15 @@ impl Core {
     /// Starts (or keeps) watching the other workers for a stall, if this
     /// worker is about to park in the drivers while another runs: returns
     /// the park timeout that brings it back to [`Core::rescue_stranded`].
-    pub(crate) fn watch_for_stalls(&mut self, shared: &Shared) -> Option<Duration> {
-        if !shared.can_steal() || shared.sleepers().is_all_parked() {
+    pub(crate) fn watch_for_stalls(&mut self, queues: &Queues<S>) -> Option<Duration> {
+        if !queues.can_steal() || queues.sleepers().is_all_parked() {
             self.stall_watch_since = None;
             return None;
         }
         if self.stall_watch_since.is_none() {
             self.stall_watch.clear();
             self.stall_watch
-                .extend((0..shared.num_workers()).map(|worker| shared.polls_of(worker)));
+                .extend((0..queues.num_workers()).map(|worker| queues.polls_of(worker)));
             self.stall_watch_since = Some(Instant::now());
         }
         Some(STALL_CHECK_INTERVAL)
@@ -295,7 +296,7 @@ impl Core {
     /// LIFO task and a batch of the deque of every worker that ran no new
     /// poll for a whole [`STALL_CHECK_INTERVAL`]. A new watch starts at the
     /// next park.
-    pub(crate) fn rescue_stranded(&mut self, shared: &Shared) {
+    pub(crate) fn rescue_stranded(&mut self, queues: &Queues<S>) {
         let Some(since) = self.stall_watch_since else {
             return;
         };
@@ -304,8 +305,8 @@ impl Core {
         }
         self.stall_watch_since = None;
         for (victim, &polls) in self.stall_watch.iter().enumerate() {
-            if victim != self.index && shared.polls_of(victim) == polls {
-                shared.rescue_from(victim, self.index, &self.local);
+            if victim != self.index && queues.polls_of(victim) == polls {
+                queues.rescue_from(victim, self.index, &self.local);
             }
         }
     }
@@ -317,59 +318,59 @@ impl Core {
 
     /// Searches other workers' deques, then the injector (multi-thread
     /// only), counted as searching by the sleep protocol (`sleepers.rs`).
-    pub(crate) fn steal_work(&mut self, shared: &Shared) -> Option<Runnable> {
-        if !shared.can_steal() {
+    pub(crate) fn steal_work(&mut self, queues: &Queues<S>) -> Option<Notified<S>> {
+        if !queues.can_steal() {
             return None;
         }
         if !self.is_searching {
-            if !shared.sleepers().transition_worker_to_searching() {
+            if !queues.sleepers().transition_worker_to_searching() {
                 return None;
             }
             self.is_searching = true;
         }
-        let start = self.rng.below(shared.num_workers());
-        shared
+        let start = self.rng.below(queues.num_workers());
+        queues
             .steal_from_others(self.index, start, &self.local)
-            .or_else(|| shared.pop_injector(&self.local))
+            .or_else(|| queues.pop_injector(&self.local))
     }
 
     /// Called with a task found: Searching -> Running. The last searcher
     /// to find work wakes one more (`sleepers.rs`).
-    pub(crate) fn stop_searching(&mut self, shared: &Shared) {
+    pub(crate) fn stop_searching(&mut self, queues: &Queues<S>) {
         if std::mem::take(&mut self.is_searching)
-            && shared.sleepers().transition_worker_from_searching()
+            && queues.sleepers().transition_worker_from_searching()
         {
-            shared.notify_parked();
+            queues.notify_parked();
         }
     }
 
     /// S1..S4 of `sleepers.rs`: counts this worker parked; the last searcher
     /// re-checks every queue before sleeping.
-    pub(crate) fn transition_to_parked(&mut self, shared: &Shared) {
+    pub(crate) fn transition_to_parked(&mut self, queues: &Queues<S>) {
         let was_searching = std::mem::take(&mut self.is_searching);
-        if shared
+        if queues
             .sleepers()
             .transition_worker_to_parked(self.index, was_searching)
-            && shared.has_stealable_work()
+            && queues.has_stealable_work()
         {
-            shared.notify_parked();
+            queues.notify_parked();
         }
     }
 
     /// After a park: whether this worker leaves it, and as what (`sleepers.rs`).
     /// True if it should run: the drivers woke tasks onto this core, or a
     /// notifier took it out of the sleepers (counting it as searching).
-    pub(crate) fn transition_from_parked(&mut self, shared: &Shared) -> bool {
+    pub(crate) fn transition_from_parked(&mut self, queues: &Queues<S>) -> bool {
         if self.has_local_work() {
             // If a notifier already took this worker out of the sleepers,
             // it counted it as searching (sleepers.rs, worker_to_notify).
-            self.is_searching = !shared.sleepers().transition_worker_from_parked(self.index);
+            self.is_searching = !queues.sleepers().transition_worker_from_parked(self.index);
             // Counted as running again, so a notify cannot pick this very
             // worker: share a batch the drivers queued here.
-            self.share_batch(shared);
+            self.share_batch(queues);
             return true;
         }
-        if shared.sleepers().is_unparked(self.index) {
+        if queues.sleepers().is_unparked(self.index) {
             self.is_searching = true;
             return true;
         }
@@ -388,9 +389,9 @@ impl Core {
 
     /// After the drivers woke tasks onto this core: wakes one sleeper to
     /// share them if this worker holds more than it runs next (CORE-2).
-    pub(crate) fn share_batch(&self, shared: &Shared) {
-        if shared.can_steal() && self.should_notify_others() {
-            shared.notify_parked();
+    pub(crate) fn share_batch(&self, queues: &Queues<S>) {
+        if queues.can_steal() && self.should_notify_others() {
+            queues.notify_parked();
         }
     }
 

@@ -8,94 +8,35 @@
 //! it only polls the given future; the workers run the tasks.
 //!
 //! Design: the main future is polled only when its waker fired (a flag set
-//! by [`MainWaker`]), after each batch of at most `EVENT_INTERVAL` tasks, so
+//! by `MainWaker`, `main_future.rs`), after each batch of at most `EVENT_INTERVAL` tasks, so
 //! a task-heavy runtime still answers the main future promptly and a main
 //! future that keeps yielding cannot starve the tasks. If another thread already holds the
 //! current-thread core, this `block_on` polls its own future and waits to
 //! take the core over when it is returned (tokio does the same).
 //!
 //! Invariants: SCHED-1: the core is owned by exactly one `block_on`; a
-//! [`CoreGuard`] returns it to the `Lifecycle` even if the main future
+//! `CoreGuard` (`main_future.rs`) returns it to the `Lifecycle` even if the main future
 //! panics, so a later `block_on` can drive the runtime again.
 //!
 //! Concurrency: the main waker may fire from any thread; it sets an atomic
 //! flag (Release, read with Acquire by the driving loop so the waker's
 //! writes are visible) and unparks the driving thread.
 
-use super::core::{Core, EVENT_INTERVAL};
-use super::shared::Shared;
+use super::core::EVENT_INTERVAL;
+use super::explore;
+use super::main_future::{scopeguard, CoreGuard, MainWaker, WakeTarget};
+use super::shared::{Shared, WorkerCore};
 use super::worker::{find_task, in_context, run_task, tick};
 use super::worker_context::{WorkerContext, WorkerContextGuard};
 use super::Flavor;
 use crate::metrics::WorkerCounter;
-use crate::park::Unparker;
 use std::cell::RefCell;
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
-
-/// The waker of the future passed to `block_on`.
-pub(super) struct MainWaker {
-    pub(super) woken: AtomicBool,
-    wake: WakeTarget,
-}
-
-/// How the main waker reaches the thread in `block_on`.
-pub(super) enum WakeTarget {
-    /// The thread drives the current-thread core: unpark its parker.
-    Core(Unparker),
-    /// The thread just waits: `std::thread::unpark`.
-    Thread(std::thread::Thread),
-}
-
-impl Wake for MainWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        self.woken.store(true, Ordering::Release);
-        match &self.wake {
-            WakeTarget::Core(unparker) => unparker.unpark(),
-            WakeTarget::Thread(thread) => thread.unpark(),
-        }
-    }
-}
-
-impl MainWaker {
-    pub(super) fn new(wake: WakeTarget) -> Arc<MainWaker> {
-        // Starts woken: the future must be polled once to begin.
-        Arc::new(MainWaker {
-            woken: AtomicBool::new(true),
-            wake,
-        })
-    }
-
-    pub(super) fn take_woken(&self) -> bool {
-        self.woken.swap(false, Ordering::AcqRel)
-    }
-}
-
-/// Returns the current-thread core on drop (SCHED-1), waking one waiter.
-/// On an unwind the core may be lent to the worker context (a poll or a
-/// park was under way): it is taken back from there.
-pub(super) struct CoreGuard<'a> {
-    pub(super) shared: &'a Shared,
-    pub(super) core: Option<Box<Core>>,
-    pub(super) worker_cx: &'a WorkerContext,
-}
-
-impl Drop for CoreGuard<'_> {
-    fn drop(&mut self) {
-        let lent = || self.worker_cx.core.try_borrow_mut().ok()?.take();
-        if let Some(core) = self.core.take().or_else(lent) {
-            self.shared.lifecycle().return_core(core);
-        }
-    }
-}
+use std::task::{Context, Poll, Waker};
 
 /// Drives `future` to completion on this thread (see the module doc).
 pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
@@ -105,7 +46,7 @@ pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output 
             if let Some(core) = shared.lifecycle().take_core() {
                 // Explore mode replaces the driving loop, not its parts.
                 if let Some(explore) = shared.explore() {
-                    return super::explore::drive(shared, core, explore, future.as_mut());
+                    return explore::drive(shared, core, explore, future.as_mut());
                 }
                 return drive(shared, core, future.as_mut());
             }
@@ -149,7 +90,11 @@ fn wait_without_core<F: Future>(shared: &Arc<Shared>, mut future: Pin<&mut F>) -
 }
 
 /// Drives the current-thread core and `future` until the future is ready.
-fn drive<F: Future>(shared: &Arc<Shared>, core: Box<Core>, mut future: Pin<&mut F>) -> F::Output {
+fn drive<F: Future>(
+    shared: &Arc<Shared>,
+    core: Box<WorkerCore>,
+    mut future: Pin<&mut F>,
+) -> F::Output {
     let main = MainWaker::new(WakeTarget::Core(core.unparker()));
     let waker = Waker::from(main.clone());
     let key = shared.lifecycle().add_block_on_waker(waker.clone());
@@ -206,17 +151,4 @@ fn drive<F: Future>(shared: &Arc<Shared>, core: Box<Core>, mut future: Pin<&mut 
             guard.core = Some(core);
         }
     }
-}
-
-/// Runs `f` on drop.
-pub(super) fn scopeguard<F: FnOnce()>(f: F) -> impl Drop {
-    struct Guard<F: FnOnce()>(Option<F>);
-    impl<F: FnOnce()> Drop for Guard<F> {
-        fn drop(&mut self) {
-            if let Some(f) = self.0.take() {
-                f();
-            }
-        }
-    }
-    Guard(Some(f))
 }

@@ -9,7 +9,7 @@
 //! step count and trace hash to the `ExploreRun` when it stops.
 //!
 //! Design: wakes and spawns land in the core's LIFO slot and deque as they
-//! always do (`Shared::schedule_local`); each step drains them, and the
+//! always do (`schedule.rs`); each step drains them, and the
 //! injector, into one pool, and the strategy picks among the pool and the
 //! main future (if woken). So the order of a batch of wakes, the LIFO slot
 //! and `yield_now`'s back-of-the-queue rule stop mattering: the seed
@@ -32,12 +32,11 @@
 //! Concurrency: one thread; wakes from other threads arrive through the
 //! injector and mark the run as not replayable.
 
-use super::core::{Core, EVENT_INTERVAL};
-use super::current::{scopeguard, CoreGuard, MainWaker, WakeTarget};
-use super::shared::Shared;
+use super::core::EVENT_INTERVAL;
+use super::main_future::{scopeguard, CoreGuard, MainWaker, WakeTarget};
+use super::shared::{Runnable, Shared, WorkerCore};
 use super::worker::in_context;
 use super::worker_context::{WorkerContext, WorkerContextGuard};
-use super::Runnable;
 use crate::explore::strategy::Chooser;
 use crate::explore::{Abort, ExploreRun, Record};
 use crate::metrics::WorkerCounter;
@@ -57,7 +56,7 @@ const MAIN_KEY: u64 = 0;
 /// Drives `future` to completion under `explore`'s schedule.
 pub(crate) fn drive<F: Future>(
     shared: &Arc<Shared>,
-    core: Box<Core>,
+    core: Box<WorkerCore>,
     explore: &ExploreRun,
     mut future: Pin<&mut F>,
 ) -> F::Output {
@@ -133,14 +132,18 @@ pub(crate) fn drive<F: Future>(
 fn can_progress(shared: &Shared, main: &MainWaker) -> bool {
     shared.driver().can_wake_a_task()
         || shared.blocking().has_work_in_flight()
-        || shared.has_stealable_work()
+        || shared.queues().has_stealable_work()
         || main.woken.load(Ordering::Acquire)
 }
 
 /// Runs `f` with the core in the worker context, so wakes and spawns made
 /// during it reach the core (SCHED-1). On unwind the core stays there and
 /// the `CoreGuard` takes it back.
-fn lent<R>(cx: &WorkerContext, core: Box<Core>, f: impl FnOnce() -> R) -> (Box<Core>, R) {
+fn lent<R>(
+    cx: &WorkerContext,
+    core: Box<WorkerCore>,
+    f: impl FnOnce() -> R,
+) -> (Box<WorkerCore>, R) {
     *cx.core.borrow_mut() = Some(core);
     let result = f();
     let core = cx
@@ -182,8 +185,8 @@ impl Pool<'_> {
     /// Moves every queued task into the pool: first those from other
     /// threads, then the core's in `Core::next_task` order (LIFO slot,
     /// deque), so the pool's order is the same every run.
-    fn collect(&mut self, core: &mut Core, shared: &Shared) {
-        while let Some(task) = shared.take_injected() {
+    fn collect(&mut self, core: &mut WorkerCore, shared: &Shared) {
+        while let Some(task) = shared.queues().pop_injector_one() {
             self.remote_wakes = true;
             self.push(task);
         }
@@ -192,9 +195,9 @@ impl Pool<'_> {
             // (CORE-3); here the seed decides who runs, so it joins the
             // pool with the rest.
             if core.turn_due() {
-                core.begin_turn(shared);
+                core.begin_turn(shared.queues());
             }
-            match core.next_task(shared) {
+            match core.next_task(shared.queues()) {
                 Some(task) => self.push(task),
                 None => break,
             }

@@ -32,7 +32,7 @@ impl Shared {
             blocking_threads: self.blocking().num_alive() as u64,
             ..RuntimeMetrics::default()
         };
-        metrics.sum_workers(self.worker_metrics());
+        metrics.sum_workers(self.queues().worker_metrics());
         metrics
     }
 

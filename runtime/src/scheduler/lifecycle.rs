@@ -1,20 +1,23 @@
-//! Summary: a runtime's life apart from the hot path: building the cores,
-//! launching and counting worker threads, handing the current-thread core
-//! between `block_on` calls, the unhandled-panic stop, and shutdown.
+//! Summary: a runtime's worker lifetime state apart from the hot path:
+//! counting live worker threads, handing the current-thread core between
+//! `block_on` calls, and the unhandled-panic stop.
 //!
-//! Role: `Builder::build` calls [`build`] and runs each [`WorkerLaunch`] on
-//! a thread it starts; `current.rs` takes and returns the current-thread
-//! core through [`Lifecycle`]; `Runtime`'s shutdown calls
-//! [`Shared::begin_shutdown`], [`Lifecycle::wait_workers_exited`] and
-//! [`Shared::shutdown_tasks`], in that order (`runtime.rs`).
+//! Role: `launch.rs` counts each worker in and out
+//! ([`Lifecycle::count_worker_started`], [`Lifecycle::count_worker_exited`]);
+//! `current.rs` takes and returns the current-thread core
+//! ([`Lifecycle::take_core`], [`Lifecycle::return_core`]); `Runtime`'s
+//! shutdown waits on [`Lifecycle::wait_workers_exited`] between
+//! `Shared::begin_shutdown` and `Shared::shutdown_tasks` (`runtime.rs`).
 //!
-//! Design: a worker is counted live from the moment its [`WorkerLaunch`]
-//! exists until that value is dropped: after the thread's body and its
-//! stop hook, on an unwind, or unrun if the thread could not be started.
-//! One owner of the count means no path forgets to decrement it (it was
-//! spread over `builder.rs`, `worker.rs` and `scheduler/mod.rs`). Thread
-//! names, start/stop hooks and entering the runtime context stay with the
-//! builder: they are the runtime's, not the scheduler's.
+//! Design: a worker is counted live from the moment its `WorkerLaunch`
+//! (`launch.rs`) exists until that value is dropped: after the thread's
+//! body and its stop hook, on an unwind, or unrun if the thread could not
+//! be started. One owner of the count means no path forgets to decrement
+//! it. Thread names, start/stop hooks and entering the runtime context
+//! stay with the builder: they are the runtime's, not the scheduler's.
+//! The state is generic over the core type, so this file names no other
+//! file of the scheduler (rejected: a field of type `Core<Arc<Shared>>`,
+//! which made `shared -> lifecycle -> core -> shared` a circle).
 //!
 //! Invariants:
 //!
@@ -29,29 +32,24 @@
 //!   shutdown runs where the `LocalRuntime` is dropped: it is `!Send`, so
 //!   that is the owner thread too.
 //!
-//! Concurrency: every field is behind its own mutex; `core_returned` is
+//! Concurrency: every field is behind its own mutex; `worker_exited` is
 //! signalled under `live_workers` when a worker exits.
 
-use super::core::Core;
-use super::shared::Shared;
-use super::{worker, Config, Flavor};
-use crate::blocking::BlockingPool;
-use crate::driver::DriverLock;
-use crate::park::{DriverSeat, Parker};
 use parking_lot::{Condvar, Mutex};
-use std::sync::Arc;
 use std::task::Waker;
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
-/// Worker lifetime state (see the module doc).
-pub(crate) struct Lifecycle {
+/// Worker lifetime state (see the module doc). Generic over the core type
+/// `C` so this file need not name the `Shared` that holds it (the runtime's
+/// is a `Lifecycle<Core<Arc<Shared>>>`).
+pub(crate) struct Lifecycle<C> {
     /// Cores not currently owned by a thread (LIFE-2): the current-thread
     /// core while no `block_on` runs. Boxed because a core moves between a
     /// thread's stack and its context on every poll; a box makes that a
     /// pointer copy.
     #[allow(clippy::vec_box)]
-    unowned_cores: Mutex<Vec<Box<Core>>>,
+    unowned_cores: Mutex<Vec<Box<C>>>,
     /// Threads in `block_on` waiting for the current-thread core.
     core_waiters: Mutex<Vec<std::thread::Thread>>,
     /// Worker threads that have not yet exited (LIFE-1).
@@ -71,68 +69,8 @@ struct PanicState {
     block_on_wakers: slab::Slab<Waker>,
 }
 
-/// Builds a scheduler of `num_workers` cores. The current-thread core is
-/// kept for `block_on` to take; multi-thread cores come back as one
-/// launch each, to be run on a thread of the caller's.
-pub(crate) fn build(
-    flavor: Flavor,
-    num_workers: usize,
-    driver: Arc<DriverLock>,
-    blocking: BlockingPool,
-    config: Config,
-    rng_seed: Option<u64>,
-) -> (Arc<Shared>, Vec<WorkerLaunch>) {
-    let seat = DriverSeat::new(driver.clone());
-    let cores: Vec<Box<Core>> = (0..num_workers)
-        .map(|index| Core::new(index, Parker::new(&seat), rng_seed))
-        .collect();
-    let shared = Arc::new(Shared::new(flavor, &cores, driver, blocking, config));
-    if flavor == Flavor::CurrentThread {
-        shared.lifecycle().unowned_cores.lock().extend(cores);
-        return (shared, Vec::new());
-    }
-    let launches = cores
-        .into_iter()
-        .map(|core| WorkerLaunch::new(&shared, core))
-        .collect();
-    (shared, launches)
-}
-
-/// One worker thread's body, counted live until dropped (LIFE-1).
-pub(crate) struct WorkerLaunch {
-    shared: Arc<Shared>,
-    core: Option<Box<Core>>,
-}
-
-impl WorkerLaunch {
-    fn new(shared: &Arc<Shared>, core: Box<Core>) -> WorkerLaunch {
-        *shared.lifecycle().live_workers.lock() += 1;
-        WorkerLaunch {
-            shared: shared.clone(),
-            core: Some(core),
-        }
-    }
-
-    /// Runs the worker loop on this thread until shutdown. Tasks left in
-    /// its deque stay stealable through its `Stealer` until shutdown
-    /// drains them (SCHED-2).
-    pub(crate) fn run(&mut self) {
-        let core = self.core.take().expect("a worker launch runs once");
-        worker::run(self.shared.clone(), core);
-    }
-}
-
-impl Drop for WorkerLaunch {
-    fn drop(&mut self) {
-        let lifecycle = self.shared.lifecycle();
-        let mut live = lifecycle.live_workers.lock();
-        *live -= 1;
-        lifecycle.worker_exited.notify_all();
-    }
-}
-
-impl Lifecycle {
-    pub(super) fn new(local_owner: Option<ThreadId>) -> Lifecycle {
+impl<C> Lifecycle<C> {
+    pub(super) fn new(local_owner: Option<ThreadId>) -> Lifecycle<C> {
         Lifecycle {
             local_owner,
             unowned_cores: Mutex::new(Vec::new()),
@@ -145,7 +83,7 @@ impl Lifecycle {
 
     /// Takes the current-thread core if no thread owns it (LIFE-2) and this
     /// thread may drive it (LIFE-3).
-    pub(crate) fn take_core(&self) -> Option<Box<Core>> {
+    pub(crate) fn take_core(&self) -> Option<Box<C>> {
         if !self.may_take_core() {
             return None;
         }
@@ -164,7 +102,7 @@ impl Lifecycle {
     }
 
     /// Gives a core back and wakes every `block_on` waiting for one (LIFE-2).
-    pub(crate) fn return_core(&self, core: Box<Core>) {
+    pub(crate) fn return_core(&self, core: Box<C>) {
         self.unowned_cores.lock().push(core);
         for waiter in self.core_waiters.lock().drain(..) {
             waiter.unpark();
@@ -189,6 +127,30 @@ impl Lifecycle {
             waiters.push(me);
         }
         true
+    }
+
+    /// Keeps cores no thread owns yet (the current-thread core, built
+    /// before any `block_on`).
+    pub(super) fn add_unowned_cores(&self, cores: impl IntoIterator<Item = Box<C>>) {
+        self.unowned_cores.lock().extend(cores);
+    }
+
+    /// Takes every core no thread owns (shutdown drops them).
+    pub(super) fn take_unowned_cores(&self) -> Vec<Box<C>> {
+        std::mem::take(&mut *self.unowned_cores.lock())
+    }
+
+    /// Counts one worker live (LIFE-1: a `WorkerLaunch` was made).
+    pub(super) fn count_worker_started(&self) {
+        *self.live_workers.lock() += 1;
+    }
+
+    /// Counts one worker out (LIFE-1: its `WorkerLaunch` was dropped) and
+    /// wakes the shutdown waiting for it.
+    pub(super) fn count_worker_exited(&self) {
+        let mut live = self.live_workers.lock();
+        *live -= 1;
+        self.worker_exited.notify_all();
     }
 
     /// Waits until every worker thread has exited, or `timeout` passes.
@@ -237,23 +199,5 @@ impl Lifecycle {
 
     pub(crate) fn remove_block_on_waker(&self, key: usize) {
         self.panic.lock().block_on_wakers.try_remove(key);
-    }
-}
-
-impl Shared {
-    /// Starts shutdown (SCHED-3): workers stop at their next check.
-    pub(crate) fn begin_shutdown(&self) {
-        self.set_shutdown_and_wake_all();
-    }
-
-    /// The last steps of shutdown, once the workers are gone (SCHED-3):
-    /// cancel every task, drop every queued reference (SCHED-2), then the
-    /// drivers (DRV-3).
-    pub(crate) fn shutdown_tasks(&self) {
-        let cores: Vec<Box<Core>> = std::mem::take(&mut *self.lifecycle().unowned_cores.lock());
-        drop(cores);
-        self.owned().close_and_shutdown_all();
-        self.drain_queues();
-        self.driver().shutdown();
     }
 }

@@ -2,10 +2,11 @@
 //!
 //! # Summary
 //!
-//! [`Shared`] is the runtime's shared state: the global injector, one
-//! [`Remote`] per worker (its stealer, unparker and counters), the sleep
-//! protocol (`sleepers.rs`), the owned-tasks list, the drivers and the blocking pool. Each
-//! worker thread owns a `Core` (`core.rs`): its local deque, its LIFO slot, its
+//! [`Shared`] is the runtime's shared state: its queues (`queues.rs`: the
+//! global injector, one `Remote` per worker with its stealer, unparker and
+//! counters, and the sleep protocol of `sleepers.rs`), the owned-tasks
+//! list, the drivers, the blocking pool and the settings. Each worker
+//! thread owns a `Core` (`core.rs`): its local deque, its LIFO slot, its
 //! random generator and its parker.
 //!
 //! # Role
@@ -17,28 +18,42 @@
 //!
 //! # Design
 //!
-//! One concept per file, each with private fields:
+//! One concept per file, each with private fields; listed top down (a file
+//! uses only files below it: `scripts/check-layering.py` checks it):
 //!
 //! ```text
-//!   shared.rs          the hot path: spawn, schedule a wake, notify a
-//!                      sleeper, poll a task (`Shared::poll_task`, the one
-//!                      function every task poll goes through)
+//!   launch.rs          build the cores and `Shared`; one `WorkerLaunch`
+//!                      per worker thread
+//!   current.rs         block_on, and the current-thread core's loop
+//!   explore.rs         the current-thread loop of explore mode: a seeded
+//!                      strategy picks every task polled
+//!   main_future.rs     what both loops share: the main future's waker,
+//!                      the guard that returns the core
+//!   worker.rs          the worker loop: tick, run, park
+//!   schedule.rs        spawn, and where a woken task goes (`Schedule
+//!                      for Arc<Shared>`)
+//!   worker_context.rs  the thread-local that lends a core to `schedule`
+//!   inspect.rs         metrics snapshot and task dump
+//!   shared.rs          the shared state; `Shared::poll_task`, the one
+//!                      function every task poll goes through; shutdown
+//!   lifecycle.rs       counting workers, the current-thread core
+//!                      hand-over, the unhandled-panic stop
 //!   core.rs            one worker's queues: queue a woken task (LIFO slot,
 //!                      or the deque behind a turn for a yield), choose the
 //!                      next task (`Core::next_task`, the one choice
 //!                      point), steal, rescue tasks stranded behind a
 //!                      stuck worker
+//!   queues.rs          the injector, each worker's `Remote`, waking a
+//!                      sleeping worker (`Queues::notify_parked`)
 //!   lifo.rs            the LIFO slot, in an atomic so it can be rescued
-//!   worker.rs          the worker loop: tick, run, park
-//!   current.rs         block_on, and the current-thread core's loop
-//!   explore.rs         the current-thread loop of explore mode: a seeded
-//!                      strategy picks every task polled
-//!   worker_context.rs  the thread-local that lends a core to `schedule`
 //!   sleepers.rs        the sleep/notify protocol between workers
-//!   lifecycle.rs       building cores, launching and counting workers,
-//!                      the current-thread core hand-over, shutdown
-//!   inspect.rs         metrics snapshot and task dump
+//!   mod.rs             `Config` and `Flavor` (this file)
 //! ```
+//!
+//! `core.rs`, `queues.rs` and `lifecycle.rs` are generic over the task's
+//! scheduler handle (`Core<S>`, as the task module's `Task<S>`), so they
+//! need not name the `Shared` that holds them; `shared.rs` names the
+//! runtime's instances (`Runnable`, `WorkerCore`).
 //!
 //! A wake from the drivers lands on the core of the thread that dispatches
 //! the event (`worker::in_context`); a parked worker that finds such tasks
@@ -81,8 +96,12 @@ mod core;
 pub(crate) mod current;
 mod explore;
 mod inspect;
+mod launch;
 mod lifecycle;
 pub(crate) mod lifo;
+mod main_future;
+mod queues;
+mod schedule;
 mod shared;
 pub(crate) mod sleepers;
 mod worker;
@@ -91,7 +110,7 @@ mod worker_context;
 #[cfg(all(test, loom))]
 mod tests;
 
-pub(crate) use lifecycle::{build, WorkerLaunch};
+pub(crate) use launch::{build, WorkerLaunch};
 pub(crate) use shared::Shared;
 pub(crate) use worker_context::current_local;
 
@@ -99,14 +118,7 @@ use crate::debug::{SlowPollConfig, UnhandledPanic};
 use crate::explore::ExploreRun;
 use crate::histogram::PollClock;
 use crate::hooks::TaskHooks;
-use crate::metrics::WorkerMetrics;
-use crate::park::Unparker;
-use crate::task::Notified;
-use crossbeam_deque::Stealer;
 use std::sync::Arc;
-
-/// A queued task of this runtime.
-pub(crate) type Runnable = Notified<Arc<Shared>>;
 
 /// Which scheduler drives the cores.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -143,19 +155,4 @@ pub(crate) struct Config {
     /// `hooks.is_some() || poll_histograms`: the one flag the spawn path
     /// tests (`Schedule::observes_tasks`).
     pub(crate) observes_tasks: bool,
-}
-
-/// What other threads may touch of one worker.
-///
-/// Aligned to 128 bytes (two cache lines: x86 prefetches lines in pairs) so
-/// that two workers' `Remote`s never share a line. Each worker writes its
-/// own counters on every poll; packed side by side, the two workers' writes
-/// invalidated each other's line on every task (false sharing).
-#[repr(align(128))]
-struct Remote {
-    stealer: Stealer<Runnable>,
-    /// Only for rescuing a stuck worker's task (`core.rs`).
-    lifo: Arc<core::Lifo>,
-    unparker: Unparker,
-    metrics: WorkerMetrics,
 }

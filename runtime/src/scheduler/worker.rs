@@ -36,10 +36,9 @@
 //! Concurrency: a `Core` is owned by its thread; other threads reach the
 //! worker only through its `Remote` (stealer, unparker, counters).
 
-use super::core::{Core, MAX_LIFO_POLLS_PER_TICK};
-use super::shared::Shared;
+use super::core::MAX_LIFO_POLLS_PER_TICK;
+use super::shared::{Runnable, Shared, WorkerCore};
 use super::worker_context::{WorkerContext, WorkerContextGuard};
-use super::Runnable;
 use crate::metrics::WorkerCounter;
 use crate::park::Parker;
 use std::cell::RefCell;
@@ -48,7 +47,7 @@ use std::sync::Arc;
 
 /// Advances `core`'s tick; every `EVENT_INTERVAL` ticks gives the drivers
 /// a turn ([`maintain`]).
-pub(crate) fn tick(cx: &WorkerContext, mut core: Box<Core>) -> Box<Core> {
+pub(crate) fn tick(cx: &WorkerContext, mut core: Box<WorkerCore>) -> Box<WorkerCore> {
     if core.tick() {
         core = maintain(cx, core);
     }
@@ -57,9 +56,9 @@ pub(crate) fn tick(cx: &WorkerContext, mut core: Box<Core>) -> Box<Core> {
 
 /// Polls the drivers without blocking, with the core in the context, so
 /// what they wake lands here.
-fn maintain(cx: &WorkerContext, core: Box<Core>) -> Box<Core> {
+fn maintain(cx: &WorkerContext, core: Box<WorkerCore>) -> Box<WorkerCore> {
     let core = in_context(cx, core, Parker::poll_drivers);
-    core.share_batch(&cx.shared);
+    core.share_batch(cx.shared.queues());
     core
 }
 
@@ -68,16 +67,19 @@ fn maintain(cx: &WorkerContext, core: Box<Core>) -> Box<Core> {
 /// then its queues and the injector (`Core::next_task`, the one choice
 /// point); then other workers' deques.
 #[inline]
-pub(crate) fn find_task(cx: &WorkerContext, mut core: Box<Core>) -> (Box<Core>, Option<Runnable>) {
-    let shared = &*cx.shared;
+pub(crate) fn find_task(
+    cx: &WorkerContext,
+    mut core: Box<WorkerCore>,
+) -> (Box<WorkerCore>, Option<Runnable>) {
+    let queues = cx.shared.queues();
     if core.turn_due() {
         core = maintain(cx, core);
-        core.begin_turn(shared);
+        core.begin_turn(queues);
     }
-    if let Some(task) = core.next_task(shared) {
+    if let Some(task) = core.next_task(queues) {
         return (core, Some(task));
     }
-    let task = core.steal_work(shared);
+    let task = core.steal_work(queues);
     (core, task)
 }
 
@@ -90,9 +92,9 @@ pub(crate) fn find_task(cx: &WorkerContext, mut core: Box<Core>) -> (Box<Core>, 
 /// that owns it is lent to the context for the duration.
 pub(crate) fn in_context(
     cx: &WorkerContext,
-    mut core: Box<Core>,
+    mut core: Box<WorkerCore>,
     park: impl FnOnce(&Parker),
-) -> Box<Core> {
+) -> Box<WorkerCore> {
     let parker = core.parker().clone();
     core.enter_drivers();
     *cx.core.borrow_mut() = Some(core);
@@ -109,7 +111,7 @@ pub(crate) fn in_context(
 }
 
 /// A worker thread's body: runs tasks until shutdown.
-pub(crate) fn run(shared: Arc<Shared>, mut core: Box<Core>) {
+pub(crate) fn run(shared: Arc<Shared>, mut core: Box<WorkerCore>) {
     let cx = Rc::new(WorkerContext {
         shared: shared.clone(),
         core: RefCell::new(None),
@@ -134,9 +136,13 @@ pub(crate) fn run(shared: Arc<Shared>, mut core: Box<Core>) {
 
 /// Runs `task`, then up to [`MAX_LIFO_POLLS_PER_TICK`] tasks it woke into
 /// the LIFO slot. The core sits in the context during each poll (SCHED-1).
-pub(crate) fn run_task(cx: &WorkerContext, mut core: Box<Core>, task: Runnable) -> Box<Core> {
+pub(crate) fn run_task(
+    cx: &WorkerContext,
+    mut core: Box<WorkerCore>,
+    task: Runnable,
+) -> Box<WorkerCore> {
     let shared = &cx.shared;
-    core.stop_searching(shared);
+    core.stop_searching(shared.queues());
     let mut task = task;
     let mut lifo_polls = 0;
     loop {
@@ -166,17 +172,18 @@ pub(crate) fn run_task(cx: &WorkerContext, mut core: Box<Core>, task: Runnable) 
 /// Parks a worker with nothing to do until a notifier picks it, the
 /// drivers hand it a task (see [`in_context`]), it rescues the tasks of a
 /// stuck worker (`Core::rescue_stranded`), or shutdown.
-fn park(cx: &WorkerContext, mut core: Box<Core>) -> Box<Core> {
+fn park(cx: &WorkerContext, mut core: Box<WorkerCore>) -> Box<WorkerCore> {
     let shared = &*cx.shared;
-    core.transition_to_parked(shared);
+    let queues = shared.queues();
+    core.transition_to_parked(queues);
     while !shared.is_shutdown() {
-        let timeout = core.watch_for_stalls(shared);
+        let timeout = core.watch_for_stalls(queues);
         core = in_context(cx, core, |parker| {
             parker.park(timeout, &|| shared.is_quiescent())
         });
         shared.count(core.index(), WorkerCounter::Parks);
-        core.rescue_stranded(shared);
-        if core.transition_from_parked(shared) {
+        core.rescue_stranded(queues);
+        if core.transition_from_parked(queues) {
             break;
         }
     }

@@ -7,7 +7,7 @@
 //! while they poll a task or sit in the drivers (`worker::in_context`);
 //! `Shared::schedule` reads it through [`with_current_core`].
 //!
-//! Design: one `RefCell<Option<Box<Core>>>` per thread: a poll that wakes a
+//! Design: one `RefCell<Option<Box<WorkerCore>>>` per thread: a poll that wakes a
 //! task borrows it for the push, and a wake that finds it absent or already
 //! borrowed (a wake from inside a wake) goes through the injector instead.
 //! Rejected: a `Mutex` per core (a lock on every wake on the hot path).
@@ -17,8 +17,7 @@
 //!
 //! Concurrency: thread-local only.
 
-use super::core::Core;
-use super::shared::Shared;
+use super::shared::{Shared, WorkerCore};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -27,7 +26,7 @@ use std::sync::Arc;
 /// `schedule` on its own thread (SCHED-1).
 pub(crate) struct WorkerContext {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) core: RefCell<Option<Box<Core>>>,
+    pub(crate) core: RefCell<Option<Box<WorkerCore>>>,
 }
 
 thread_local! {
@@ -72,7 +71,7 @@ pub(crate) fn is_driving(shared: &Arc<Shared>) -> bool {
 /// `shared`'s cores and is not using it right now (SCHED-1).
 pub(crate) fn with_current_core<R>(
     shared: &Arc<Shared>,
-    f: impl FnOnce(Option<&mut Core>) -> R,
+    f: impl FnOnce(Option<&mut WorkerCore>) -> R,
 ) -> R {
     let cx = WORKER
         .try_with(|worker| {

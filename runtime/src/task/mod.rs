@@ -69,6 +69,7 @@
 mod builder;
 mod error;
 mod harness;
+mod id;
 mod join;
 mod list;
 mod meta;
@@ -85,6 +86,7 @@ pub use crate::local::spawn_local;
 pub use builder::Builder;
 pub(crate) use error::panic_message;
 pub use error::JoinError;
+pub use id::Id;
 pub use join::{AbortHandle, JoinHandle};
 pub(crate) use list::OwnedTasks;
 pub use meta::TaskMeta;
@@ -142,7 +144,7 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::panic::Location;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 /// How a task reaches its scheduler. Implemented by the runtime's shared
@@ -430,44 +432,6 @@ fn observed_site<S: Schedule>(scheduler: &S, id: Id, meta: SpawnMeta<'_>) -> Sit
         woken_at: AtomicU64::new(0),
         span: trace::TaskSpan::new(meta.kind, id, meta.name, meta.spawned_at),
     })
-}
-
-/// A task's identity, unique among the tasks of this process; in explore
-/// mode (`weft::explore`), unique within its runtime and numbered 1, 2, 3,
-/// ... in spawn order, so a replayed schedule shows the same ids.
-///
-/// ```
-/// let rt = weft_runtime::Builder::new_current_thread().build().unwrap();
-/// let handle = rt.spawn(async { weft_runtime::task::id() });
-/// let id = handle.id();
-/// assert_eq!(rt.block_on(handle).unwrap(), id);
-/// ```
-#[derive(Copy, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
-pub struct Id(u64);
-
-impl Id {
-    /// The next id. Relaxed: ids only need to be unique, which the atomic
-    /// increment gives without ordering anything else.
-    pub(crate) fn next() -> Id {
-        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-        Id(NEXT_ID.fetch_add(1, Ordering::Relaxed))
-    }
-
-    /// The id `value` (explore mode numbers its tasks per runtime).
-    pub(crate) fn from_u64(value: u64) -> Id {
-        Id(value)
-    }
-
-    /// The number behind the id.
-    pub fn as_u64(self) -> u64 {
-        self.0
-    }
-}
-
-impl fmt::Display for Id {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
 }
 
 thread_local! {

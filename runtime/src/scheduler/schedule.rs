@@ -1,0 +1,215 @@
+//! Summary: where a spawned or woken task goes: spawning onto the
+//! runtime, and `Schedule for Arc<Shared>`, the wake path every task of
+//! the runtime takes.
+//!
+//! Role: `Handle::spawn` calls [`Shared::spawn`] (and `task::Builder`
+//! [`Shared::spawn_with`], `spawn_local` [`Shared::spawn_local`]); a task's
+//! waker calls `Schedule::schedule` (or `yield_now`), which queues it on
+//! this thread's core through the worker context (`worker_context.rs`) or
+//! through the injector (`queues.rs`).
+//!
+//! Design: where a woken task goes:
+//!
+//! ```text
+//!   woken on a worker of this runtime (core in hand: while it polls a
+//!   task, or while it is parked in or polling the drivers):
+//!       -> Core::push_woken (core.rs: yield to the deque, else LIFO slot)
+//!   woken anywhere else (another thread, another runtime):
+//!       -> global Injector, then wake a sleeper (sleepers.rs protocol)
+//! ```
+//!
+//! This file sits above `worker_context.rs` (which holds a `Shared` and
+//! a core) and `shared.rs`: rejected, the wake path inside `shared.rs`,
+//! which made `shared <-> worker_context` a circle.
+//!
+//! Invariants: SCHED-1, SCHED-2 (`scheduler/mod.rs`).
+//!
+//! Unsafe: one block, outside the task modules that otherwise hold the
+//! crate's `unsafe`: `spawn_local` creates a task whose future is not
+//! `Send`, which is sound only because this runtime promises to run it on
+//! one thread (INV-10, LIFE-3); that promise is the scheduler's to make,
+//! so the block sits here, next to the check that the caller is that thread.
+//!
+//! Concurrency: a wake may come from any thread; only the thread that
+//! drives a core reaches it (SCHED-1), every other wake goes through the
+//! lock-free injector.
+
+use super::shared::{Runnable, Shared};
+use super::worker_context::{is_driving, with_current_core};
+use crate::debug::UnhandledPanic;
+use crate::hooks::TaskHooks;
+use crate::metrics::SharedMetrics;
+use crate::task::{self, Id, JoinHandle, Notified, Schedule, SpawnMeta, Task, TaskMeta};
+use std::any::Any;
+use std::future::Future;
+use std::sync::Arc;
+
+impl Shared {
+    /// Spawns `future` onto this runtime.
+    #[track_caller]
+    pub(crate) fn spawn<F>(self: &Arc<Self>, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.spawn_with(future, SpawnMeta::new(crate::trace::Kind::Task))
+    }
+
+    /// Spawns `future` with a name or other options (`task::Builder`).
+    pub(crate) fn spawn_with<F>(
+        self: &Arc<Self>,
+        future: F,
+        meta: SpawnMeta<'_>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, notified, join) = task::new_task_at(future, self.clone(), self.next_id(), meta);
+        self.count_spawn();
+        if let Some(notified) = self.owned().bind(task, notified) {
+            self.schedule_task(notified, false);
+        }
+        join
+    }
+
+    /// Spawns a local task (its future need not be `Send`) onto this
+    /// `LocalRuntime`, from its owner thread.
+    ///
+    /// # Panics
+    ///
+    /// Panics unless this is a `LocalRuntime` and the caller is on its
+    /// owner thread (the callers in `local.rs` check first, with a message
+    /// for the user; this is the soundness check).
+    pub(crate) fn spawn_local<F>(
+        self: &Arc<Self>,
+        future: F,
+        meta: SpawnMeta<'_>,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        assert!(
+            self.lifecycle().is_local_owner(),
+            "a local task may only be spawned on the thread that owns its LocalRuntime"
+        );
+        // SAFETY: INV-10 (task/raw.rs): this runtime's core is driven only by
+        // its owner thread (LIFE-3), the thread we are on (asserted above),
+        // and the task and its queue entry go to this runtime alone.
+        let (task, notified, join) =
+            unsafe { task::new_local_task(future, self.clone(), self.next_id(), meta) };
+        self.count_spawn();
+        if let Some(notified) = self.owned().bind(task, notified) {
+            self.schedule_task(notified, false);
+        }
+        join
+    }
+
+    /// The id of a task spawned now: process-wide, or counted per runtime
+    /// in explore mode (so a replayed schedule shows the same ids).
+    fn next_id(&self) -> Id {
+        match self.explore() {
+            None => Id::next(),
+            Some(explore) => explore.next_id(),
+        }
+    }
+
+    /// Queues `task`: on this thread's core if it drives one of ours, else
+    /// through the injector.
+    fn schedule_task(self: &Arc<Self>, task: Runnable, is_yield: bool) {
+        if self.config().poll_histograms {
+            return self.schedule_stamped(task, is_yield);
+        }
+        self.schedule_unstamped(task, is_yield);
+    }
+
+    /// `schedule_task` with the wake stamped for the schedule-latency
+    /// histogram; out of line, and taking the task by value, so the plain
+    /// path keeps the shape it had without histograms.
+    #[cold]
+    #[inline(never)]
+    fn schedule_stamped(self: &Arc<Self>, task: Runnable, is_yield: bool) {
+        task.header()
+            .site
+            .stamp_woken(self.config().poll_clock.now());
+        self.schedule_unstamped(task, is_yield);
+    }
+
+    #[inline(always)]
+    fn schedule_unstamped(self: &Arc<Self>, task: Runnable, is_yield: bool) {
+        let task = with_current_core(self, |core| match core {
+            Some(core) => {
+                if core.push_woken(task, is_yield) && self.can_steal() {
+                    self.notify_parked();
+                }
+                None
+            }
+            None => Some(task),
+        });
+        if let Some(task) = task {
+            self.schedule_remote(task);
+        }
+    }
+
+    fn schedule_remote(&self, task: Runnable) {
+        self.queues().push_injector(task);
+        SharedMetrics::incr(&self.shared_metrics().injected);
+        self.notify_parked();
+    }
+}
+
+impl Schedule for Arc<Shared> {
+    fn schedule(&self, task: Notified<Self>) {
+        self.schedule_task(task, false);
+    }
+
+    fn yield_now(&self, task: Notified<Self>) {
+        self.schedule_task(task, true);
+    }
+
+    fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        self.owned().remove(task.header())
+    }
+
+    #[inline]
+    fn hooks(&self) -> Option<&TaskHooks> {
+        self.config().hooks.as_deref()
+    }
+
+    #[inline]
+    fn stamps_wakes(&self) -> bool {
+        self.config().poll_histograms
+    }
+
+    #[inline]
+    fn observes_tasks(&self) -> bool {
+        self.config().observes_tasks
+    }
+
+    fn spawn_stamp(&self) -> u64 {
+        // An awake worker keeps the coarse reading fresh for spawns from
+        // other threads too (`task/stamp.rs`); `notify_parked` refreshes it
+        // as it wakes one.
+        let queues = self.queues();
+        let kept_fresh = queues.can_steal() && !queues.sleepers().is_all_parked();
+        let kept_fresh = kept_fresh || is_driving(self);
+        queues.spawn_clock().stamp(kept_fresh)
+    }
+
+    fn unhandled_panic(&self, task: TaskMeta<'_>, payload: &(dyn Any + Send)) {
+        if self.config().unhandled_panic != UnhandledPanic::ShutdownRuntime {
+            return;
+        }
+        let message =
+            task::panic_message(payload).unwrap_or("a task panicked with a non-string payload");
+        let message = match task.name() {
+            Some(name) => format!("task {} {name:?} panicked: {message}", task.id()),
+            None => format!("task {} panicked: {message}", task.id()),
+        };
+        if let Some(wakers) = self.lifecycle().record_panic(&message) {
+            self.begin_shutdown();
+            wakers.into_iter().for_each(std::task::Waker::wake);
+        }
+    }
+}
