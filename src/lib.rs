@@ -35,15 +35,16 @@
 //! 3. `weft_io`: the reactor, tokens with generations, readiness.
 //! 4. `weft_timer`: the hierarchical wheel and the paused clock.
 //! 5. `weft_sync`: one fair waiter list under every primitive.
-//! 6. `weft_runtime::compose`: gather, race and TaskGroup; then
-//!    `weft_runtime::stream` for async iteration.
+//! 6. `weft_compose`: gather, race, `join!`, `select!` and async iteration
+//!    (`weft_compose::stream`), under any executor; then `TaskGroup` in
+//!    `weft_runtime`, the one combinator that spawns.
 //!
 //! `docs/architecture.md` maps every topic to its file, and `docs/asyncio.md`
 //! maps every asyncio name to its weft counterpart.
 
+pub use weft_compose::{gather, join, race, select, try_gather};
 pub use weft_macros::{main, test};
-pub use weft_runtime::compose::{gather, race, try_gather};
-pub use weft_runtime::{join, select, task_local};
+pub use weft_runtime::task_local;
 pub use weft_runtime::{
     run, run_local, spawn, spawn_blocking, yield_now, Builder, Handle, Histogram, LocalRuntime,
     Runtime, RuntimeMetrics, SlowPoll, TaskDump, TaskInfo, TaskMeta, TaskState, UnhandledPanic,
@@ -100,7 +101,7 @@ pub mod sync {
 
 /// Async iteration (`async for`): the `Stream` trait and a small `StreamExt`.
 pub mod stream {
-    pub use weft_runtime::stream::*;
+    pub use weft_compose::stream::*;
 }
 
 /// hyper 1.x on weft (feature `hyper`): the executor, timer and I/O

@@ -51,7 +51,7 @@ use std::task::{Context, Poll};
 /// use std::future::{ready, Future};
 /// use std::pin::pin;
 /// use std::task::Poll;
-/// let all = pin!(weft_runtime::compose::gather((1..=3).map(|n| ready(n * 10))));
+/// let all = pin!(weft_compose::gather((1..=3).map(|n| ready(n * 10))));
 /// assert_eq!(all.poll(&mut cx), Poll::Ready(vec![10, 20, 30]));
 /// ```
 pub fn gather<I>(futures: I) -> Gather<I::Item>
@@ -125,7 +125,7 @@ impl<F: Future> fmt::Debug for Gather<F> {
 /// use std::pin::pin;
 /// use std::task::Poll;
 /// let results = [Ok(1), Err("disk full"), Ok(3)].map(ready);
-/// let all = pin!(weft_runtime::compose::try_gather(results));
+/// let all = pin!(weft_compose::try_gather(results));
 /// assert_eq!(all.poll(&mut cx), Poll::Ready(Err("disk full")));
 /// ```
 pub fn try_gather<I, F, T, E>(futures: I) -> TryGather<F, T>

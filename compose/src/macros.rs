@@ -6,10 +6,11 @@
 //! finish, drops the others and runs that branch's handler.
 //!
 //! # Role
-//! Exported at the crate root (`weft_runtime::join!`, re-exported as
-//! `weft::join!`); the helpers they expand to live in
-//! [`compose::__private`](super::__private) and are reached through `$crate`,
-//! so the macros work whatever the caller imported.
+//! Exported at the crate root (`weft_compose::join!`, re-exported as
+//! `weft_runtime::join!` and `weft::join!`); the helpers they expand to live
+//! in [`__private`](super::__private) and are reached through `$crate`, so
+//! the macros work whatever the caller imported, and through whichever
+//! crate's re-export they were named.
 //!
 //! # Design
 //! Each branch future is pinned on the stack of the awaiting task with
@@ -46,7 +47,7 @@
 /// current task (nothing is spawned), and dropping the enclosing future drops
 /// the branches still running. Use it inside async code only: it expands to
 /// an `.await`. For many futures of one type, use
-/// [`gather`](crate::compose::gather), which polls only the woken ones.
+/// [`gather`](crate::gather), which polls only the woken ones.
 ///
 /// # Examples
 /// ```
@@ -56,7 +57,7 @@
 /// # let waker = std::task::Waker::from(std::sync::Arc::new(Noop));
 /// # let mut cx = std::task::Context::from_waker(&waker);
 /// let both = async {
-///     let (number, text) = weft_runtime::join!(async { 7 }, async { "seven" });
+///     let (number, text) = weft_compose::join!(async { 7 }, async { "seven" });
 ///     format!("{number} is {text}")
 /// };
 /// let result = std::pin::pin!(both).poll(&mut cx);
@@ -99,7 +100,7 @@ macro_rules! __join_internal {
             if is_pending {
                 return ::core::task::Poll::Pending;
             }
-            ::core::task::Poll::Ready(($($crate::compose::__private::take_output(&mut $output),)*))
+            ::core::task::Poll::Ready(($($crate::__private::take_output(&mut $output),)*))
         })
         .await
     }};
@@ -128,7 +129,7 @@ macro_rules! __join_internal {
 /// # let waker = std::task::Waker::from(std::sync::Arc::new(Noop));
 /// # let mut cx = std::task::Context::from_waker(&waker);
 /// let first = async {
-///     weft_runtime::select! {
+///     weft_compose::select! {
 ///         never = std::future::pending::<u32>() => format!("pending gave {never}"),
 ///         word = async { "ready" } => format!("the second branch won: {word}"),
 ///     }
@@ -182,19 +183,19 @@ macro_rules! __select_internal {
     // Branch k of n becomes Right^k(Left(value)), the last one Right^(n-1)(value).
     (@wrap [] [_] $value:expr) => { $value };
     (@wrap [] [_ $($more:tt)+] $value:expr) => {
-        $crate::compose::__private::Either::Left($value)
+        $crate::__private::Either::Left($value)
     };
     (@wrap [_ $($depth:tt)*] [_ $($total:tt)*] $value:expr) => {
-        $crate::compose::__private::Either::Right(
+        $crate::__private::Either::Right(
             $crate::__select_internal!(@wrap [$($depth)*] [$($total)*] $value)
         )
     };
     (@unwrap [] [_] $pattern:pat) => { $pattern };
     (@unwrap [] [_ $($more:tt)+] $pattern:pat) => {
-        $crate::compose::__private::Either::Left($pattern)
+        $crate::__private::Either::Left($pattern)
     };
     (@unwrap [_ $($depth:tt)*] [_ $($total:tt)*] $pattern:pat) => {
-        $crate::compose::__private::Either::Right(
+        $crate::__private::Either::Right(
             $crate::__select_internal!(@unwrap [$($depth)*] [$($total)*] $pattern)
         )
     };
@@ -202,7 +203,7 @@ macro_rules! __select_internal {
 
 #[cfg(test)]
 mod tests {
-    use crate::compose::testing::{block_on, YieldTimes};
+    use crate::testing::{block_on, YieldTimes};
 
     #[test]
     fn join_returns_outputs_of_mixed_types_in_argument_order() {
@@ -229,7 +230,7 @@ mod tests {
 
     #[test]
     fn join_drops_a_finished_branch_before_the_others_finish() {
-        let (tracked, drops) = crate::compose::testing::DropCounter::new();
+        let (tracked, drops) = crate::testing::DropCounter::new();
         let out = block_on(async move {
             crate::join!(
                 async move {
@@ -249,7 +250,7 @@ mod tests {
 
     #[test]
     fn select_runs_the_first_finished_branch_and_drops_the_others() {
-        let (tracked, drops) = crate::compose::testing::DropCounter::new();
+        let (tracked, drops) = crate::testing::DropCounter::new();
         let out = block_on(async {
             crate::select! {
                 slow = async move {

@@ -45,7 +45,7 @@ use std::task::{Context, Poll};
 /// use std::task::Poll;
 /// let never: Pin<Box<dyn Future<Output = &str>>> = Box::pin(pending());
 /// let now: Pin<Box<dyn Future<Output = &str>>> = Box::pin(ready("fast"));
-/// let winner = pin!(weft_runtime::compose::race([never, now]));
+/// let winner = pin!(weft_compose::race([never, now]));
 /// assert_eq!(winner.poll(&mut cx), Poll::Ready("fast"));
 /// ```
 #[track_caller]

@@ -2,15 +2,18 @@
 //!
 //! # Summary
 //! Every child of `gather`, `try_gather`, `race` and `TaskGroup` is polled
-//! with its own waker, a [`ChildWaker`] that knows the child's index. Waking
+//! with its own waker, a `ChildWaker` that knows the child's index. Waking
 //! it appends the index to a shared queue (once, however often it is woken)
 //! and wakes the parent task. When the parent is polled it drains the queue
 //! and polls exactly those children, plus any slot never polled yet.
 //!
 //! # Role
 //! Called in by: `children.rs` (a fixed set of pinned futures) and
-//! `task_group.rs` (a growing set of join handles), through
+//! weft-runtime's `task_group.rs` (a growing set of join handles), through
 //! [`ReadyList::poll_woken`]. Calls out to: the parent's `Waker` only.
+//! Public for that second caller: `TaskGroup` spawns, so it lives in the
+//! runtime, and it joins its handles with this list rather than a copy of
+//! it. Any combinator over a set of futures may use it the same way.
 //!
 //! # Design
 //! This is the `FuturesUnordered` technique written in safe code: the child
@@ -45,7 +48,7 @@
 //!   got a new child and a new waker may briefly be queued twice, once by a
 //!   stale waker of its old child; that costs one spurious poll, which every
 //!   future must tolerate.)
-//! - INV-2: the parent registers its waker ([`ReadyList::register`]) *before*
+//! - INV-2: the parent registers its waker (`ReadyList::register`) *before*
 //!   it drains the queue (both in [`ReadyList::poll_woken`]). A wake that lands after
 //!   the drain therefore finds the new waker, and no wake is lost.
 //! - INV-3: a child's flag is cleared *before* the child is polled, so a wake
@@ -115,7 +118,7 @@ impl Shared {
 }
 
 /// The waker handed to one child: waking it marks that child ready.
-pub(crate) struct ChildWaker {
+struct ChildWaker {
     /// Position of the child in its combinator's storage; changed only
     /// while the list is this waker's sole holder (INV-7).
     index: usize,
@@ -154,7 +157,7 @@ impl ChildWaker {
 }
 
 /// What polling one child gave, as reported to [`ReadyList::poll_woken`].
-pub(crate) enum Step<B> {
+pub enum Step<B> {
     /// The child is still running.
     Pending,
     /// The child finished and its output was taken; keep going.
@@ -175,7 +178,38 @@ const SELF_WAKE_LIMIT: usize = 2;
 /// The per-combinator ready list: the child slots, the wakers of the
 /// children that may still wake, the shared queue they push to, and the
 /// batch being worked through.
-pub(crate) struct ReadyList {
+///
+/// The caller keeps the children (slot `i` is whatever it stores at index
+/// `i`); the list says which slots to poll and hands out the waker to poll
+/// each with. A set that grows and reuses slots, as a task group does:
+///
+/// ```
+/// use std::future::{poll_fn, ready, Future, Ready};
+/// use std::pin::Pin;
+/// use weft_compose::ready::{ReadyList, Step};
+///
+/// let mut list = ReadyList::with_slots(0);
+/// let mut slots: Vec<Option<Ready<u32>>> = Vec::new();
+/// for n in [3, 4] {
+///     slots.push(Some(ready(n)));
+///     assert_eq!(list.push_slot(), slots.len() - 1);
+/// }
+/// let next = poll_fn(|cx| {
+///     let first = list.poll_woken(cx, |index, waker| {
+///         let Some(child) = slots[index].as_mut() else { return Step::Finished };
+///         match Pin::new(child).poll(&mut std::task::Context::from_waker(waker)) {
+///             std::task::Poll::Pending => Step::Pending,
+///             std::task::Poll::Ready(value) => {
+///                 slots[index] = None;
+///                 Step::Stop(value)
+///             }
+///         }
+///     });
+///     first.map_or(std::task::Poll::Pending, std::task::Poll::Ready)
+/// });
+/// assert_eq!(smol::block_on(next), 3);
+/// ```
+pub struct ReadyList {
     shared: Arc<Shared>,
     /// Number of child slots.
     len: usize,
@@ -196,7 +230,7 @@ pub(crate) struct ReadyList {
 
 impl ReadyList {
     /// A ready list with `slots` child slots, all ready (INV-6).
-    pub(crate) fn with_slots(slots: usize) -> ReadyList {
+    pub fn with_slots(slots: usize) -> ReadyList {
         ReadyList {
             shared: Arc::new(Shared {
                 state: Mutex::new(State {
@@ -215,14 +249,14 @@ impl ReadyList {
 
     /// Adds child slot number `len`, ready, so that its first poll happens
     /// on the parent's next poll (INV-6). Allocates nothing.
-    pub(crate) fn push_slot(&mut self) -> usize {
+    pub fn push_slot(&mut self) -> usize {
         self.len += 1;
         self.len - 1
     }
 
     /// Marks slot `index` ready, as if its child had woken (used when a slot
     /// gets a new child).
-    pub(crate) fn mark_ready(&mut self, index: usize) {
+    pub fn mark_ready(&mut self, index: usize) {
         if index >= self.fresh {
             return; // INV-6: never polled, so already ready
         }
@@ -324,9 +358,9 @@ impl ReadyList {
     /// Children left over from a previous call come first (INV-4), then
     /// never-polled slots in slot order (INV-6), then exactly one fresh
     /// drain (INV-5). If children keep waking themselves
-    /// ([`SELF_WAKE_LIMIT`]) the call wakes the parent and returns early,
+    /// (`SELF_WAKE_LIMIT`, 2) the call wakes the parent and returns early,
     /// leaving the rest for the next poll.
-    pub(crate) fn poll_woken<B>(
+    pub fn poll_woken<B>(
         &mut self,
         cx: &Context<'_>,
         mut poll_child: impl FnMut(usize, &Waker) -> Step<B>,
@@ -360,6 +394,15 @@ impl ReadyList {
             }
         }
         None
+    }
+}
+
+impl std::fmt::Debug for ReadyList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadyList")
+            .field("slots", &self.len)
+            .field("never_polled", &(self.len - self.fresh))
+            .finish_non_exhaustive()
     }
 }
 

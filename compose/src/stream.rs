@@ -20,7 +20,8 @@
 //! async step function as a stream: the async generator).
 //!
 //! # Role
-//! Re-exported by the facade as `weft::stream::{Stream, StreamExt}`. Queue
+//! Public API of weft-compose, re-exported as `weft_runtime::stream` and by
+//! the facade as `weft::stream::{Stream, StreamExt}`. Queue
 //! streams, `Interval` and `lines()` implement [`Stream`] elsewhere; this
 //! module only consumes it.
 //!
@@ -60,7 +61,7 @@ use std::task::{Context, Poll};
 /// # impl std::task::Wake for Noop { fn wake(self: std::sync::Arc<Self>) {} }
 /// # let waker = std::task::Waker::from(std::sync::Arc::new(Noop));
 /// # let mut cx = std::task::Context::from_waker(&waker);
-/// use weft_runtime::stream::{iter, StreamExt};
+/// use weft_compose::stream::{iter, StreamExt};
 /// let squares_of_odds = async {
 ///     iter(1..)
 ///         .filter(|n| n % 2 == 1)
@@ -135,8 +136,8 @@ impl<S: Stream + ?Sized> StreamExt for S {}
 /// plain `for` loop.
 ///
 /// ```
-/// use weft_runtime::stream::{iter, StreamExt};
-/// weft_runtime::run(async {
+/// use weft_compose::stream::{iter, StreamExt};
+/// smol::block_on(async {
 ///     let mut words = iter(["async", "for"]);
 ///     assert_eq!(words.next().await, Some("async"));
 ///     assert_eq!(words.next().await, Some("for"));
@@ -177,8 +178,8 @@ impl<I: Iterator + Unpin> Stream for Iter<I> {
 /// allocation per item, small next to the I/O a generator usually awaits.
 ///
 /// ```
-/// use weft_runtime::stream::{unfold, StreamExt};
-/// weft_runtime::run(async {
+/// use weft_compose::stream::{unfold, StreamExt};
+/// smol::block_on(async {
 ///     // async def countdown(n): while n: yield n; n -= 1
 ///     let countdown = unfold(3, |n| async move { (n > 0).then(|| (n, n - 1)) });
 ///     assert_eq!(countdown.collect::<Vec<u32>>().await, [3, 2, 1]);
@@ -398,7 +399,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compose::testing::{block_on, YieldTimes};
+    use crate::testing::{block_on, YieldTimes};
 
     /// A stream that returns Pending (after waking itself) before each item.
     struct Trickle {

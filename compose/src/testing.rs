@@ -1,5 +1,5 @@
-//! Test helpers for `compose` and `stream`: a tiny executor and instrumented
-//! futures. Compiled only for this crate's unit tests.
+//! Test helpers for the combinators and `stream`: a tiny executor and
+//! instrumented futures. Compiled only for this crate's unit tests.
 //!
 //! `block_on` is the smallest correct executor: the waker unparks the
 //! blocked thread (`Arc` + `std::task::Wake`, no unsafe). The combinators are

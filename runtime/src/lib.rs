@@ -70,8 +70,10 @@
 //!    the driver seam.
 //! 6. `blocking.rs`, `runtime.rs`, `builder.rs`, `handle.rs`, `context.rs`:
 //!    the pool and the entry points.
-//! 7. `compose/`: gather, try_gather, race, `join!`, `select!` and
-//!    `TaskGroup`; `stream.rs`: async iteration.
+//! 7. `task_group.rs`: `TaskGroup`, the spawning member of the combinators;
+//!    `compose.rs` re-exports it beside gather, try_gather, race, `join!`,
+//!    `select!` and the `stream` module, which live in weft-compose (they
+//!    know no runtime).
 //! 8. `debug.rs`, `metrics.rs`: slow-poll reports, task dumps, counters;
 //!    then `task/meta.rs` (task names and `TaskMeta` in one word per
 //!    task), `hooks.rs` (task hooks), `histogram.rs` (poll-time and
@@ -84,10 +86,6 @@
 //!
 //! `task::raw` and `task::harness` hold the task's `unsafe` (the only modules allowed to):
 //! every block cites an invariant INV-n of `task/state.rs` or `task/raw.rs`.
-//! One more block, outside the allowed list and justified in its module
-//! doc, pins one element of the combinators' boxed slice of children
-//! (`compose/children.rs`): the slice is never moved or resized while
-//! pinned, which the safe API cannot express without an allocation per child.
 //! `task/task_local.rs` holds three more, also justified in its module doc:
 //! the pin projection of a context-variable `Scope` onto its future, and
 //! the borrow of the frame behind the thread-local context pointer (CTXV-1).
@@ -131,8 +129,18 @@
 
 pub mod compose;
 pub mod explore;
-pub mod stream;
 pub mod task;
+
+/// Async iteration (`async for`): weft-compose's `stream` module, at the
+/// path it had in this crate.
+pub use weft_compose::stream;
+/// Await several futures of different types (weft-compose's macros, at the
+/// paths they had in this crate).
+pub use weft_compose::{join, select};
+// The helpers `join!` and `select!` expand to, at the root paths they had in
+// this crate; the macros themselves reach them through weft-compose.
+#[doc(hidden)]
+pub use weft_compose::{__join_internal, __select_internal};
 
 mod blocking;
 mod builder;
@@ -149,6 +157,7 @@ mod park;
 mod rng;
 mod runtime;
 mod scheduler;
+mod task_group;
 mod trace;
 
 pub use builder::Builder;

@@ -9,8 +9,14 @@
 //! concurrency, as with `async with asyncio.TaskGroup()`).
 //!
 //! # Role
-//! Public API (`weft::task::TaskGroup`). Calls `crate::spawn` to start
-//! tasks and polls their join handles through the ready list of `ready.rs`.
+//! Public API (`weft_runtime::compose::TaskGroup`, `weft::task::TaskGroup`).
+//! Spawns on the current runtime (`Handle::try_current`, not `lib.rs`'s
+//! `spawn`, so this file only points down) and polls the join handles
+//! through weft-compose's [`ReadyList`]. It is the one piece of the
+//! combinators that spawns, so it stays in the runtime while `gather`,
+//! `race` and the ready list it shares with them live in weft-compose,
+//! which knows no runtime (the arrow points from here down to
+//! weft-compose, never back).
 //!
 //! # Design
 //! Like `gather`, the group polls only the handles that were woken: each
@@ -30,19 +36,20 @@
 //! - INV-1: `slots[i]` is `Some` iff slot `i` holds a task not yet joined,
 //!   and `len` counts those slots; `free` lists exactly the `None` slots.
 //! - INV-2: a woken handle that was not polled yet stays queued in the
-//!   ready list (its INV-4), so no wake is lost between two calls of
+//!   ready list (weft-compose's `ready.rs`, INV-4), so no wake is lost between two calls of
 //!   `join_next`, even when the `join_next` future is dropped.
 //!
 //! # Concurrency
 //! The group is owned by one task (`&mut self` everywhere); the tasks in it
 //! run anywhere on the runtime and wake their slots from any thread.
 
-use super::ready::{ReadyList, Step};
+use crate::handle::Handle;
 use crate::task::{AbortHandle, JoinError, JoinHandle};
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use weft_compose::ready::{ReadyList, Step};
 
 /// A set of spawned tasks that are joined in the order they finish and
 /// aborted together (asyncio's `TaskGroup` and `as_completed`).
@@ -136,14 +143,17 @@ impl<T> TaskGroup<T> {
     /// returns a handle that can abort it.
     ///
     /// # Panics
-    /// Panics outside a runtime, as [`crate::spawn`] does.
+    /// Panics outside a runtime, saying so, as [`crate::spawn`] does.
     #[track_caller]
     pub fn spawn<F>(&mut self, future: F) -> AbortHandle
     where
         F: Future<Output = T> + Send + 'static,
         T: Send + 'static,
     {
-        let handle = crate::spawn(future);
+        let handle = match Handle::try_current() {
+            Some(runtime) => runtime.spawn(future),
+            None => panic!("TaskGroup::spawn called outside a runtime: spawn into the group inside Runtime::block_on, weft::run or a task"),
+        };
         let abort = handle.abort_handle();
         self.insert(handle);
         abort
@@ -268,5 +278,16 @@ impl<T> Drop for TaskGroup<T> {
 impl<T> fmt::Debug for TaskGroup<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskGroup").field("len", &self.len).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// Compile-time check: a group is `Send`, `Sync` and `Unpin` when its
+    /// output is `Send`, so a task may hold one across `.await`.
+    #[test]
+    fn task_group_is_send_sync_unpin() {
+        fn send_sync_unpin<T: Send + Sync + Unpin>() {}
+        send_sync_unpin::<super::TaskGroup<u8>>();
     }
 }
