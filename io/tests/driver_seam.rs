@@ -45,13 +45,24 @@ fn poll_without_events_returns_false() {
 }
 
 /// A timeout with a fraction of a millisecond (waited with `ppoll` on
-/// Linux, then collected) behaves like any other: it is waited out in full
-/// with nothing ready, an unpark ends it early, and a ready socket is
-/// reported and its task woken.
+/// Linux, then collected; from 10 ms up, `epoll_wait` first) behaves like
+/// any other: it is waited out in full with nothing ready, an unpark ends
+/// it early, and a ready socket is reported and its task woken.
 #[test]
 fn sub_millisecond_timeouts_wait_in_full_and_still_see_unparks_and_events() {
     let mut driver = new_driver();
     let timeout = Duration::from_micros(300);
+    let start = std::time::Instant::now();
+    assert!(!driver.poll(Some(timeout)).unwrap());
+    assert!(
+        start.elapsed() >= timeout,
+        "woke after {:?}",
+        start.elapsed()
+    );
+
+    // A long one is waited in whole milliseconds first, then the fraction:
+    // never shorter than asked either.
+    let timeout = Duration::from_micros(10_300);
     let start = std::time::Instant::now();
     assert!(!driver.poll(Some(timeout)).unwrap());
     assert!(

@@ -306,12 +306,45 @@ impl Driver {
             Precise::TimedOut => return Ok(false),
             Precise::Collect => Some(Duration::ZERO),
             Precise::Wait(timeout) => timeout,
+            Precise::Coarse { whole, deadline } => {
+                if !self.wait_events(Some(whole))? {
+                    return Ok(false);
+                }
+                if !self.events.is_empty() {
+                    return Ok(self.dispatch());
+                }
+                // The whole milliseconds passed with nothing ready: the rest,
+                // less than a millisecond, precisely.
+                let rest = deadline.saturating_duration_since(std::time::Instant::now());
+                if rest.is_zero() {
+                    return Ok(false);
+                }
+                match self.wait_precisely(Some(rest)) {
+                    Precise::TimedOut => return Ok(false),
+                    Precise::Collect => Some(Duration::ZERO),
+                    // Only if the wait ended early; mio's rounding up is fine then.
+                    Precise::Wait(_) | Precise::Coarse { .. } => Some(rest),
+                }
+            }
         };
-        match self.poll.poll(&mut self.events, timeout) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(false),
-            Err(e) => return Err(e),
+        if !self.wait_events(timeout)? {
+            return Ok(false);
         }
+        Ok(self.dispatch())
+    }
+
+    /// One `epoll_wait` into `events`; false if a signal interrupted it.
+    fn wait_events(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
+        match self.poll.poll(&mut self.events, timeout) {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Wakes the tasks of every source in `events`; true if there was any
+    /// (the unpark token aside).
+    fn dispatch(&mut self) -> bool {
         {
             let sources = self.inner.sources.lock();
             for event in self.events.iter() {
@@ -328,7 +361,7 @@ impl Driver {
         for (registration, bits) in self.ready.drain(..) {
             registration.set_readiness(bits);
         }
-        Ok(dispatched)
+        dispatched
     }
 }
 
@@ -341,7 +374,20 @@ enum Precise {
     Collect,
     /// No precise wait was needed: mio waits for this long itself.
     Wait(Option<Duration>),
+    /// A long timeout with a fraction of a millisecond: `epoll_wait` for
+    /// the whole milliseconds, and only if that ends with nothing ready,
+    /// the rest until `deadline` precisely.
+    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
+    Coarse {
+        whole: Duration,
+        deadline: std::time::Instant,
+    },
 }
+
+/// Timeouts from this long up are waited as whole milliseconds first
+/// ([`Precise::Coarse`]).
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const COARSE_FROM: Duration = Duration::from_millis(10);
 
 impl Driver {
     /// `epoll_wait` counts whole milliseconds and mio rounds a timeout up,
@@ -352,9 +398,27 @@ impl Driver {
     /// then only collects the events, if there are any. A whole-millisecond
     /// or absent timeout goes to mio unchanged, so parks with no timer due
     /// cost what they did.
+    ///
+    /// A timeout of [`COARSE_FROM`] or more is waited the other way round:
+    /// `epoll_wait` for its whole milliseconds, then, only if nothing came,
+    /// the fraction with `ppoll`. Such parks mostly end with an event
+    /// before their timeout (a server's 30 s header timer is pending while
+    /// requests keep arriving), and the precise wait first cost them a
+    /// second system call each (`ppoll`, then `epoll_wait` to collect);
+    /// the ones a timer ends pay the second call instead, at most one per
+    /// `COARSE_FROM`. Rejected: `epoll_pwait2` (nanosecond timeout, one
+    /// call), which mio does not expose and Linux has only since 5.11.
     #[cfg(any(target_os = "linux", target_os = "android"))]
     fn wait_precisely(&self, timeout: Option<Duration>) -> Precise {
         match timeout {
+            Some(time) if time >= COARSE_FROM && time.subsec_nanos() % 1_000_000 != 0 => {
+                let whole =
+                    Duration::from_millis(u64::try_from(time.as_millis()).unwrap_or(u64::MAX));
+                Precise::Coarse {
+                    whole,
+                    deadline: std::time::Instant::now() + time,
+                }
+            }
             Some(time) if time.subsec_nanos() % 1_000_000 != 0 => {
                 match sys::wait_readable(&self.poll, time) {
                     Ok(false) => Precise::TimedOut,
