@@ -11,6 +11,9 @@
 //! future's state, the primitive's per-waiter record and whatever the
 //! runtime keeps per task. Every runtime runs on the current thread (weft
 //! and tokio current-thread, smol's `Executor` under `async_io::block_on`).
+//! Beside each row, the `size_of_val` of the future each task runs (the
+//! wait's future inside the bench's wrapper, which adds the same arrival
+//! counter in every runtime): the part of the task block the wait decides.
 //!
 //! | wait | weft | smol | tokio |
 //! |---|---|---|---|
@@ -160,7 +163,7 @@ fn tcp_pairs(n: usize) -> Vec<(std::net::TcpStream, std::net::TcpStream)> {
 
 /// Spawns `n` tasks on weft's current-thread runtime, each arriving and
 /// then awaiting `wait(i)`, and returns the RSS growth per task.
-fn weft_sample<F>(n: usize, mut wait: impl FnMut(usize) -> F) -> f64
+fn weft_sample<F>(n: usize, mut wait: impl FnMut(usize) -> F) -> Sample
 where
     F: Future + Send + 'static,
 {
@@ -169,26 +172,32 @@ where
         .expect("weft runtime");
     let (all_parked, parked) = weft::sync::oneshot::channel::<()>();
     let arrivals = Arrivals::new(n, all_parked);
+    let mut future_bytes = 0;
     let before = resident_bytes();
     for i in 0..n {
         let arrivals = arrivals.clone();
         let wait = wait(i);
-        drop(rt.spawn(async move {
+        let task = async move {
             if let Some(signal) = arrivals.arrive() {
                 let _ = signal.send(());
             }
             wait.await;
-        }));
+        };
+        future_bytes = std::mem::size_of_val(&task);
+        drop(rt.spawn(task));
     }
     rt.block_on(parked).expect("every task parks");
     let grown = resident_bytes().saturating_sub(before);
     // The runtime's drop would cancel 100k tasks; the process ends anyway.
     std::mem::forget(rt);
-    grown as f64 / n as f64
+    Sample {
+        per_task: grown as f64 / n as f64,
+        future_bytes,
+    }
 }
 
 /// As [`weft_sample`], on tokio's current-thread runtime.
-fn tokio_sample<F>(n: usize, mut wait: impl FnMut(usize) -> F) -> f64
+fn tokio_sample<F>(n: usize, mut wait: impl FnMut(usize) -> F) -> Sample
 where
     F: Future + Send + 'static,
     F::Output: Send,
@@ -200,26 +209,32 @@ where
     let _guard = rt.enter();
     let (all_parked, parked) = tokio::sync::oneshot::channel::<()>();
     let arrivals = Arrivals::new(n, all_parked);
+    let mut future_bytes = 0;
     let before = resident_bytes();
     for i in 0..n {
         let arrivals = arrivals.clone();
         let wait = wait(i);
-        drop(rt.spawn(async move {
+        let task = async move {
             if let Some(signal) = arrivals.arrive() {
                 let _ = signal.send(());
             }
             wait.await
-        }));
+        };
+        future_bytes = std::mem::size_of_val(&task);
+        drop(rt.spawn(task));
     }
     rt.block_on(parked).expect("every task parks");
     let grown = resident_bytes().saturating_sub(before);
     std::mem::forget(rt);
-    grown as f64 / n as f64
+    Sample {
+        per_task: grown as f64 / n as f64,
+        future_bytes,
+    }
 }
 
 /// As [`weft_sample`], on smol's executor run by `async_io::block_on` on
 /// this thread.
-fn smol_sample<F>(n: usize, mut wait: impl FnMut(usize) -> F) -> f64
+fn smol_sample<F>(n: usize, mut wait: impl FnMut(usize) -> F) -> Sample
 where
     F: Future + Send + 'static,
     F::Output: Send,
@@ -227,27 +242,41 @@ where
     let executor = async_executor::Executor::new();
     let (all_parked, parked) = futures_channel::oneshot::channel::<()>();
     let arrivals = Arrivals::new(n, all_parked);
+    let mut future_bytes = 0;
     let before = resident_bytes();
     for i in 0..n {
         let arrivals = arrivals.clone();
         let wait = wait(i);
-        executor
-            .spawn(async move {
-                if let Some(signal) = arrivals.arrive() {
-                    let _ = signal.send(());
-                }
-                wait.await
-            })
-            .detach();
+        let task = async move {
+            if let Some(signal) = arrivals.arrive() {
+                let _ = signal.send(());
+            }
+            wait.await
+        };
+        future_bytes = std::mem::size_of_val(&task);
+        executor.spawn(task).detach();
     }
     async_io::block_on(executor.run(parked)).expect("every task parks");
     let grown = resident_bytes().saturating_sub(before);
     std::mem::forget(executor);
-    grown as f64 / n as f64
+    Sample {
+        per_task: grown as f64 / n as f64,
+        future_bytes,
+    }
+}
+
+/// What one child measures.
+struct Sample {
+    /// RSS growth per parked task, in bytes.
+    per_task: f64,
+    /// `size_of_val` of the future each task runs (the bench's wrapper with
+    /// its arrival counter, around the wait): the part of the task block
+    /// that the wait's future decides.
+    future_bytes: usize,
 }
 
 /// The child's entry point: one (kind, runtime) sample of `n` tasks.
-fn child(kind: Kind, runtime: Runtime, n: usize) -> f64 {
+fn child(kind: Kind, runtime: Runtime, n: usize) -> Sample {
     match runtime {
         Runtime::Weft => weft_child(kind, n),
         Runtime::Smol => smol_child(kind, n),
@@ -255,7 +284,7 @@ fn child(kind: Kind, runtime: Runtime, n: usize) -> f64 {
     }
 }
 
-fn weft_child(kind: Kind, n: usize) -> f64 {
+fn weft_child(kind: Kind, n: usize) -> Sample {
     match kind {
         Kind::Event => {
             let event = Arc::new(weft::sync::Event::new());
@@ -322,7 +351,7 @@ fn weft_child(kind: Kind, n: usize) -> f64 {
     }
 }
 
-fn smol_child(kind: Kind, n: usize) -> f64 {
+fn smol_child(kind: Kind, n: usize) -> Sample {
     match kind {
         Kind::Event => {
             let event = Arc::new(event_listener::Event::new());
@@ -391,7 +420,7 @@ fn smol_child(kind: Kind, n: usize) -> f64 {
     }
 }
 
-fn tokio_child(kind: Kind, n: usize) -> f64 {
+fn tokio_child(kind: Kind, n: usize) -> Sample {
     match kind {
         Kind::Event => {
             let notify = Arc::new(tokio::sync::Notify::new());
@@ -473,8 +502,8 @@ fn arg_or(args: &[String], flag: &str, default: usize) -> usize {
     }
 }
 
-/// Runs one sample in a child process and returns its bytes per task.
-fn sample_in_child(kind: Kind, runtime: Runtime, n: usize) -> f64 {
+/// Runs one sample in a child process and returns what it measured.
+fn sample_in_child(kind: Kind, runtime: Runtime, n: usize) -> Sample {
     let exe = std::env::current_exe().expect("this benchmark's executable");
     let kind_index = Kind::ALL.iter().position(|k| *k == kind).expect("a kind");
     let runtime_index = Runtime::ALL
@@ -499,10 +528,16 @@ fn sample_in_child(kind: Kind, runtime: Runtime, n: usize) -> f64 {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
-    stdout
+    let parsed = stdout
         .trim()
-        .parse()
-        .unwrap_or_else(|_| panic!("the child printed {stdout:?}, expected a number"))
+        .split_once(' ')
+        .and_then(|(per_task, future)| {
+            Some(Sample {
+                per_task: per_task.parse().ok()?,
+                future_bytes: future.parse().ok()?,
+            })
+        });
+    parsed.unwrap_or_else(|| panic!("the child printed {stdout:?}, expected two numbers"))
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -516,7 +551,8 @@ fn main() {
         let kind = Kind::ALL[args[2].parse::<usize>().expect("kind index")];
         let runtime = Runtime::ALL[args[3].parse::<usize>().expect("runtime index")];
         let n = args[4].parse().expect("task count");
-        println!("{}", child(kind, runtime, n));
+        let sample = child(kind, runtime, n);
+        println!("{} {}", sample.per_task, sample.future_bytes);
         return;
     }
     let tasks = arg_or(&args, "--tasks", DEFAULT_TASKS);
@@ -526,8 +562,8 @@ fn main() {
         "RSS per parked task, bytes (median of {runs} runs; {tasks} tasks, {tcp_tasks} for tcp read)"
     );
     println!(
-        "{:<10} {:>7} {:>7} {:>7} {:>10} {:>11}",
-        "wait", "weft", "smol", "tokio", "weft/smol", "weft/tokio"
+        "{:<10} {:>7} {:>7} {:>7} {:>10} {:>11}   future bytes: {:>5} {:>5} {:>5}",
+        "wait", "weft", "smol", "tokio", "weft/smol", "weft/tokio", "weft", "smol", "tokio"
     );
     for kind in Kind::ALL {
         let n = if kind == Kind::TcpRead {
@@ -536,22 +572,28 @@ fn main() {
             tasks
         };
         let mut samples = vec![Vec::with_capacity(runs); Runtime::ALL.len()];
+        let mut future_bytes = [0; 3];
         for run in 0..runs {
             // Interleaved, with the order rotating each run.
             for step in 0..Runtime::ALL.len() {
                 let index = (run + step) % Runtime::ALL.len();
-                samples[index].push(sample_in_child(kind, Runtime::ALL[index], n));
+                let sample = sample_in_child(kind, Runtime::ALL[index], n);
+                samples[index].push(sample.per_task);
+                future_bytes[index] = sample.future_bytes;
             }
         }
         let [weft, smol, tokio] = [0, 1, 2].map(|index| median(samples[index].clone()));
         println!(
-            "{:<10} {:>7.0} {:>7.0} {:>7.0} {:>10.2} {:>11.2}",
+            "{:<10} {:>7.0} {:>7.0} {:>7.0} {:>10.2} {:>11.2}                 {:>5} {:>5} {:>5}",
             kind.name(),
             weft,
             smol,
             tokio,
             weft / smol,
-            weft / tokio
+            weft / tokio,
+            future_bytes[0],
+            future_bytes[1],
+            future_bytes[2]
         );
     }
 }

@@ -1,10 +1,12 @@
 //! Summary: the FIFO batch semaphore that `Semaphore`, `BoundedSemaphore`,
 //! `Lock` and `RwLock` are built from.
 //!
-//! Role: the public types call [`BatchSemaphore::acquire`] (a future),
-//! [`BatchSemaphore::try_acquire`] and [`BatchSemaphore::release`]; this
-//! module keeps the free-permit count and a [`WaitList`] of requests, both
-//! under one mutex.
+//! Role: the public futures (`Lock::lock`, `Semaphore::acquire` and their
+//! owned forms) each hold an [`AcquireState`] beside their own reference to
+//! the semaphore; `RwLock` awaits [`BatchSemaphore::acquire`] (a future
+//! holding both). All call [`BatchSemaphore::try_acquire`] and
+//! [`BatchSemaphore::release`]; this module keeps the free-permit count and
+//! a [`WaitList`] of requests, both under one mutex.
 //!
 //! # Design
 //!
@@ -17,6 +19,15 @@
 //! `try_acquire` never barges. Granting moves the permits into the waiter
 //! node (out of `permits`), which is what makes cancellation exact: a dropped
 //! granted waiter hands its permits back and they flow to the next waiter.
+//!
+//! Every parked acquirer carries its future inside its task, so the futures
+//! are hand-written and small: an [`AcquireState`] is the waiter's step (8
+//! bytes) plus its request, which for a one-permit acquire is the type
+//! [`One`] and takes no room; with the reference the future already needs,
+//! `lock()` and `acquire()` are 16 bytes. Rejected: `async fn`s awaiting
+//! [`Acquire`], which nest its state (and a second copy of the reference)
+//! in their own: 48 bytes for `lock()`, 88 for `acquire()` when it awaited
+//! `acquire_many(1)`.
 //!
 //! Rejected: partial assignment of permits to the head (tokio) lets the head
 //! accumulate permits while others wait; it saves nothing for our uses and
@@ -117,11 +128,10 @@ impl BatchSemaphore {
     }
 
     /// Waits in FIFO order for `needed` permits.
-    pub(crate) fn acquire(&self, needed: usize) -> Acquire<'_> {
+    pub(crate) fn acquire(&self, needed: usize) -> Acquire<'_, usize> {
         Acquire {
             semaphore: self,
-            needed,
-            step: AcquireStep::Start,
+            state: AcquireState::new(needed),
         }
     }
 
@@ -156,7 +166,32 @@ impl BatchSemaphore {
     }
 }
 
-/// Where an [`Acquire`] future is in the waiter protocol.
+/// How many permits an acquire asks for: the count itself, or [`One`],
+/// which takes no room in the future (`Lock::lock`, `Semaphore::acquire`).
+pub(crate) trait Need: Copy + Unpin {
+    /// The number of permits.
+    fn count(self) -> usize;
+}
+
+/// A request for exactly one permit, known from the type.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct One;
+
+impl Need for One {
+    #[inline]
+    fn count(self) -> usize {
+        1
+    }
+}
+
+impl Need for usize {
+    #[inline]
+    fn count(self) -> usize {
+        self
+    }
+}
+
+/// Where an acquire is in the waiter protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AcquireStep {
     /// Not polled yet: will try the fast path (R2).
@@ -167,36 +202,57 @@ enum AcquireStep {
     Done,
 }
 
-/// Future of [`BatchSemaphore::acquire`]; resolves once the permits are the
-/// caller's. Dropping it before then returns any permits it was granted.
+/// The waiter-protocol state of one acquire, without the semaphore: each
+/// future that waits for permits keeps it next to the reference it already
+/// has (a `&Lock`, an `Arc<Semaphore>`), passes the semaphore in on every
+/// poll, and calls [`AcquireState::cancel`] from its `Drop`. A future that
+/// holds both this and a separate `&BatchSemaphore` would carry the same
+/// pointer twice, and an `async fn` around [`Acquire`] carries it three
+/// times plus its own state: every parked waiter pays for the future.
 #[derive(Debug)]
-pub(crate) struct Acquire<'a> {
-    semaphore: &'a BatchSemaphore,
-    needed: usize,
+pub(crate) struct AcquireState<N> {
+    need: N,
     step: AcquireStep,
 }
 
-impl Future for Acquire<'_> {
-    type Output = ();
+impl<N: Need> AcquireState<N> {
+    /// A request for `need` permits, not yet polled.
+    pub(crate) fn new(need: N) -> Self {
+        AcquireState {
+            need,
+            step: AcquireStep::Start,
+        }
+    }
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+    /// The number of permits asked for (and, once `Ready`, held).
+    pub(crate) fn count(&self) -> usize {
+        self.need.count()
+    }
+
+    /// R1-R4 against `semaphore`, which must be the same one on every call.
+    /// `Ready` means the permits are the caller's.
+    ///
+    /// # Panics
+    ///
+    /// If polled again after it returned `Ready`.
+    pub(crate) fn poll(&mut self, semaphore: &BatchSemaphore, cx: &mut Context<'_>) -> Poll<()> {
         crate::budget::budgeted(cx, |cx| {
-            let this = &mut *self;
-            let mut state = this.semaphore.state.lock();
-            match this.step {
+            let mut state = semaphore.state.lock();
+            match self.step {
                 AcquireStep::Start => {
-                    if state.try_take(this.needed) {
-                        this.step = AcquireStep::Done;
+                    let needed = self.need.count();
+                    if state.try_take(needed) {
+                        self.step = AcquireStep::Done;
                         return Poll::Ready(());
                     }
-                    this.step = AcquireStep::Queued(state.waiters.push_back(this.needed, cx.waker()));
+                    self.step = AcquireStep::Queued(state.waiters.push_back(needed, cx.waker()));
                     Poll::Pending
                 }
                 AcquireStep::Queued(key) => match state.waiters.poll(key, cx.waker()) {
                     Grant::Waiting => Poll::Pending,
                     Grant::Granted => {
                         state.waiters.remove(key);
-                        this.step = AcquireStep::Done;
+                        self.step = AcquireStep::Done;
                         Poll::Ready(())
                     }
                     Grant::Closed => unreachable!("a semaphore never closes its waiters"),
@@ -205,16 +261,16 @@ impl Future for Acquire<'_> {
             }
         })
     }
-}
 
-impl Drop for Acquire<'_> {
-    /// C1–C3: a queued waiter leaves; a granted one hands its permits on.
-    fn drop(&mut self) {
+    /// C1-C3, for the owning future's `Drop`: a queued waiter leaves; a
+    /// granted one hands its permits on. Does nothing unless queued.
+    pub(crate) fn cancel(&mut self, semaphore: &BatchSemaphore) {
         let AcquireStep::Queued(key) = self.step else {
             return;
         };
+        self.step = AcquireStep::Done;
         let mut wakes = WakeList::new();
-        let mut state = self.semaphore.state.lock();
+        let mut state = semaphore.state.lock();
         match state.waiters.remove(key) {
             (Grant::Granted, needed) => state.add(needed, &mut wakes),
             // A large request leaving the head may unblock smaller ones (INV-2).
@@ -223,6 +279,29 @@ impl Drop for Acquire<'_> {
         }
         drop(state);
         wakes.wake_all();
+    }
+}
+
+/// Future of [`BatchSemaphore::acquire`]; resolves once the permits are the
+/// caller's. Dropping it before then returns any permits it was granted.
+#[derive(Debug)]
+pub(crate) struct Acquire<'a, N: Need> {
+    semaphore: &'a BatchSemaphore,
+    state: AcquireState<N>,
+}
+
+impl<N: Need> Future for Acquire<'_, N> {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        this.state.poll(this.semaphore, cx)
+    }
+}
+
+impl<N: Need> Drop for Acquire<'_, N> {
+    fn drop(&mut self) {
+        self.state.cancel(self.semaphore);
     }
 }
 

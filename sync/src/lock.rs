@@ -8,7 +8,11 @@
 //!
 //! Written once: `Lock` is a one-permit semaphore, so FIFO order,
 //! no-barging `try_lock` and cancel-safety (a waiter dropped after it was
-//! handed the lock passes it on) all come from `batch_semaphore.rs`.
+//! handed the lock passes it on) all come from `batch_semaphore.rs`. The
+//! `lock()` future is written out (`LockAcquire`: the `&Lock` and the
+//! waiter's state, 16 bytes), not an `async fn` awaiting the semaphore's
+//! future, which carried both futures' state and the reference twice
+//! (48 bytes): every parked waiter holds one.
 //!
 //! Unsafe (design note): the value lives in an
 //! `UnsafeCell`, as in `std::sync::Mutex`; there is no safe way to hand out
@@ -24,12 +28,15 @@
 //! lock give the release/acquire edge that orders one holder's writes to the
 //! value before the next holder's reads.
 
-use crate::batch_semaphore::BatchSemaphore;
+use crate::batch_semaphore::{AcquireState, BatchSemaphore, One};
 use std::cell::UnsafeCell;
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 
 /// An async mutual-exclusion lock protecting a `T` (asyncio.Lock).
 ///
@@ -131,9 +138,11 @@ impl<T: ?Sized> Lock<T> {
     /// # });
     /// ```
     #[doc(alias = "acquire")]
-    pub async fn lock(&self) -> LockGuard<'_, T> {
-        self.semaphore.acquire(1).await;
-        LockGuard::new(self)
+    pub fn lock(&self) -> impl Future<Output = LockGuard<'_, T>> + '_ {
+        LockAcquire {
+            lock: self,
+            state: AcquireState::new(One),
+        }
     }
 
     /// Takes the lock if it is free and nobody is waiting for it.
@@ -165,11 +174,10 @@ impl<T: ?Sized> Lock<T> {
     /// assert_eq!(*lock.lock().await, 1);
     /// # });
     /// ```
-    pub async fn lock_owned(self: Arc<Self>) -> OwnedLockGuard<T> {
-        self.semaphore.acquire(1).await;
-        OwnedLockGuard {
-            lock: self,
-            _marker: PhantomData,
+    pub fn lock_owned(self: Arc<Self>) -> impl Future<Output = OwnedLockGuard<T>> {
+        OwnedLockAcquire {
+            lock: Some(self),
+            state: AcquireState::new(One),
         }
     }
 
@@ -182,6 +190,63 @@ impl<T: ?Sized> Lock<T> {
     /// Mutable access without locking: `&mut self` proves nobody else can.
     pub fn get_mut(&mut self) -> &mut T {
         self.value.get_mut()
+    }
+}
+
+/// Future of [`Lock::lock`]: the lock reference and the waiter state (16
+/// bytes; an `async fn` awaiting the semaphore's own future held the
+/// reference twice and both futures' states).
+struct LockAcquire<'a, T: ?Sized> {
+    lock: &'a Lock<T>,
+    state: AcquireState<One>,
+}
+
+impl<'a, T: ?Sized> Future for LockAcquire<'a, T> {
+    type Output = LockGuard<'a, T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<LockGuard<'a, T>> {
+        let this = &mut *self;
+        ready!(this.state.poll(&this.lock.semaphore, cx));
+        Poll::Ready(LockGuard::new(this.lock))
+    }
+}
+
+impl<T: ?Sized> Drop for LockAcquire<'_, T> {
+    /// Cancel-safety: a waiter handed the lock passes it to the next one.
+    fn drop(&mut self) {
+        self.state.cancel(&self.lock.semaphore);
+    }
+}
+
+/// Future of [`Lock::lock_owned`]; the `Arc` moves into the guard when it
+/// completes.
+struct OwnedLockAcquire<T: ?Sized> {
+    lock: Option<Arc<Lock<T>>>,
+    state: AcquireState<One>,
+}
+
+impl<T: ?Sized> Future for OwnedLockAcquire<T> {
+    type Output = OwnedLockGuard<T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<OwnedLockGuard<T>> {
+        let this = &mut *self;
+        let lock = this.lock.as_ref().expect(
+            "owned lock future polled after it completed; poll it only until it returns Ready",
+        );
+        ready!(this.state.poll(&lock.semaphore, cx));
+        Poll::Ready(OwnedLockGuard {
+            lock: this.lock.take().expect("checked above"),
+            _marker: PhantomData,
+        })
+    }
+}
+
+impl<T: ?Sized> Drop for OwnedLockAcquire<T> {
+    /// Cancel-safety, as for [`LockAcquire`].
+    fn drop(&mut self) {
+        if let Some(lock) = &self.lock {
+            self.state.cancel(&lock.semaphore);
+        }
     }
 }
 

@@ -8,17 +8,25 @@
 //! Design: asyncio's `release()` becomes dropping the permit, so a permit can
 //! never be released twice. `BoundedSemaphore` keeps asyncio's `release()`
 //! for the one case Rust still needs it: putting back a permit given up with
-//! `forget`; releasing past the initial count is a [`ReleaseError`].
+//! `forget`; releasing past the initial count is a [`ReleaseError`]. The
+//! acquire futures are written out by hand (`PermitAcquire`,
+//! `OwnedPermitAcquire`), two words each for one permit, because every
+//! parked acquirer carries one (`batch_semaphore.rs` says why not `async
+//! fn`); a misused `BoundedSemaphore::acquire_many` panics when called,
+//! not when first polled.
 //!
 //! Invariants: those of `batch_semaphore.rs` (INV-1: every permit is free,
 //! granted, held by a guard, or forgotten).
 
-use crate::batch_semaphore::BatchSemaphore;
+use crate::batch_semaphore::{AcquireState, BatchSemaphore, Need, One};
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 
 /// Implemented by both semaphore types so one owned permit type serves both.
-trait PermitSource: Send + Sync {
+trait PermitSource: Send + Sync + 'static {
     fn core(&self) -> &BatchSemaphore;
 }
 
@@ -93,27 +101,21 @@ macro_rules! permit_methods {
         /// Waits for one permit, first come, first served.
         ///
         /// Cancel-safe: dropping the future gives back a permit it was granted.
-        pub async fn acquire(&self) -> SemaphorePermit<'_> {
-            // The body of `acquire_many(1)`, not a call to it: awaiting
-            // another async fn nests its whole state in this one's, and
-            // every parked acquirer carries the future (88 bytes that way,
-            // 56 this way, like `Lock::lock`).
+        pub fn acquire(&self) -> impl Future<Output = SemaphorePermit<'_>> + '_ {
             self.check_request(1);
-            self.core.acquire(1).await;
-            SemaphorePermit {
+            PermitAcquire {
                 core: &self.core,
-                permits: 1,
+                state: AcquireState::new(One),
             }
         }
 
         /// Waits until `n` permits are free at once. A large request at the
         /// head of the queue is not overtaken by smaller ones behind it.
-        pub async fn acquire_many(&self, n: usize) -> SemaphorePermit<'_> {
+        pub fn acquire_many(&self, n: usize) -> impl Future<Output = SemaphorePermit<'_>> + '_ {
             self.check_request(n);
-            self.core.acquire(n).await;
-            SemaphorePermit {
+            PermitAcquire {
                 core: &self.core,
-                permits: n,
+                state: AcquireState::new(n),
             }
         }
 
@@ -132,23 +134,23 @@ macro_rules! permit_methods {
 
         /// Like [`acquire`](Self::acquire), but the permit keeps the semaphore
         /// alive through the `Arc`.
-        pub async fn acquire_owned(self: Arc<Self>) -> OwnedSemaphorePermit {
-            // Inlined for the same reason as `acquire`.
+        pub fn acquire_owned(self: Arc<Self>) -> impl Future<Output = OwnedSemaphorePermit> {
             self.check_request(1);
-            self.core.acquire(1).await;
-            OwnedSemaphorePermit {
-                source: self,
-                permits: 1,
+            OwnedPermitAcquire {
+                source: Some(self),
+                state: AcquireState::new(One),
             }
         }
 
         /// Like [`acquire_many`](Self::acquire_many), with an owned permit.
-        pub async fn acquire_many_owned(self: Arc<Self>, n: usize) -> OwnedSemaphorePermit {
+        pub fn acquire_many_owned(
+            self: Arc<Self>,
+            n: usize,
+        ) -> impl Future<Output = OwnedSemaphorePermit> {
             self.check_request(n);
-            self.core.acquire(n).await;
-            OwnedSemaphorePermit {
-                source: self,
-                permits: n,
+            OwnedPermitAcquire {
+                source: Some(self),
+                state: AcquireState::new(n),
             }
         }
 
@@ -242,6 +244,67 @@ impl PermitSource for Semaphore {
 impl PermitSource for BoundedSemaphore {
     fn core(&self) -> &BatchSemaphore {
         &self.core
+    }
+}
+
+/// Future of `acquire` and `acquire_many`: the semaphore reference and the
+/// waiter state, nothing else (16 bytes for one permit, where an `async fn`
+/// around the core's `Acquire` held the reference three times).
+struct PermitAcquire<'a, N: Need> {
+    core: &'a BatchSemaphore,
+    state: AcquireState<N>,
+}
+
+impl<'a, N: Need> Future for PermitAcquire<'a, N> {
+    type Output = SemaphorePermit<'a>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
+        let this = &mut *self;
+        ready!(this.state.poll(this.core, cx));
+        Poll::Ready(SemaphorePermit {
+            core: this.core,
+            permits: this.state.count(),
+        })
+    }
+}
+
+impl<N: Need> Drop for PermitAcquire<'_, N> {
+    /// Cancel-safety: a waiter granted its permits hands them on.
+    fn drop(&mut self) {
+        self.state.cancel(self.core);
+    }
+}
+
+/// Future of `acquire_owned` and `acquire_many_owned`; `source` moves into
+/// the permit when it completes.
+struct OwnedPermitAcquire<S: PermitSource, N: Need> {
+    source: Option<Arc<S>>,
+    state: AcquireState<N>,
+}
+
+impl<S: PermitSource, N: Need> Future for OwnedPermitAcquire<S, N> {
+    type Output = OwnedSemaphorePermit;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<OwnedSemaphorePermit> {
+        let this = &mut *self;
+        let source = this.source.as_ref().expect(
+            "owned semaphore acquire future polled after it completed; poll it only until it returns Ready",
+        );
+        ready!(this.state.poll(source.core(), cx));
+        let source = this.source.take().expect("checked above");
+        Poll::Ready(OwnedSemaphorePermit {
+            source,
+            permits: this.state.count(),
+        })
+    }
+}
+
+impl<S: PermitSource, N: Need> Drop for OwnedPermitAcquire<S, N> {
+    /// Cancel-safety, as for [`PermitAcquire`].
+    fn drop(&mut self) {
+        if let Some(source) = &self.source {
+            self.state.cancel(source.core());
+        }
     }
 }
 

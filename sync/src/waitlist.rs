@@ -12,14 +12,18 @@
 //!
 //! # Design
 //!
-//! A waiter is a [`Waiter`] node in a `slab::Slab`, linked into a doubly
-//! linked FIFO list by slab index, so push, grant and cancel are all O(1).
-//! Keys and links are 4-byte [`WaiterKey`]s rather than `usize`s: every
-//! parked waiter holds three (one in its future, two in its node), and the
-//! 36 bytes saved are about a tenth of what a parked task costs in all.
-//! Each node holds its `Waker`, a [`Grant`] state and a payload chosen by the
-//! primitive (the number of permits a semaphore waiter asks for, `()` for an
-//! event waiter). The list has no lock of its own: it lives inside the
+//! A waiter is a [`Waiter`] node in a vector of nodes (a slab with its own
+//! free list), linked into a doubly linked FIFO list by index, so push,
+//! grant and cancel are all O(1). Keys and links are 4-byte [`WaiterKey`]s
+//! rather than `usize`s: every parked waiter holds three (one in its future,
+//! two in its node), and the 36 bytes saved are about a tenth of what a
+//! parked task costs in all. Each node holds its `Waker`, its two links and
+//! a payload chosen by the primitive (the number of permits a semaphore
+//! waiter asks for, `()` for an event waiter): 24 bytes for `()`, 32 for a
+//! `usize`. The [`Grant`] state is not stored: it follows from the fields
+//! (NODE-1 below), because a state byte would round the node up by a whole
+//! word, and so would the vacant/occupied tag of `slab::Slab`'s entries,
+//! which is why the nodes live in a plain `Vec` here. The list has no lock of its own: it lives inside the
 //! primitive's state, so one `parking_lot::Mutex` covers the resource (the
 //! permit count, the queued items) and its waiters, and "check the resource,
 //! then queue up" is a single critical section.
@@ -45,6 +49,13 @@
 //! - INV-4: wakers are woken only after the primitive's mutex is released
 //!   ([`WakeList`] collects them), so a waker that re-enters the primitive
 //!   cannot deadlock.
+//! - NODE-1 (how a node's state is read): a node is Waiting iff it holds a
+//!   waker (`push_back` stores one, `poll` only replaces it, and the grant
+//!   or close takes it out). An unlinked node's `next` is [`CLOSED`] if it
+//!   was closed and `None` if it was granted; a vacant slot's `prev` is
+//!   [`VACANT`] and its `next` is the next vacant slot. Neither marker is a
+//!   key: keys stop at 2^32 - 2 waiters, so [`CLOSED`] and [`VACANT`] are
+//!   the two values above the last one.
 //!
 //! # State machine (one waiter)
 //!
@@ -92,8 +103,6 @@
 use std::num::NonZeroU32;
 use std::task::{Poll, Waker};
 
-use slab::Slab;
-
 /// Where one waiter stands; see the state machine in the module doc.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Grant {
@@ -120,12 +129,13 @@ impl WaiterKey {
     ///
     /// # Panics
     ///
-    /// If `index` does not fit: a list of 2^32 - 1 waiters.
+    /// If `index` does not fit: a list of more than 2^32 - 3 waiters.
     fn new(index: usize) -> WaiterKey {
         let plus_one = u32::try_from(index + 1)
             .ok()
+            .filter(|&key| key < VACANT.0.get())
             .and_then(NonZeroU32::new)
-            .expect("a weft-sync wait list holds at most 2^32 - 2 waiters at once");
+            .expect("a weft-sync wait list holds at most 2^32 - 3 waiters at once");
         WaiterKey(plus_one)
     }
 
@@ -140,35 +150,63 @@ impl WaiterKey {
 /// A link between nodes (a key, or none).
 type Link = Option<WaiterKey>;
 
-/// One queued future.
+/// In an unlinked node's `next`: the node was closed, not granted (NODE-1).
+const CLOSED: WaiterKey = WaiterKey(NonZeroU32::MAX);
+
+/// In a vacant slot's `prev` (NODE-1): catches a key used after its node
+/// was removed, as `slab::Slab` did with its entry tag.
+const VACANT: WaiterKey = match NonZeroU32::new(u32::MAX - 1) {
+    Some(marker) => WaiterKey(marker),
+    None => unreachable!(),
+};
+
+/// One queued future, or a vacant slot (NODE-1).
 #[derive(Debug)]
 struct Waiter<P> {
-    /// The waker from the future's latest poll; `None` once taken by a grant.
+    /// The waker from the future's latest poll; `Some` iff Waiting.
     waker: Option<Waker>,
-    state: Grant,
-    /// The previous node in FIFO order (towards the head), if linked.
+    /// Linked: the previous node in FIFO order (towards the head).
+    /// Vacant: [`VACANT`].
     prev: Link,
-    /// The next node in FIFO order (towards the tail), if linked.
+    /// Linked: the next node in FIFO order (towards the tail). Unlinked:
+    /// [`CLOSED`] or `None` (granted). Vacant: the next vacant slot.
     next: Link,
     /// What the primitive stores per waiter (e.g. the permits asked for).
     payload: P,
 }
 
+impl<P> Waiter<P> {
+    /// The state NODE-1 encodes.
+    fn state(&self) -> Grant {
+        if self.waker.is_some() {
+            Grant::Waiting
+        } else if self.next == Some(CLOSED) {
+            Grant::Closed
+        } else {
+            Grant::Granted
+        }
+    }
+}
+
 /// A FIFO list of waiters with O(1) push, grant and cancel.
 #[derive(Debug)]
 pub(crate) struct WaitList<P> {
-    nodes: Slab<Waiter<P>>,
+    /// Every node, occupied or vacant (NODE-1); indexed by `WaiterKey`.
+    nodes: Vec<Waiter<P>>,
+    /// The first vacant slot, reused before the vector grows.
+    vacant: Link,
     head: Link,
     tail: Link,
     /// Number of linked (Waiting) nodes (INV-1).
     waiting: usize,
 }
 
-impl<P> WaitList<P> {
+impl<P: Copy> WaitList<P> {
     /// An empty list; allocates nothing until the first waiter.
     pub(crate) fn new() -> Self {
         WaitList {
-            nodes: Slab::new(),
+            nodes: Vec::new(),
+            vacant: None,
             head: None,
             tail: None,
             waiting: 0,
@@ -187,13 +225,25 @@ impl<P> WaitList<P> {
 
     /// R3: queue a new waiter at the tail.
     pub(crate) fn push_back(&mut self, payload: P, waker: &Waker) -> WaiterKey {
-        let key = WaiterKey::new(self.nodes.insert(Waiter {
+        let node = Waiter {
             waker: Some(waker.clone()),
-            state: Grant::Waiting,
             prev: self.tail,
             next: None,
             payload,
-        }));
+        };
+        let key = match self.vacant {
+            Some(slot) => {
+                let reused = &mut self.nodes[slot.index()];
+                self.vacant = reused.next;
+                *reused = node;
+                slot
+            }
+            None => {
+                let key = WaiterKey::new(self.nodes.len());
+                self.nodes.push(node);
+                key
+            }
+        };
         match self.tail {
             Some(tail) => self.nodes[tail.index()].next = Some(key),
             None => self.head = Some(key),
@@ -201,6 +251,21 @@ impl<P> WaitList<P> {
         self.tail = Some(key);
         self.waiting += 1;
         key
+    }
+
+    /// The occupied node of `key` (INV-2: its future still holds the key).
+    ///
+    /// # Panics
+    ///
+    /// If the node was already removed: a bug in the primitive, which must
+    /// forget a key when it removes its node.
+    fn node(&mut self, key: WaiterKey) -> &mut Waiter<P> {
+        let node = &mut self.nodes[key.index()];
+        assert!(
+            node.prev != Some(VACANT),
+            "a weft-sync waiter key was used after its node was removed"
+        );
+        node
     }
 
     /// The payload of the head waiter, if any is queued.
@@ -211,14 +276,13 @@ impl<P> WaitList<P> {
     /// R4: the waiter's state; while still Waiting, store `waker` for the
     /// next grant.
     pub(crate) fn poll(&mut self, key: WaiterKey, waker: &Waker) -> Grant {
-        let node = &mut self.nodes[key.index()];
-        if node.state == Grant::Waiting {
-            match &node.waker {
-                Some(old) if old.will_wake(waker) => {}
-                _ => node.waker = Some(waker.clone()),
-            }
+        let node = self.node(key);
+        match &mut node.waker {
+            // Waiting (NODE-1): keep the waker of the latest poll.
+            Some(old) if !old.will_wake(waker) => *old = waker.clone(),
+            _ => {}
         }
-        node.state
+        node.state()
     }
 
     /// N3: grant the head waiter; its waker goes to `wakes`. Returns the
@@ -244,11 +308,18 @@ impl<P> WaitList<P> {
     /// Waiting node is unlinked first (INV-1); a Granted node's payload is the
     /// grant the caller must now consume or hand back (INV-3).
     pub(crate) fn remove(&mut self, key: WaiterKey) -> (Grant, P) {
-        if self.nodes[key.index()].state == Grant::Waiting {
+        let state = self.node(key).state();
+        if state == Grant::Waiting {
             self.unlink(key);
         }
-        let node = self.nodes.remove(key.index());
-        (node.state, node.payload)
+        let vacant = self.vacant;
+        let node = &mut self.nodes[key.index()];
+        // Drops the waker of a Waiting node; the others hold none (NODE-1).
+        node.waker = None;
+        node.prev = Some(VACANT);
+        node.next = vacant;
+        self.vacant = Some(key);
+        (state, node.payload)
     }
 
     fn transition_all_to(&mut self, state: Grant, wakes: &mut WakeList) -> usize {
@@ -263,13 +334,15 @@ impl<P> WaitList<P> {
     /// Waiting -> `state` (Granted or Closed): unlink and take the waker.
     fn transition_to(&mut self, key: WaiterKey, state: Grant, wakes: &mut WakeList) {
         debug_assert_eq!(
-            self.nodes[key.index()].state,
+            self.nodes[key.index()].state(),
             Grant::Waiting,
             "only a queued waiter is granted or closed"
         );
         self.unlink(key);
         let node = &mut self.nodes[key.index()];
-        node.state = state;
+        if state == Grant::Closed {
+            node.next = Some(CLOSED);
+        }
         if let Some(waker) = node.waker.take() {
             wakes.push(waker);
         }
@@ -424,23 +497,59 @@ mod tests {
     use std::task::Wake;
 
     /// Every parked waiter pays for one node and one key in its future:
-    /// 4-byte keys and links, not 16-byte `Option<usize>`s.
+    /// 4-byte keys and links, not 16-byte `Option<usize>`s, and no state
+    /// byte or slab tag rounding the node up by a word (NODE-1).
     #[test]
     #[cfg(target_pointer_width = "64")]
-    fn keys_are_4_bytes_a_node_32_and_indexes_round_trip() {
+    fn keys_are_4_bytes_a_node_24_and_indexes_round_trip() {
         assert_eq!(std::mem::size_of::<Option<WaiterKey>>(), 4);
-        assert_eq!(std::mem::size_of::<Waiter<()>>(), 32);
-        assert_eq!(std::mem::size_of::<Waiter<usize>>(), 40);
-        for index in [0, 1, 41, u32::MAX as usize - 2] {
+        assert_eq!(std::mem::size_of::<Waiter<()>>(), 24);
+        assert_eq!(std::mem::size_of::<Waiter<usize>>(), 32);
+        for index in [0, 1, 41, u32::MAX as usize - 3] {
             assert_eq!(WaiterKey::new(index).index(), index);
         }
+        assert_ne!(WaiterKey::new(u32::MAX as usize - 3), VACANT);
     }
 
     #[test]
-    #[should_panic(expected = "holds at most 2^32 - 2 waiters")]
+    #[should_panic(expected = "holds at most 2^32 - 3 waiters")]
     #[cfg(target_pointer_width = "64")]
     fn an_index_beyond_a_key_panics_with_the_limit() {
-        let _ = WaiterKey::new(u32::MAX as usize);
+        let _ = WaiterKey::new(u32::MAX as usize - 2);
+    }
+
+    #[test]
+    fn granted_and_closed_nodes_keep_their_state_and_slots_are_reused() {
+        let (_, waker) = counting();
+        let mut list = WaitList::new();
+        let keys: Vec<_> = (0..3).map(|i| list.push_back(i, &waker)).collect();
+        let mut wakes = WakeList::new();
+        assert_eq!(list.grant_front(&mut wakes).copied(), Some(0));
+        assert_eq!(list.close_all(&mut wakes), 2);
+        assert_eq!(list.poll(keys[0], &waker), Grant::Granted);
+        assert_eq!(list.poll(keys[1], &waker), Grant::Closed);
+        assert_eq!(list.remove(keys[2]), (Grant::Closed, 2));
+        assert_eq!(list.remove(keys[0]), (Grant::Granted, 0));
+        // Vacant slots are reused, last freed first, before the vector grows.
+        let again = list.push_back(7, &waker);
+        assert_eq!(again, keys[0]);
+        assert_eq!(list.push_back(8, &waker), keys[2]);
+        assert_eq!(list.nodes.len(), 3);
+        assert_eq!(list.poll(again, &waker), Grant::Waiting);
+        assert_eq!(list.poll(keys[1], &waker), Grant::Closed);
+        let granted: Vec<usize> =
+            std::iter::from_fn(|| list.grant_front(&mut wakes).copied()).collect();
+        assert_eq!(granted, vec![7, 8]);
+    }
+
+    #[test]
+    #[should_panic(expected = "used after its node was removed")]
+    fn a_removed_key_is_refused() {
+        let (_, waker) = counting();
+        let mut list = WaitList::new();
+        let key = list.push_back((), &waker);
+        list.remove(key);
+        list.poll(key, &waker);
     }
 
     struct CountingWaker(AtomicUsize);

@@ -67,6 +67,37 @@ fn loom_semaphore_grant_vs_cancel() {
     });
 }
 
+/// The owned futures (`acquire_owned`, `lock_owned`) keep their `Arc` until
+/// they complete: one granted and dropped hands its permit on through it.
+#[test]
+fn loom_owned_grant_vs_cancel() {
+    model(|| {
+        let sem = Arc::new(Semaphore::new(0));
+        let lock = Arc::new(Lock::new(0));
+        let guard = lock.try_lock().unwrap();
+        let cancelled = {
+            let (sem, lock) = (sem.clone(), lock.clone());
+            thread::spawn(move || {
+                poll_once_then_drop(sem.acquire_owned());
+                poll_once_then_drop(lock.lock_owned());
+            })
+        };
+        let waiter = {
+            let (sem, lock) = (sem.clone(), lock.clone());
+            thread::spawn(move || {
+                drop(block_on(sem.acquire_owned()));
+                *block_on(lock.lock_owned()) += 1;
+            })
+        };
+        sem.add_permits(1);
+        drop(guard);
+        cancelled.join().unwrap();
+        waiter.join().unwrap();
+        assert_eq!(sem.available_permits(), 1);
+        assert_eq!(*lock.try_lock().expect("lock leaked"), 1);
+    });
+}
+
 /// Lock: a waiter handed the lock and dropped passes it on.
 #[test]
 fn loom_lock_handoff_vs_cancel() {
@@ -240,6 +271,42 @@ fn loom_queue_shutdown_vs_waiters() {
         queue.shutdown(true);
         assert!(putter.join().unwrap(), "put after shutdown must fail");
         assert!(block_on(queue.get()).is_err());
+    });
+}
+
+/// Queue: a getter cancelled while `shutdown` closes it and a `put` may
+/// grant it first: whichever its node records (granted, closed, or still
+/// waiting), its drop must settle it so (the node keeps no state byte:
+/// a closed node read as granted would hand on an item that is not there).
+#[test]
+fn loom_queue_cancel_vs_put_vs_shutdown() {
+    model(|| {
+        let queue = Arc::new(Queue::unbounded());
+        let cancelled = {
+            let queue = queue.clone();
+            thread::spawn(move || {
+                let waker = Waker::from(Arc::new(Noop));
+                let polled = pin!(queue.get()).poll(&mut Context::from_waker(&waker));
+                matches!(polled, std::task::Poll::Ready(Ok(_)))
+            })
+        };
+        let putter = {
+            let queue = queue.clone();
+            thread::spawn(move || queue.put_nowait(1).is_ok())
+        };
+        queue.shutdown(false);
+        let took = cancelled.join().unwrap();
+        let put = putter.join().unwrap();
+        let left = queue.len();
+        assert_eq!(
+            usize::from(took) + left,
+            usize::from(put),
+            "took {took}, put {put}, {left} left"
+        );
+        if left == 1 {
+            assert_eq!(block_on(queue.get()), Ok(1));
+        }
+        assert!(block_on(queue.get()).is_err(), "shut down and drained");
     });
 }
 
