@@ -3,10 +3,12 @@
 //!
 //! Role: `Handle::spawn_blocking` calls [`BlockingPool::spawn`]; the I/O
 //! driver's blocking hook (name resolution) goes through it too; runtime
-//! shutdown calls [`BlockingPool::shutdown`]. The pool knows no runtime:
-//! its threads make theirs current through the [`PoolConfig::enter`] hook
-//! the builder gives it (it was a circle: blocking -> handle -> scheduler
-//! -> blocking).
+//! shutdown calls [`BlockingPool::shutdown`] after the scheduler's
+//! (`runtime.rs`). The pool is a sibling of the scheduler, not part of it:
+//! the `Runtime` and every `Handle` hold it beside the scheduler's state,
+//! and the pool knows no runtime: its threads make theirs current through
+//! the [`PoolConfig::enter`] hook the builder gives it (it was a circle:
+//! blocking -> handle -> scheduler -> blocking).
 //!
 //! Design: a closure becomes an ordinary task (one allocation, a
 //! `JoinHandle`, panics caught as `JoinError`) whose future runs the closure
@@ -34,7 +36,7 @@ use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -99,8 +101,25 @@ pub(crate) struct PoolConfig {
 /// See [`PoolConfig::enter`].
 pub(crate) type EnterHook = Arc<dyn Fn() -> Box<dyn std::any::Any> + Send + Sync>;
 
+/// The pool: a cheap clone of one shared state, held beside the scheduler
+/// by the runtime and every `Handle`.
+#[derive(Clone)]
 pub(crate) struct BlockingPool {
     inner: Arc<Inner>,
+}
+
+/// A reference to the pool that does not keep it alive (the builder's
+/// hooks hold one: the pool is the runtime's, so a strong reference from
+/// its own enter hook would keep it alive in a cycle).
+pub(crate) struct WeakBlockingPool {
+    inner: Weak<Inner>,
+}
+
+impl WeakBlockingPool {
+    /// The pool, if a `Handle` still holds it.
+    pub(crate) fn upgrade(&self) -> Option<BlockingPool> {
+        self.inner.upgrade().map(|inner| BlockingPool { inner })
+    }
 }
 
 struct Inner {
@@ -135,6 +154,13 @@ impl BlockingPool {
         };
         BlockingPool {
             inner: Arc::new(inner),
+        }
+    }
+
+    /// A reference to the pool that does not keep it alive.
+    pub(crate) fn downgrade(&self) -> WeakBlockingPool {
+        WeakBlockingPool {
+            inner: Arc::downgrade(&self.inner),
         }
     }
 

@@ -20,17 +20,17 @@ use crate::debug::{
 };
 use crate::driver::DriverLock;
 use crate::explore::ExploreRun;
-use crate::handle::Handle;
+use crate::handle::{Handle, WeakHandle};
 use crate::histogram::PollClock;
 use crate::hooks::{TaskHook, TaskHooks};
 use crate::local::LocalRuntime;
 use crate::runtime::Runtime;
 use crate::scheduler::sleepers::MAX_WORKERS;
-use crate::scheduler::{self, Config, Flavor, Shared, WorkerLaunch};
+use crate::scheduler::{self, Config, Flavor, WorkerLaunch};
 use crate::task::TaskMeta;
 use std::fmt;
 use std::io;
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::{Arc, OnceLock};
 use std::thread::ThreadId;
 use std::time::Duration;
 
@@ -381,9 +381,10 @@ impl Builder {
                 "max_blocking_threads must be at least 1, got 0".to_owned(),
             ));
         }
-        // The reactor's blocking hook reaches the pool through a weak
-        // reference set below: the driver is created before the runtime.
-        let runtime_slot: Arc<OnceLock<Weak<Shared>>> = Arc::new(OnceLock::new());
+        // The reactor's blocking hook and the pool's enter hook reach the
+        // runtime through a weak handle set below: the driver and the pool
+        // are created before the scheduler.
+        let runtime_slot: Arc<OnceLock<WeakHandle>> = Arc::new(OnceLock::new());
         let driver = Arc::new(DriverLock::new(
             self.start_paused,
             num_workers,
@@ -411,18 +412,14 @@ impl Builder {
             poll_clock: PollClock::new(),
             explore: self.explore.clone(),
         };
-        let (shared, launches) = scheduler::build(
-            self.flavor,
-            num_workers,
-            driver,
-            blocking,
-            config,
-            self.rng_seed,
-        );
+        let (shared, launches) =
+            scheduler::build(self.flavor, num_workers, driver, config, self.rng_seed);
+        // The pool is the runtime's, beside the scheduler: the handle holds both.
+        let handle = Handle { shared, blocking };
         runtime_slot
-            .set(Arc::downgrade(&shared))
+            .set(handle.downgrade())
             .unwrap_or_else(|_| unreachable!("set once, here"));
-        let mut runtime = Runtime::from_handle(Handle { shared });
+        let mut runtime = Runtime::from_handle(handle);
         for launch in launches {
             let thread = self.start_worker(runtime.handle(), launch)?;
             runtime.add_worker_thread(thread);
@@ -503,19 +500,19 @@ fn hook(f: impl Fn(&TaskMeta<'_>) + Send + Sync + 'static) -> TaskHook {
 /// The blocking pool's hook that makes its runtime current on a pool
 /// thread. Weak, like `blocking_hook`: the pool is part of the runtime, so
 /// a strong reference would keep the runtime alive in a cycle.
-fn enter_hook(runtime: Arc<OnceLock<Weak<Shared>>>) -> crate::blocking::EnterHook {
+fn enter_hook(runtime: Arc<OnceLock<WeakHandle>>) -> crate::blocking::EnterHook {
     Arc::new(move || -> Box<dyn std::any::Any> {
-        match runtime.get().and_then(Weak::upgrade) {
-            Some(shared) => Box::new(context::enter_owned(Handle { shared })),
+        match runtime.get().and_then(WeakHandle::upgrade) {
+            Some(handle) => Box::new(context::enter_owned(handle)),
             None => Box::new(()),
         }
     })
 }
 
-fn blocking_hook(runtime: Arc<OnceLock<Weak<Shared>>>) -> weft_io::BlockingHook {
+fn blocking_hook(runtime: Arc<OnceLock<WeakHandle>>) -> weft_io::BlockingHook {
     Arc::new(move |f: Box<dyn FnOnce() + Send>| {
-        if let Some(shared) = runtime.get().and_then(Weak::upgrade) {
-            drop(Handle { shared }.spawn_blocking(f));
+        if let Some(handle) = runtime.get().and_then(WeakHandle::upgrade) {
+            drop(handle.spawn_blocking(f));
         }
     })
 }

@@ -26,11 +26,13 @@
 
 use crate::handle::Handle;
 use crate::scheduler::current as scheduler_current;
+use crate::scheduler::Shared;
 use crate::task::task_local;
 use crate::task::Scope;
 use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 thread_local! {
     static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
@@ -85,6 +87,21 @@ impl Drop for EnterGuard<'_> {
         let previous = self.previous.take();
         let _ = CURRENT.try_with(|current| current.replace(previous));
     }
+}
+
+/// The scheduler of this thread's current runtime, if any: what `spawn`
+/// needs, without cloning the rest of the `Handle`.
+#[inline]
+pub(crate) fn current_scheduler() -> Option<Arc<Shared>> {
+    CURRENT
+        .try_with(|current| {
+            current
+                .borrow()
+                .as_ref()
+                .map(|handle| handle.shared.clone())
+        })
+        .ok()
+        .flatten()
 }
 
 /// The current runtime of this thread, if any.
@@ -165,10 +182,12 @@ impl Handle {
         // this thread may run meanwhile have their own.
         let (context, _restore) = task_local::take_current();
         match context {
-            None => scheduler_current::block_on(&self.shared, future),
-            Some(context) => {
-                scheduler_current::block_on(&self.shared, Scope::inherit(context, future))
-            }
+            None => scheduler_current::block_on(&self.shared, &self.blocking, future),
+            Some(context) => scheduler_current::block_on(
+                &self.shared,
+                &self.blocking,
+                Scope::inherit(context, future),
+            ),
         }
     }
 

@@ -7,14 +7,19 @@
 //! `try_current`, `enter`, `block_on`) live in `context.rs`, the crate's one
 //! thread-local layer, so this file depends on no thread-local state.
 //!
-//! Design: a `Handle` is an `Arc` of the scheduler's shared state, so it
-//! may outlive the `Runtime`; after shutdown, spawned tasks are cancelled
-//! at once (their JoinHandles report `is_cancelled()`).
+//! Design: a `Handle` is an `Arc` of the scheduler's shared state and a
+//! clone of the blocking pool, two siblings the runtime owns side by side
+//! (the scheduler knows no pool); it may outlive the `Runtime`; after
+//! shutdown, spawned tasks are cancelled at once (their JoinHandles report
+//! `is_cancelled()`). The free `spawn` clones only the scheduler's `Arc`
+//! out of the thread-local (`context::current_scheduler`, then
+//! [`spawn_on`]), so the pool beside it costs a spawn nothing.
 //!
 //! Invariants: none of its own (see `scheduler`).
 //!
 //! Concurrency: `Send + Sync`; every method may be called from any thread.
 
+use crate::blocking::{BlockingPool, WeakBlockingPool};
 use crate::debug::TaskDump;
 use crate::metrics::RuntimeMetrics;
 use crate::scheduler::Shared;
@@ -22,7 +27,7 @@ use crate::task::task_local::{self, Captured};
 use crate::task::{JoinHandle, Scope, SpawnMeta};
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 /// A reference to a runtime, usable from any thread.
 ///
@@ -35,6 +40,56 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct Handle {
     pub(crate) shared: Arc<Shared>,
+    /// The runtime's blocking pool, beside the scheduler (not part of it).
+    pub(crate) blocking: BlockingPool,
+}
+
+/// A `Handle` that does not keep the runtime alive (the builder's hooks
+/// hold one: the drivers and the pool are the runtime's, so a strong
+/// reference from their hooks would keep it alive in a cycle).
+pub(crate) struct WeakHandle {
+    shared: Weak<Shared>,
+    blocking: WeakBlockingPool,
+}
+
+impl WeakHandle {
+    /// The handle, if the runtime is still alive.
+    pub(crate) fn upgrade(&self) -> Option<Handle> {
+        Some(Handle {
+            shared: self.shared.upgrade()?,
+            blocking: self.blocking.upgrade()?,
+        })
+    }
+}
+
+/// `Handle::spawn` on the scheduler `shared` (also the free `spawn`'s
+/// path, which holds only the scheduler).
+#[inline]
+#[track_caller]
+pub(crate) fn spawn_on<F>(shared: &Arc<Shared>, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    // Context variables in scope are copied into the child (asyncio's
+    // create_task); with none, the future is spawned as it is.
+    match task_local::capture() {
+        None => shared.spawn(future),
+        Some(context) => spawn_in_context(shared, context, future),
+    }
+}
+
+/// `spawn_on` with context variables in scope, kept out of line so the
+/// common path stays as small as it was before they existed.
+#[cold]
+#[inline(never)]
+#[track_caller]
+fn spawn_in_context<F>(shared: &Arc<Shared>, context: Captured, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    shared.spawn(Scope::inherit(context, future))
 }
 
 impl Handle {
@@ -52,25 +107,7 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        // Context variables in scope are copied into the child (asyncio's
-        // create_task); with none, the future is spawned as it is.
-        match task_local::capture() {
-            None => self.shared.spawn(future),
-            Some(context) => self.spawn_in_context(context, future),
-        }
-    }
-
-    /// `spawn` with context variables in scope, kept out of line so the
-    /// common path stays as small as it was before they existed.
-    #[cold]
-    #[inline(never)]
-    #[track_caller]
-    fn spawn_in_context<F>(&self, context: Captured, future: F) -> JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        self.shared.spawn(Scope::inherit(context, future))
+        spawn_on(&self.shared, future)
     }
 
     /// `spawn` with a name or other options (`task::Builder`), copying the
@@ -103,10 +140,9 @@ impl Handle {
     {
         self.shared.count_spawn();
         match task_local::capture() {
-            None => self.shared.blocking().spawn(f),
+            None => self.blocking.spawn(f),
             Some(context) => self
-                .shared
-                .blocking()
+                .blocking
                 .spawn(move || task_local::enter_captured(context, f)),
         }
     }
@@ -118,7 +154,15 @@ impl Handle {
 
     /// A snapshot of the runtime's counters.
     pub fn metrics(&self) -> RuntimeMetrics {
-        self.shared.metrics()
+        self.shared.metrics(self.blocking.num_alive())
+    }
+
+    /// A reference that does not keep the runtime alive.
+    pub(crate) fn downgrade(&self) -> WeakHandle {
+        WeakHandle {
+            shared: Arc::downgrade(&self.shared),
+            blocking: self.blocking.downgrade(),
+        }
     }
 }
 

@@ -208,8 +208,10 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    match Handle::try_current() {
-        Some(handle) => handle.spawn(future),
+    // Only the scheduler is cloned out of the thread-local, not the whole
+    // `Handle` (`handle.rs`).
+    match context::current_scheduler() {
+        Some(shared) => handle::spawn_on(&shared, future),
         None => panic!("weft::spawn called outside a runtime: spawn inside Runtime::block_on, weft::run or another task, or use Handle::spawn"),
     }
 }

@@ -136,7 +136,7 @@ impl Runtime {
         }
         shared.shutdown_tasks();
         let remaining = deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
-        shared.blocking().shutdown(remaining);
+        self.handle.blocking.shutdown(remaining);
     }
 }
 

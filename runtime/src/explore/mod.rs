@@ -318,7 +318,7 @@ where
     let record = explore.record();
     let touched_outside = record.remote_wakes
         || shared.driver().has_registered_io()
-        || shared.blocking().num_alive() > 0;
+        || runtime.handle().blocking.num_alive() > 0;
     let failed = result.err().map(|payload| {
         let reason = match payload.downcast::<Abort>() {
             Ok(abort) => match *abort {

@@ -29,6 +29,7 @@ use super::shared::{Shared, WorkerCore};
 use super::worker::{find_task, in_context, run_task, tick};
 use super::worker_context::{WorkerContext, WorkerContextGuard};
 use super::Flavor;
+use crate::blocking::BlockingPool;
 use crate::metrics::WorkerCounter;
 use std::cell::RefCell;
 use std::future::Future;
@@ -39,14 +40,20 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 /// Drives `future` to completion on this thread (see the module doc).
-pub(crate) fn block_on<F: Future>(shared: &Arc<Shared>, future: F) -> F::Output {
+/// `blocking` is the runtime's pool, which explore mode asks whether a
+/// closure in flight may still wake a task (EXP-5).
+pub(crate) fn block_on<F: Future>(
+    shared: &Arc<Shared>,
+    blocking: &BlockingPool,
+    future: F,
+) -> F::Output {
     let mut future = pin!(future);
     loop {
         if shared.flavor() == Flavor::CurrentThread {
             if let Some(core) = shared.lifecycle().take_core() {
                 // Explore mode replaces the driving loop, not its parts.
                 if let Some(explore) = shared.explore() {
-                    return explore::drive(shared, core, explore, future.as_mut());
+                    return explore::drive(shared, core, explore, blocking, future.as_mut());
                 }
                 return drive(shared, core, future.as_mut());
             }

@@ -37,6 +37,7 @@ use super::main_future::{scopeguard, CoreGuard, MainWaker, WakeTarget};
 use super::shared::{Runnable, Shared, WorkerCore};
 use super::worker::in_context;
 use super::worker_context::{WorkerContext, WorkerContextGuard};
+use crate::blocking::BlockingPool;
 use crate::explore::strategy::Chooser;
 use crate::explore::{Abort, ExploreRun, Record};
 use crate::metrics::WorkerCounter;
@@ -58,6 +59,7 @@ pub(crate) fn drive<F: Future>(
     shared: &Arc<Shared>,
     core: Box<WorkerCore>,
     explore: &ExploreRun,
+    blocking: &BlockingPool,
     mut future: Pin<&mut F>,
 ) -> F::Output {
     let main = MainWaker::new(WakeTarget::Core(core.unparker()));
@@ -98,7 +100,7 @@ pub(crate) fn drive<F: Future>(
                 lent(&worker_cx, core, || shared.poll_task(index, task)).0
             }
             None => {
-                if !can_progress(shared, &main) {
+                if !can_progress(shared, blocking, &main) {
                     guard.core = Some(core);
                     let waiting = shared.owned().len();
                     std::panic::resume_unwind(Box::new(Abort::Deadlock { waiting }));
@@ -129,9 +131,9 @@ pub(crate) fn drive<F: Future>(
 /// EXP-5: something could still make a task (or the main future)
 /// runnable. Checked in this order so that a pool thread finishing after
 /// the first check has pushed its wake before the last ones run.
-fn can_progress(shared: &Shared, main: &MainWaker) -> bool {
+fn can_progress(shared: &Shared, blocking: &BlockingPool, main: &MainWaker) -> bool {
     shared.driver().can_wake_a_task()
-        || shared.blocking().has_work_in_flight()
+        || blocking.has_work_in_flight()
         || shared.queues().has_stealable_work()
         || main.woken.load(Ordering::Acquire)
 }

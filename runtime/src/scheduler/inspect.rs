@@ -20,8 +20,9 @@ use crate::metrics::RuntimeMetrics;
 use std::sync::atomic::Ordering;
 
 impl Shared {
-    /// A snapshot of the counters.
-    pub(crate) fn metrics(&self) -> RuntimeMetrics {
+    /// A snapshot of the counters, with `blocking_threads` from the
+    /// runtime's blocking pool (not the scheduler's: `handle.rs`).
+    pub(crate) fn metrics(&self, blocking_threads: usize) -> RuntimeMetrics {
         let counters = self.shared_metrics();
         let mut metrics = RuntimeMetrics {
             num_workers: self.num_workers(),
@@ -29,7 +30,7 @@ impl Shared {
             spawned_tasks: counters.spawned.load(Ordering::Relaxed),
             injected: counters.injected.load(Ordering::Relaxed),
             alive_tasks: self.owned().len() as u64,
-            blocking_threads: self.blocking().num_alive() as u64,
+            blocking_threads: blocking_threads as u64,
             ..RuntimeMetrics::default()
         };
         metrics.sum_workers(self.queues().worker_metrics());

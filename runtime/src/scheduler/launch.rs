@@ -18,7 +18,6 @@
 use super::core::Core;
 use super::shared::{Shared, WorkerCore};
 use super::{worker, Config, Flavor};
-use crate::blocking::BlockingPool;
 use crate::driver::DriverLock;
 use crate::park::{DriverSeat, Parker};
 use std::sync::Arc;
@@ -30,7 +29,6 @@ pub(crate) fn build(
     flavor: Flavor,
     num_workers: usize,
     driver: Arc<DriverLock>,
-    blocking: BlockingPool,
     config: Config,
     rng_seed: Option<u64>,
 ) -> (Arc<Shared>, Vec<WorkerLaunch>) {
@@ -38,7 +36,7 @@ pub(crate) fn build(
     let cores: Vec<Box<WorkerCore>> = (0..num_workers)
         .map(|index| Core::new(index, Parker::new(&seat), rng_seed))
         .collect();
-    let shared = Arc::new(Shared::new(flavor, &cores, driver, blocking, config));
+    let shared = Arc::new(Shared::new(flavor, &cores, driver, config));
     if flavor == Flavor::CurrentThread {
         shared.lifecycle().add_unowned_cores(cores);
         return (shared, Vec::new());

@@ -1,6 +1,7 @@
 //! Summary: `Shared`, the runtime state every task and every runtime
 //! thread reaches: its queues (`queues.rs`), the owned-task list, the
-//! drivers, the settings, worker lifetime (`lifecycle.rs`), and the one
+//! drivers, the settings, worker lifetime (`lifecycle.rs`) (the blocking
+//! pool is not here: it is the runtime's, beside this), and the one
 //! function every task poll goes through ([`Shared::poll_task`]).
 //!
 //! Role: the worker loop (`worker.rs`) and `block_on` (`current.rs`) poll
@@ -29,7 +30,6 @@ use super::core::Core;
 use super::lifecycle::Lifecycle;
 use super::queues::Queues;
 use super::{Config, Flavor};
-use crate::blocking::BlockingPool;
 use crate::debug::{contain_panic, SlowPoll};
 use crate::driver::DriverLock;
 use crate::explore::ExploreRun;
@@ -52,7 +52,6 @@ pub(crate) struct Shared {
     owned: OwnedTasks<Arc<Shared>>,
     queues: Queues<Arc<Shared>>,
     driver: Arc<DriverLock>,
-    blocking: BlockingPool,
     config: Config,
     metrics: SharedMetrics,
     /// Set once, when shutdown starts (SCHED-3).
@@ -66,7 +65,6 @@ impl Shared {
         flavor: Flavor,
         cores: &[Box<WorkerCore>],
         driver: Arc<DriverLock>,
-        blocking: BlockingPool,
         config: Config,
     ) -> Shared {
         let remotes = cores
@@ -84,7 +82,6 @@ impl Shared {
             owned: OwnedTasks::new(queues.num_workers()),
             queues,
             driver,
-            blocking,
             metrics: SharedMetrics::default(),
             shutdown: AtomicBool::new(false),
             lifecycle: Lifecycle::new(config.local_owner),
@@ -132,11 +129,6 @@ impl Shared {
     #[inline]
     pub(crate) fn driver(&self) -> &Arc<DriverLock> {
         &self.driver
-    }
-
-    /// The blocking pool.
-    pub(crate) fn blocking(&self) -> &BlockingPool {
-        &self.blocking
     }
 
     /// The coarse clock of spawn stamps and task ages (`task/stamp.rs`).
