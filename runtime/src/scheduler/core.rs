@@ -240,7 +240,7 @@ impl<S: 'static> Core<S> {
 
     /// The next task from this core's queues or the injector: the one
     /// place where the scheduler chooses what runs next.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn next_task(&mut self, queues: &Queues<S>) -> Option<Notified<S>> {
         if self.turn_injector > 0 {
             // One at a time: a batch would land behind the yielded tasks.

@@ -66,7 +66,7 @@ fn maintain(cx: &WorkerContext, core: Box<WorkerCore>) -> Box<WorkerCore> {
 /// front of the deque is owed (the drivers, then the injector: CORE-3);
 /// then its queues and the injector (`Core::next_task`, the one choice
 /// point); then other workers' deques.
-#[inline]
+#[inline(always)]
 pub(crate) fn find_task(
     cx: &WorkerContext,
     mut core: Box<WorkerCore>,
