@@ -123,6 +123,13 @@
 //!   CORE-3).
 //! - **stuck worker** / **rescue**: a worker in one poll for a whole
 //!   stall-check interval, and the driver holder taking its LIFO task.
+//! - **Remote**: what other threads may touch of one worker (its
+//!   stealer, its LIFO slot for a rescue, its unparker, its counters);
+//!   **`Queues`**: the injector and every worker's `Remote`, with the
+//!   sleepers protocol that wakes them (`scheduler/queues.rs`).
+//! - **blocking pool**: the threads that run `spawn_blocking` closures
+//!   (`blocking.rs`); a sibling of the scheduler that `Runtime` and
+//!   `Handle` hold beside it, not part of the scheduler's `Shared`.
 //! - **current runtime**: the thread-local `Handle` set by `enter`,
 //!   `block_on` and the runtime's own threads (`context.rs`, the crate's one
 //!   thread-local layer).
