@@ -74,7 +74,6 @@ ALLOWED = [
         "the reactor's handle and driver share types both ways (io/src/reactor/)",
     ),
     ("io", ["net/stream.rs", "net/tcp.rs"], "the TCP types and the generic stream use each other"),
-    ("sync", ["queue/futures.rs", "queue/mod.rs"], "the queue's futures and its state use each other"),
 ]
 
 

@@ -1,5 +1,7 @@
 //! Summary: the futures of the queue family: [`Put`], [`Get`], [`Join`] and
-//! the [`QueueStream`] adapter.
+//! the [`QueueStream`] adapter, and the queue methods that make them
+//! (`put`, `get`, `join`, `stream`), so that `mod.rs` uses nothing of this
+//! file.
 //!
 //! Role: each follows the register/notify/cancel protocol of `waitlist.rs`
 //! against `QueueState` (see the invariants INV-1..INV-6 in `queue/mod.rs`).
@@ -13,6 +15,61 @@ use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+
+/// The methods that make the futures below: here, beside them, so
+/// `mod.rs` (the state and the non-waiting methods) uses nothing of this
+/// file and every arrow between the two points down.
+impl<S: QueueStorage> GenericQueue<S> {
+    /// Puts `item` in the queue, waiting for a free slot if it is full.
+    ///
+    /// Cancel-safe: if the future is dropped before it returns `Ready`, the
+    /// item was not inserted (it is dropped with the future).
+    ///
+    /// # Errors
+    ///
+    /// [`QueueShutDown`] with the item if the queue is (or gets) shut down first.
+    pub fn put(&self, item: S::Item) -> Put<'_, S> {
+        Put::new(self, item)
+    }
+
+    /// Takes the next item, waiting while the queue is empty.
+    ///
+    /// Cancel-safe: a dropped `get()` consumes no item; an item reserved for
+    /// it goes to the next getter.
+    ///
+    /// # Errors
+    ///
+    /// [`QueueShutDown`] once the queue is shut down and drained.
+    pub fn get(&self) -> Get<'_, S> {
+        Get::new(self)
+    }
+
+    /// Waits until every item put so far has been marked with `task_done`.
+    pub fn join(&self) -> Join<'_, S> {
+        Join::new(self)
+    }
+
+    /// The items as a [`Stream`](futures_core::Stream) (`async for item in
+    /// queue`); it ends once the queue is shut down and drained.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use futures_core::Stream;
+    /// use std::pin::pin;
+    /// # smol::block_on(async {
+    /// let queue = weft_sync::Queue::unbounded();
+    /// queue.put_nowait(1).unwrap();
+    /// queue.shutdown(false);
+    /// let mut items = pin!(queue.stream());
+    /// let next = std::future::poll_fn(|cx| items.as_mut().poll_next(cx));
+    /// assert_eq!(next.await, Some(1));
+    /// # });
+    /// ```
+    pub fn stream(&self) -> QueueStream<'_, S> {
+        QueueStream::new(self)
+    }
+}
 
 /// Future of [`GenericQueue::put`].
 #[must_use = "futures do nothing unless polled"]

@@ -222,30 +222,6 @@ impl<S: QueueStorage> GenericQueue<S> {
         }
     }
 
-    /// Puts `item` in the queue, waiting for a free slot if it is full.
-    ///
-    /// Cancel-safe: if the future is dropped before it returns `Ready`, the
-    /// item was not inserted (it is dropped with the future).
-    ///
-    /// # Errors
-    ///
-    /// [`QueueShutDown`] with the item if the queue is (or gets) shut down first.
-    pub fn put(&self, item: S::Item) -> Put<'_, S> {
-        Put::new(self, item)
-    }
-
-    /// Takes the next item, waiting while the queue is empty.
-    ///
-    /// Cancel-safe: a dropped `get()` consumes no item; an item reserved for
-    /// it goes to the next getter.
-    ///
-    /// # Errors
-    ///
-    /// [`QueueShutDown`] once the queue is shut down and drained.
-    pub fn get(&self) -> Get<'_, S> {
-        Get::new(self)
-    }
-
     /// Puts `item` without waiting.
     ///
     /// # Errors
@@ -346,11 +322,6 @@ impl<S: QueueStorage> GenericQueue<S> {
         wakes.wake_all();
     }
 
-    /// Waits until every item put so far has been marked with `task_done`.
-    pub fn join(&self) -> Join<'_, S> {
-        Join::new(self)
-    }
-
     /// Shuts the queue down (asyncio 3.13 `Queue.shutdown`): later `put`s
     /// fail and return their item; `get`s drain the remaining items, then
     /// fail. With `immediate`, the remaining items are dropped and counted as
@@ -420,27 +391,6 @@ impl<S: QueueStorage> GenericQueue<S> {
     /// The size limit, `None` for an unbounded queue.
     pub fn maxsize(&self) -> Option<usize> {
         self.state.lock().maxsize
-    }
-
-    /// The items as a [`Stream`](futures_core::Stream) (`async for item in
-    /// queue`); it ends once the queue is shut down and drained.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use futures_core::Stream;
-    /// use std::pin::pin;
-    /// # smol::block_on(async {
-    /// let queue = weft_sync::Queue::unbounded();
-    /// queue.put_nowait(1).unwrap();
-    /// queue.shutdown(false);
-    /// let mut items = pin!(queue.stream());
-    /// let next = std::future::poll_fn(|cx| items.as_mut().poll_next(cx));
-    /// assert_eq!(next.await, Some(1));
-    /// # });
-    /// ```
-    pub fn stream(&self) -> QueueStream<'_, S> {
-        QueueStream::new(self)
     }
 }
 
