@@ -68,11 +68,6 @@ ALLOWED = [
         # `TaskHooks` whose callbacks take a `TaskMeta` read from a header.
         "the task module's files use each other (task/)",
     ),
-    (
-        "io",
-        ["reactor/handle.rs", "reactor/mod.rs"],
-        "the reactor's handle and driver share types both ways (io/src/reactor/)",
-    ),
     ("io", ["net/stream.rs", "net/tcp.rs"], "the TCP types and the generic stream use each other"),
 ]
 

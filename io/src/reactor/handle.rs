@@ -1,5 +1,6 @@
-//! Summary: [`Handle`], the cheap shareable reference to a [`Driver`], and
-//! the thread-local context through which sockets find it.
+//! Summary: [`Handle`], the cheap shareable reference to a [`Driver`]
+//! (and `Driver::handle`, which makes one), and the thread-local context
+//! through which sockets find it.
 //!
 //! Role: the runtime calls [`Handle::enter`] on each of its threads and
 //! inside `block_on`; `net`, `fs` and `signal` call [`Handle::current`] when
@@ -25,7 +26,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use super::Inner;
+use super::{Driver, Inner};
 
 thread_local! {
     static CONTEXT: RefCell<Option<Handle>> = const { RefCell::new(None) };
@@ -38,8 +39,18 @@ pub struct Handle {
     pub(crate) inner: Arc<Inner>,
 }
 
+/// Written here rather than beside the rest of `Driver` (`mod.rs`), so
+/// that `mod.rs` uses nothing of this file and the two do not use each
+/// other.
+impl Driver {
+    /// A handle for registering sockets with this driver.
+    pub fn handle(&self) -> Handle {
+        Handle::from_inner(self.inner.clone())
+    }
+}
+
 impl Handle {
-    pub(super) fn from_inner(inner: Arc<Inner>) -> Handle {
+    fn from_inner(inner: Arc<Inner>) -> Handle {
         Handle { inner }
     }
 

@@ -264,11 +264,6 @@ impl Driver {
         })
     }
 
-    /// A handle for registering sockets with this driver.
-    pub fn handle(&self) -> Handle {
-        Handle::from_inner(self.inner.clone())
-    }
-
     /// How many sources (sockets, pipes, signal streams) are registered now.
     /// A thread that polls with no source and no timeout waits for an
     /// unpark alone (the runtime's explore mode calls that a deadlock).
