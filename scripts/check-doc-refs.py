@@ -29,7 +29,8 @@ What a code span is taken to name, and when it is sound:
    skipped. For a checked path, every segment after the first must be
    defined (as a fn, type, trait, const, static, mod, macro, struct field
    or enum variant) in a file that defines or implements the segment
-   before it, or in that module's file. Names re-exported (`pub use`) by
+   before it (or the type a `type` alias of that name stands for), or in
+   that module's file. Names re-exported (`pub use`) by
    a file count as defined there.
 3. A call `name()` (one segment with parentheses): sound if a `fn name`
    is defined anywhere in the workspace, or `name` is in EXTERNAL_CALLS
@@ -148,6 +149,7 @@ DEFINITION = re.compile(
 )
 OWNER_DEF = re.compile(r"\b(?:struct|enum|trait|union|type|mod)\s+([A-Za-z_]\w*)")
 IMPL = re.compile(r"\bimpl\b(?:\s*<[^{;]*?>)?\s+(?:[\w:]+(?:<[^{;]*?>)?\s+for\s+)?(?:[\w]+::)*([A-Za-z_]\w*)")
+ALIAS = re.compile(r"\btype\s+([A-Za-z_]\w*)\s*(?:<[^=;]*>)?\s*=\s*(?:[\w]+::)*([A-Za-z_]\w*)")
 REEXPORT = re.compile(r"\bpub(?:\([^)]*\))?\s+use\s+([^;]+);")
 
 
@@ -159,6 +161,7 @@ class Index:
         self.owners = {}  # owner name -> set of files
         self.fns = set()
         self.modules = {}  # module name -> set of files (its own file)
+        self.aliases = {}  # type alias -> the types it names
         for path in defining_files():
             with open(path, encoding="utf-8") as f:
                 code = strip_comments(f.read())
@@ -173,6 +176,8 @@ class Index:
                 self.owners.setdefault(m.group(1), set()).add(path)
             for m in IMPL.finditer(code):
                 self.owners.setdefault(m.group(1), set()).add(path)
+            for m in ALIAS.finditer(code):
+                self.aliases.setdefault(m.group(1), set()).add(m.group(2))
             stem = os.path.basename(path)[:-3]
             module = os.path.basename(os.path.dirname(path)) if stem in ("mod", "lib") else stem
             self.modules.setdefault(module, set()).add(path)
@@ -182,8 +187,12 @@ class Index:
             return False
         return name in CRATE_NAMES or name in self.owners or name in self.modules
 
-    def files_of(self, owner):
-        return self.owners.get(owner, set()) | self.modules.get(owner, set())
+    def files_of(self, owner, seen=()):
+        files = self.owners.get(owner, set()) | self.modules.get(owner, set())
+        for target in self.aliases.get(owner, ()):
+            if target not in seen:
+                files |= self.files_of(target, seen + (owner,))
+        return files
 
     def check_path(self, segments):
         """None if the path resolves, else the segment that does not."""
