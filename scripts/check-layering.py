@@ -68,7 +68,6 @@ ALLOWED = [
         # `TaskHooks` whose callbacks take a `TaskMeta` read from a header.
         "the task module's files use each other (task/)",
     ),
-    ("io", ["net/stream.rs", "net/tcp.rs"], "the TCP types and the generic stream use each other"),
 ]
 
 

@@ -19,6 +19,7 @@
 //! Concurrency: every type is `Send + Sync`; see each file.
 
 mod addr;
+mod split;
 mod stream;
 mod tcp;
 #[cfg(feature = "tokio-io")]
@@ -32,7 +33,7 @@ use std::io;
 use crate::reactor::Source;
 
 pub use addr::ToSocketAddrs;
-pub use stream::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
+pub use split::{OwnedReadHalf, OwnedWriteHalf, ReuniteError};
 pub use tcp::{TcpListener, TcpStream, ACCEPT_BACKOFF, LISTEN_BACKLOG};
 pub use udp::UdpSocket;
 pub use unix::{UnixDatagram, UnixListener, UnixStream};

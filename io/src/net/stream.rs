@@ -1,19 +1,18 @@
 //! Summary: the one implementation of a connected stream socket's I/O,
 //! shared by `TcpStream`, `UnixStream` and the owned halves of either
-//! ([`OwnedReadHalf`], [`OwnedWriteHalf`]).
+//! (`split.rs`).
 //!
 //! Role: `tcp.rs` and `unix.rs` build their stream types on [`Stream`];
-//! `into_split` on either returns the halves defined here.
+//! `into_split` on either (`split.rs`) returns halves built on it too.
 //!
 //! Design: [`Stream<S>`] is generic over the mio socket and holds its
 //! `Source` in an `Arc`, so `into_split` needs no allocation and the two
 //! halves can live in two tasks (reads wait on the read waker list, writes
 //! on the write list). Each I/O body (read, write, vectored write, close,
 //! the wait for a connect's outcome) is written once, here; the public
-//! stream types forward to it in one line per method. The halves are
-//! generic over the stream they came from, with `TcpStream` as the default
-//! parameter, so `OwnedReadHalf` alone still names TCP's half and
-//! `OwnedReadHalf<UnixStream>` is the Unix one.
+//! stream types forward to it in one line per method; so do the halves
+//! (`split.rs`, above this file and `tcp.rs`, since their default
+//! parameter names `TcpStream`).
 //! Rejected: a macro stamping the impls out per type (the same text four
 //! times once expanded, and harder to read than a generic); public type
 //! aliases over one generic stream (`Stream<Tcp>`) would put the mio
@@ -21,23 +20,18 @@
 //! helper traits are `pub` inside this private module (sealed): nameable
 //! in bounds, implementable by nobody outside the crate.
 //!
-//! Invariants:
-//! - INV-1: a write half shuts down the write direction on drop unless it
-//!   was reunited with its read half (`shutdown_on_drop` is cleared first).
+//! Invariants: none of its own (the halves' INV-1 is in `split.rs`).
 //!
 //! Concurrency: every operation takes `&self` on the shared `Source`; the
 //! readiness protocol (`reactor/readiness.rs`) serialises nothing, so a
 //! read half and a write half progress independently.
 
-use std::fmt;
 use std::future::poll_fn;
 use std::io::{self, IoSlice, Read, Write};
 use std::net::Shutdown;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures_io::{AsyncRead, AsyncWrite};
 use mio::Interest;
 
 use crate::reactor::Source;
@@ -101,13 +95,15 @@ impl StreamSocket for mio::net::UnixStream {
     }
 }
 
-/// A public stream type that `into_split` divides into [`OwnedReadHalf`]
-/// and [`OwnedWriteHalf`]: `TcpStream` and `UnixStream`.
+/// A public stream type that `into_split` divides into an `OwnedReadHalf`
+/// and an `OwnedWriteHalf` (`split.rs`): `TcpStream` and `UnixStream`.
 pub trait SplitStream: Sized {
     /// The mio socket under the stream.
     type Socket: StreamSocket;
     /// Rebuilds the stream from its reunited halves.
     fn from_stream(stream: Stream<Self::Socket>) -> Self;
+    /// The stream's I/O, to split it.
+    fn into_stream(self) -> Stream<Self::Socket>;
 }
 
 /// A connected stream socket registered with the reactor: the I/O of every
@@ -189,163 +185,21 @@ impl<S: StreamSocket> Stream<S> {
         }
     }
 
-    /// The two halves of `into_split`, sharing this stream's `Source`.
-    pub(crate) fn into_split<T>(self) -> (OwnedReadHalf<T>, OwnedWriteHalf<T>)
-    where
-        T: SplitStream<Socket = S>,
-    {
-        let read = OwnedReadHalf {
-            stream: Stream {
-                source: self.source.clone(),
-            },
-        };
-        let write = OwnedWriteHalf {
-            stream: self,
-            shutdown_on_drop: true,
-        };
-        (read, write)
+    /// A second handle on this stream's `Source` (the read half of
+    /// `into_split`, `split.rs`).
+    pub(crate) fn share(&self) -> Stream<S> {
+        Stream {
+            source: self.source.clone(),
+        }
+    }
+
+    /// True if `other` is a handle on the same `Source` (`reunite`).
+    pub(crate) fn is_same(&self, other: &Stream<S>) -> bool {
+        Arc::ptr_eq(&self.source, &other.source)
     }
 }
 
 /// A socket has no user-space buffer: flushing has nothing to do.
 pub(crate) fn flushed() -> Poll<io::Result<()>> {
     Poll::Ready(Ok(()))
-}
-
-/// The reading half of `TcpStream::into_split` (the default parameter) or
-/// `UnixStream::into_split`.
-pub struct OwnedReadHalf<T: SplitStream = super::TcpStream> {
-    stream: Stream<T::Socket>,
-}
-
-/// The writing half of `TcpStream::into_split` (the default parameter) or
-/// `UnixStream::into_split`; dropping it shuts down the write direction,
-/// so the peer reads end-of-file.
-pub struct OwnedWriteHalf<T: SplitStream = super::TcpStream> {
-    stream: Stream<T::Socket>,
-    shutdown_on_drop: bool,
-}
-
-/// The error of [`OwnedReadHalf::reunite`]: the two halves came from
-/// different streams; they are handed back.
-pub struct ReuniteError<T: SplitStream = super::TcpStream>(
-    pub OwnedReadHalf<T>,
-    pub OwnedWriteHalf<T>,
-);
-
-impl<T: SplitStream> fmt::Debug for ReuniteError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("ReuniteError")
-            .field(&self.0)
-            .field(&self.1)
-            .finish()
-    }
-}
-
-impl<T: SplitStream> fmt::Display for ReuniteError<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("tried to reunite halves that are not from the same stream")
-    }
-}
-
-impl<T: SplitStream> std::error::Error for ReuniteError<T> {}
-
-impl<T: SplitStream> OwnedReadHalf<T> {
-    /// Joins the halves back into the stream they came from.
-    ///
-    /// # Errors
-    ///
-    /// [`ReuniteError`] (holding both halves) if they are from different
-    /// streams.
-    pub fn reunite(self, mut write: OwnedWriteHalf<T>) -> Result<T, ReuniteError<T>> {
-        if !Arc::ptr_eq(&self.stream.source, &write.stream.source) {
-            return Err(ReuniteError(self, write));
-        }
-        // INV-1: the reunited stream stays open for writing.
-        write.shutdown_on_drop = false;
-        Ok(T::from_stream(self.stream))
-    }
-
-    /// The mio socket, for the address accessors of `tcp.rs`/`unix.rs`.
-    pub(crate) fn socket(&self) -> &T::Socket {
-        self.stream.socket()
-    }
-
-    /// The shared stream, for the tokio trait impls.
-    #[cfg_attr(not(feature = "tokio-io"), allow(dead_code))]
-    pub(crate) fn stream(&self) -> &Stream<T::Socket> {
-        &self.stream
-    }
-}
-
-impl<T: SplitStream> OwnedWriteHalf<T> {
-    /// The shared stream, for the tokio trait impls.
-    #[cfg_attr(not(feature = "tokio-io"), allow(dead_code))]
-    pub(crate) fn stream(&self) -> &Stream<T::Socket> {
-        &self.stream
-    }
-
-    /// The mio socket, for the address accessors of `tcp.rs`/`unix.rs`.
-    pub(crate) fn socket(&self) -> &T::Socket {
-        self.stream.socket()
-    }
-}
-
-impl<T: SplitStream> Drop for OwnedWriteHalf<T> {
-    fn drop(&mut self) {
-        // INV-1
-        if self.shutdown_on_drop {
-            // The peer may already be gone; there is no one to report to.
-            let _ = self.stream.close_write();
-        }
-    }
-}
-
-impl<T: SplitStream> AsyncRead for OwnedReadHalf<T> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.stream.poll_read(cx, buf)
-    }
-}
-
-impl<T: SplitStream> AsyncWrite for OwnedWriteHalf<T> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.stream.poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.stream.poll_write_vectored(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        flushed()
-    }
-
-    /// Shuts down the write direction.
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.stream.close_write())
-    }
-}
-
-impl<T: SplitStream> fmt::Debug for OwnedReadHalf<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedReadHalf").finish_non_exhaustive()
-    }
-}
-
-impl<T: SplitStream> fmt::Debug for OwnedWriteHalf<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedWriteHalf").finish_non_exhaustive()
-    }
 }

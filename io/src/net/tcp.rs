@@ -40,7 +40,7 @@ use mio::Interest;
 
 use super::addr::{try_each_addr, ToSocketAddrs};
 use super::read_ready;
-use super::stream::{flushed, OwnedReadHalf, OwnedWriteHalf, SplitStream, Stream};
+use super::stream::{flushed, SplitStream, Stream};
 use crate::blocking::run_blocking;
 use crate::reactor::{sys, Source};
 
@@ -274,35 +274,6 @@ impl TcpStream {
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.stream.socket().shutdown(how)
     }
-
-    /// Splits the stream into halves that can move to two tasks; no
-    /// allocation, no lock. Dropping the write half shuts down writing.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # weft_io::doc_support::block_on(async {
-    /// use weft_io::io::{AsyncReadExt, AsyncWriteExt};
-    /// use weft_io::net::{TcpListener, TcpStream};
-    ///
-    /// let listener = TcpListener::bind("127.0.0.1:0").await?;
-    /// let client = TcpStream::connect(listener.local_addr()?).await?;
-    /// let (mut server, _) = listener.accept().await?;
-    ///
-    /// let (mut reader, mut writer) = client.into_split();
-    /// writer.write_all(b"hello").await?;
-    /// drop(writer); // the server reads end-of-file after "hello"
-    /// let mut request = Vec::new();
-    /// server.read_to_end(&mut request).await?;
-    /// server.write_all(&request).await?;
-    /// let mut echo = [0u8; 5];
-    /// reader.read_exact(&mut echo).await?;
-    /// assert_eq!(&echo, b"hello");
-    /// # Ok::<(), std::io::Error>(()) }).unwrap().unwrap();
-    /// ```
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        self.stream.into_split()
-    }
 }
 
 impl TcpStream {
@@ -318,6 +289,10 @@ impl SplitStream for TcpStream {
 
     fn from_stream(stream: Stream<mio::net::TcpStream>) -> TcpStream {
         TcpStream { stream }
+    }
+
+    fn into_stream(self) -> Stream<mio::net::TcpStream> {
+        self.stream
     }
 }
 
@@ -376,45 +351,5 @@ impl AsRawFd for TcpStream {
 impl AsFd for TcpStream {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.stream.socket().as_fd()
-    }
-}
-
-impl OwnedReadHalf {
-    /// The remote address.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `getpeername`.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.socket().peer_addr()
-    }
-
-    /// The local address.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `getsockname`.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.socket().local_addr()
-    }
-}
-
-impl OwnedWriteHalf {
-    /// The remote address.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `getpeername`.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.socket().peer_addr()
-    }
-
-    /// The local address.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `getsockname`.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.socket().local_addr()
     }
 }

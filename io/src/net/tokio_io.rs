@@ -23,7 +23,8 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::stream::{flushed, OwnedReadHalf, OwnedWriteHalf, SplitStream, Stream, StreamSocket};
+use super::split::{OwnedReadHalf, OwnedWriteHalf};
+use super::stream::{flushed, SplitStream, Stream, StreamSocket};
 use super::{TcpStream, UnixStream};
 
 /// tokio's `poll_read` on a stream: read into the unfilled part of `buf`.

@@ -32,7 +32,7 @@ use std::task::{Context, Poll};
 use futures_io::{AsyncRead, AsyncWrite};
 use mio::Interest;
 
-use super::stream::{flushed, OwnedReadHalf, OwnedWriteHalf, SplitStream, Stream};
+use super::stream::{flushed, SplitStream, Stream};
 use super::{read_ready, write_ready};
 use crate::reactor::Source;
 
@@ -200,33 +200,6 @@ impl UnixStream {
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         self.stream.socket().shutdown(how)
     }
-
-    /// Splits the stream into halves that can move to two tasks, as
-    /// `TcpStream::into_split` does; no allocation, no lock. Dropping the
-    /// write half shuts down writing.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # weft_io::doc_support::block_on(async {
-    /// use weft_io::io::{AsyncReadExt, AsyncWriteExt};
-    /// use weft_io::net::UnixStream;
-    ///
-    /// let (left, mut right) = UnixStream::pair()?;
-    /// let (mut reader, mut writer) = left.into_split();
-    /// writer.write_all(b"ping").await?;
-    /// drop(writer); // right reads end-of-file after "ping"
-    /// let mut request = Vec::new();
-    /// right.read_to_end(&mut request).await?;
-    /// right.write_all(&request).await?;
-    /// let mut echo = [0u8; 4];
-    /// reader.read_exact(&mut echo).await?;
-    /// assert_eq!(&echo, b"ping");
-    /// # Ok::<(), std::io::Error>(()) }).unwrap().unwrap();
-    /// ```
-    pub fn into_split(self) -> (OwnedReadHalf<UnixStream>, OwnedWriteHalf<UnixStream>) {
-        self.stream.into_split()
-    }
 }
 
 impl UnixStream {
@@ -242,6 +215,10 @@ impl SplitStream for UnixStream {
 
     fn from_stream(stream: Stream<mio::net::UnixStream>) -> UnixStream {
         UnixStream { stream }
+    }
+
+    fn into_stream(self) -> Stream<mio::net::UnixStream> {
+        self.stream
     }
 }
 
@@ -454,45 +431,5 @@ impl AsRawFd for UnixDatagram {
 impl AsFd for UnixDatagram {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.source.get_ref().as_fd()
-    }
-}
-
-impl OwnedReadHalf<UnixStream> {
-    /// The peer's address.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `getpeername`.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.socket().peer_addr()
-    }
-
-    /// The local address.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `getsockname`.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.socket().local_addr()
-    }
-}
-
-impl OwnedWriteHalf<UnixStream> {
-    /// The peer's address.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `getpeername`.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.socket().peer_addr()
-    }
-
-    /// The local address.
-    ///
-    /// # Errors
-    ///
-    /// The OS error of `getsockname`.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.socket().local_addr()
     }
 }
