@@ -546,7 +546,8 @@ def main(argv):
     if failures:
         print(f"check-layering: {failures} circle(s) between files; break each by moving what both use into a lower file, or by passing a hook", file=sys.stderr)
         return 1
-    allowed = f" outside the {allowed_count} allowed ones (--verbose lists them)" if allowed_count else ""
+    plural = "circle" if allowed_count == 1 else "circles"
+    allowed = f" outside {allowed_count} allowed {plural} (--verbose lists them)" if allowed_count else ""
     print(f"check-layering: no circle between the {files} files of {len(crate_dirs())} crates{allowed}")
     return 0
 
