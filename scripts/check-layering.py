@@ -268,10 +268,17 @@ class Crate:
                 if module is not None:
                     self.files[module] = rel
         self.code = {}
+        test_modules = set()
         for module, rel in self.files.items():
             with open(os.path.join(self.src, rel), encoding="utf-8") as f:
                 code = strip_comments_and_strings(f.read())
+            # Files declared under a test cfg (`#[cfg(test)] mod tests;`).
+            for m in re.finditer(TEST_CFG.pattern + r"\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+(\w+)\s*;", code):
+                test_modules.add(module + (m.group(1),))
             self.code[rel] = strip_test_items(code)
+        for module in test_modules:
+            rel = self.files.pop(module, None)
+            self.code.pop(rel, None)
         self.reexports = {rel: self.read_reexports(rel) for rel in self.code}
         # `#[macro_export]` puts a macro at the crate root, wherever it is
         # written: `crate::name!` is a use of the file that defines it.
