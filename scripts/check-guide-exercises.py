@@ -43,7 +43,7 @@ The script applies each break, compiles (untimed), runs the command with
 restores every file byte for byte (also on Ctrl-C or a failure), and
 compares with the block.
 
-Three checks need no build and always run (`--prose-only` runs only them):
+Four checks need no build and always run (`--prose-only` runs only them):
 
 1. Every count of failing tests in a chapter's prose ("six tests fail",
    "two of the ready list's unit tests fail too") lies inside the `claim`
@@ -52,6 +52,10 @@ Three checks need no build and always run (`--prose-only` runs only them):
 3. Every sentence that says "the fix is" or "the fix was" names a test (a
    backticked name defined as `fn name` in the repository) or a commit (a
    hexadecimal id `git` knows), so a reader can check that the fix exists.
+4. Every check block's break still applies to today's code: its file
+   exists and its `replace` text occurs exactly once (after its `after`
+   text, if it has one), so a refactor that moves the code an exercise
+   breaks fails here, not only in the slow run.
 
 FILTER runs only the checks whose chapter file name or `run` command
 contains it. `--list` prints the checks without running them.
@@ -293,6 +297,27 @@ def apply_edits(check):
     return originals
 
 
+def break_problems(check):
+    """Why `check`'s break would not apply to the files as they are now."""
+    problems = []
+    for file, after, replace, _with in check.edits:
+        path = os.path.join(REPO, file)
+        if not os.path.isfile(path):
+            problems.append(f"{check.where()}: no file {file} to break")
+            continue
+        with open(path, encoding="utf-8") as f:
+            source = f.read()
+        if after is not None:
+            anchor = source.find(after)
+            if anchor < 0 or source.find(replace, anchor) < 0:
+                problems.append(f"{check.where()}: {file}: {replace!r} not found after {after!r}")
+        elif source.count(replace) != 1:
+            problems.append(
+                f"{check.where()}: {file}: {replace!r} occurs {source.count(replace)} times, want exactly 1"
+            )
+    return problems
+
+
 def restore(originals):
     for path, data in originals.items():
         with open(path, "wb") as f:
@@ -376,6 +401,8 @@ def main(argv):
     for path in chapters():
         text, checks = parse_checks(path, problems)
         problems.extend(prose_problems(path, text, checks))
+        for check in checks:
+            problems.extend(break_problems(check))
         all_checks.extend(checks)
     for path in chapters() + [os.path.join(GUIDE, "README.md")] + PROSE_FILES_EXTRA:
         problems.extend(fix_problems(path))
