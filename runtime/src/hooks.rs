@@ -75,7 +75,7 @@ impl TaskHooks {
     #[cold]
     #[inline(never)]
     pub(crate) fn terminate(&self, header: &Header) {
-        call(&self.terminate, &TaskMeta::of(header));
+        call(&self.terminate, &header.meta());
     }
 
     /// A worker is about to run the task (HOOK-1).

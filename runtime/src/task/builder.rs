@@ -16,7 +16,8 @@
 //!
 //! Invariants: none. Concurrency: a plain value.
 
-use super::{JoinHandle, SpawnMeta};
+use super::join::JoinHandle;
+use super::spawn::SpawnMeta;
 use crate::handle::Handle;
 use crate::trace;
 use std::future::Future;

@@ -15,7 +15,7 @@
 //!
 //! Concurrency: plain owned data.
 
-use super::Id;
+use super::id::Id;
 use std::any::Any;
 use std::fmt;
 use std::sync::Mutex;

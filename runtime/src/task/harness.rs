@@ -1,9 +1,10 @@
 //! Summary: the typed code behind a task's vtable: poll, complete, cancel,
 //! read the output, drop the JoinHandle, shut down, free.
 //!
-//! Role: reached only through `raw::Vtable` (built in `raw.rs`), from the
-//! scheduler (`Notified::run`, `Task::shutdown`), from wakers and from
-//! `JoinHandle`.
+//! Role: [`new_raw`] allocates a task with the vtable built here for its
+//! future and scheduler (`spawn.rs` calls it); everything else is reached
+//! only through that `raw::Vtable`, from the scheduler (`Notified::run`,
+//! `Task::shutdown`), from wakers and from `JoinHandle`.
 //!
 //! Design: each path is a short sequence of named steps around one state
 //! transition: the transition decides who owns what (INV-1..3), the steps
@@ -18,9 +19,12 @@
 //! Concurrency: see `state.rs`; every access to `stage` and `join_waker`
 //! below cites the invariant that grants it.
 
-use super::raw::{Cell, Header, RawTask, Stage};
+use super::error::JoinError;
+use super::id::{CurrentTaskGuard, Id};
+use super::meta::Site;
+use super::raw::{Cell, Header, RawTask, Stage, Vtable};
+use super::schedule::{Notified, Schedule, Task};
 use super::state::{TransitionToIdle, TransitionToRunning};
-use super::{CurrentTaskGuard, JoinError, Notified, Schedule, Task, TaskMeta};
 use std::any::Any;
 use std::future::Future;
 use std::mem::ManuallyDrop;
@@ -76,7 +80,7 @@ where
                         // The runner's reference becomes the queue's (state.rs).
                         self.cell()
                             .scheduler
-                            .yield_now(Notified(Task::from_raw(self.raw())));
+                            .yield_now(Notified::from_raw_task(self.raw()));
                     }
                     TransitionToIdle::OkDealloc => self.raw().dealloc(),
                     TransitionToIdle::Cancelled => {
@@ -135,7 +139,7 @@ where
             Err(payload) => {
                 self.cell()
                     .scheduler
-                    .unhandled_panic(TaskMeta::of(header), &*payload);
+                    .unhandled_panic(header.meta(), &*payload);
                 // A second panic from the future's destructor is dropped: the
                 // first one is the one the user needs to see.
                 let _ = self.drop_stage();
@@ -336,6 +340,34 @@ where
     }
 }
 
+/// The vtable for `Cell<F, S>`; promoted to a `'static` constant.
+fn vtable<F, S>() -> &'static Vtable
+where
+    F: Future + 'static,
+    S: Schedule,
+{
+    &Vtable {
+        poll: poll::<F, S>,
+        schedule: schedule::<F, S>,
+        dealloc: dealloc::<F, S>,
+        try_read_output: try_read_output::<F, S>,
+        drop_join_handle: drop_join_handle::<F, S>,
+        shutdown: shutdown::<F, S>,
+    }
+}
+
+/// Allocates a task for `future` on `scheduler` with this file's vtable
+/// for them (so INV-6 holds from the start). A future that is not `Send`
+/// makes a local task (INV-10): only `task::new_local_task` passes one.
+pub(super) fn new_raw<F, S>(future: F, scheduler: S, id: Id, site: Site) -> RawTask
+where
+    F: Future + 'static,
+    S: Schedule,
+{
+    let spawned = scheduler.spawn_stamp();
+    RawTask::new(future, scheduler, vtable::<F, S>(), id, site, spawned)
+}
+
 /// Vtable entry: see [`Harness::poll`].
 ///
 /// # Safety
@@ -365,7 +397,7 @@ where
     harness
         .cell()
         .scheduler
-        .schedule(Notified(Task::from_raw(harness.raw())));
+        .schedule(Notified::from_raw_task(harness.raw()));
 }
 
 /// Vtable entry: frees the block.

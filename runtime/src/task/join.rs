@@ -14,8 +14,9 @@
 //!
 //! Concurrency: any thread may abort or drop either handle at any time.
 
+use super::error::JoinError;
+use super::id::Id;
 use super::raw::{JoinRaw, RawTask};
-use super::{Id, JoinError};
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;

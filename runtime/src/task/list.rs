@@ -37,7 +37,8 @@
 //! Concurrency: every field of a shard is behind that shard's mutex; no
 //! operation holds two shards' locks at once.
 
-use super::{Header, Notified, Schedule, Task};
+use super::raw::Header;
+use super::schedule::{Notified, Schedule, Task};
 use parking_lot::Mutex;
 use std::sync::atomic::Ordering;
 
@@ -189,7 +190,9 @@ impl<S: Schedule> OwnedTasks<S> {
 mod tests {
     use super::OwnedTasks;
     use crate::blocking::BlockingSchedule;
-    use crate::task::{new_task, Id, Task};
+    use crate::task::id::Id;
+    use crate::task::schedule::Task;
+    use crate::task::spawn::new_task;
     use std::mem::size_of;
 
     /// With many shards, tasks spread over them, and `len`, `for_each`,

@@ -5,7 +5,7 @@
 //!
 //! Role: `task::new_task_at` stores a [`Site`] in every task header;
 //! dumps, slow-poll reports, panic reports and hooks read it through
-//! [`Header`](super::Header); the scheduler stamps wakes into it when the
+//! `Header` (`raw.rs`); the scheduler stamps wakes into it when the
 //! schedule-latency histogram is on; the waker functions (`raw.rs`) and the
 //! poll path (`harness.rs`) report to the tracing span through it.
 //!
@@ -42,7 +42,7 @@
 //! only read afterwards (`&self`), except for `Details::woken_at`, an atomic
 //! described on the field.
 
-use super::{Header, Id};
+use super::id::Id;
 use crate::trace;
 use std::fmt;
 use std::marker::PhantomData;
@@ -227,11 +227,6 @@ impl<'a> TaskMeta<'a> {
             name,
             spawned_at,
         }
-    }
-
-    /// The view of the task whose header is `header`.
-    pub(crate) fn of(header: &'a Header) -> TaskMeta<'a> {
-        TaskMeta::new(header.id, header.site.name(), header.site.spawned_at())
     }
 
     /// The task's id.

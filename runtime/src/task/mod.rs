@@ -50,8 +50,18 @@
 //!
 //! # Invariants
 //!
-//! INV-1..5 are in `state.rs`, INV-6..8 in `raw.rs`. Only `raw.rs` and
-//! `harness.rs` contain `unsafe`; everything here is safe code on top.
+//! INV-1..5 are in `state.rs`, INV-6..10 in `raw.rs`. Only `raw.rs` and
+//! `harness.rs` contain `unsafe` blocks; everything else is safe code on
+//! top.
+//!
+//! The files import one way only, so each can be read knowing just the
+//! ones below it: `state.rs`, `id.rs`, `error.rs`, `stamp.rs` at the
+//! bottom; then `meta.rs` (the site), `raw.rs` (the block, its vtable
+//! *type* and the waker: it does not know the harness, which fills the
+//! vtable in), `schedule.rs` (the `Schedule` trait and the scheduler's
+//! `Task`/`Notified` handles), `join.rs`, `harness.rs` (the typed paths
+//! and the vtable for each `F`/`S`), `list.rs`, `spawn.rs` (making a task),
+//! `builder.rs`; this file only declares and re-exports them.
 //!
 //! # Concurrency
 //!
@@ -74,6 +84,8 @@ mod join;
 mod list;
 mod meta;
 mod raw;
+mod schedule;
+mod spawn;
 pub(crate) mod stamp;
 mod state;
 pub(crate) mod task_local;
@@ -86,11 +98,15 @@ pub use crate::local::spawn_local;
 pub use builder::Builder;
 pub(crate) use error::panic_message;
 pub use error::JoinError;
-pub use id::Id;
+pub use id::{id, try_id, Id};
 pub use join::{AbortHandle, JoinHandle};
 pub(crate) use list::OwnedTasks;
 pub use meta::TaskMeta;
 pub(crate) use raw::Header;
+pub(crate) use schedule::{Notified, Schedule, Task};
+#[cfg(all(test, loom))]
+pub(crate) use spawn::new_task;
+pub(crate) use spawn::{new_local_task, new_task_at, SpawnMeta};
 pub use task_local::{LocalKey, Scope};
 pub use weft_coop::{consume_budget, unconstrained, Unconstrained};
 pub use yield_now::yield_now;
@@ -132,357 +148,4 @@ pub use yield_now::yield_now;
 /// ```
 pub mod coop {
     pub use weft_coop::{has_budget_remaining, poll_proceed, RestoreOnPending, BUDGET_PER_POLL};
-}
-
-use crate::hooks::TaskHooks;
-use crate::trace;
-use meta::{Details, Site};
-use raw::{JoinRaw, RawTask};
-use std::any::Any;
-use std::cell::Cell;
-use std::fmt;
-use std::future::Future;
-use std::marker::PhantomData;
-use std::panic::Location;
-use std::sync::atomic::AtomicU64;
-use std::sync::Arc;
-
-/// How a task reaches its scheduler. Implemented by the runtime's shared
-/// state (and by a mock in the loom model).
-pub(crate) trait Schedule: Send + Sync + Sized + 'static {
-    /// Queues a woken task.
-    fn schedule(&self, task: Notified<Self>);
-
-    /// Queues a task that was woken while it ran (it yielded): it should go
-    /// behind the work already waiting, and behind a turn of the drivers,
-    /// never into a LIFO slot.
-    fn yield_now(&self, task: Notified<Self>) {
-        self.schedule(task);
-    }
-
-    /// Removes a completed task from the owned list, returning the list's
-    /// reference if it held one.
-    fn release(&self, task: &Task<Self>) -> Option<Task<Self>>;
-
-    /// The spawn stamp of a task spawned now on this thread (`stamp.rs`);
-    /// 0 for a scheduler that keeps no spawn clock (its tasks are never
-    /// dumped).
-    fn spawn_stamp(&self) -> u64 {
-        0
-    }
-
-    /// A task's `poll` panicked with `payload` (called before the payload
-    /// moves into the `JoinError`).
-    fn unhandled_panic(&self, task: TaskMeta<'_>, payload: &(dyn Any + Send)) {
-        let _ = (task, payload);
-    }
-
-    /// The task hooks to call (`hooks.rs`), or `None`: then nothing is
-    /// called and the check costs one branch per spawn, poll and completion.
-    fn hooks(&self) -> Option<&TaskHooks> {
-        None
-    }
-
-    /// True if this scheduler stamps the time of each wake into its tasks
-    /// (the schedule-latency histogram): tasks then carry `Details`.
-    fn stamps_wakes(&self) -> bool {
-        false
-    }
-
-    /// True if `hooks` is `Some` or `stamps_wakes` is true: the one flag
-    /// the spawn path tests.
-    fn observes_tasks(&self) -> bool {
-        false
-    }
-}
-
-/// The owned-list handle to a task (one reference).
-pub(crate) struct Task<S: 'static> {
-    raw: RawTask,
-    _scheduler: PhantomData<S>,
-}
-
-/// A task that is due to be polled (one reference, held by a queue).
-pub(crate) struct Notified<S: 'static>(Task<S>);
-
-impl<S: 'static> Task<S> {
-    /// Wraps a reference the caller owns.
-    fn from_raw(raw: RawTask) -> Task<S> {
-        Task {
-            raw,
-            _scheduler: PhantomData,
-        }
-    }
-
-    /// The task's header (id, spawn site, state word) for lists and dumps.
-    pub(crate) fn header(&self) -> &Header {
-        self.raw.header()
-    }
-
-    /// Cancels the task at shutdown: drops its future now unless it is
-    /// being polled (then the runner drops it when the poll returns).
-    pub(crate) fn shutdown(self) {
-        let raw = self.raw;
-        std::mem::forget(self);
-        raw.shutdown();
-    }
-
-    /// True if both handles point to the same task.
-    pub(crate) fn is_same(&self, other: &Header) -> bool {
-        std::ptr::eq(self.header(), other)
-    }
-}
-
-impl<S: 'static> Notified<S> {
-    /// Polls the task once (or drops its future if it was aborted),
-    /// consuming this handle.
-    pub(crate) fn run(self) {
-        let raw = self.0.raw;
-        std::mem::forget(self);
-        raw.poll();
-    }
-
-    /// As [`run`](Notified::run), with the poll hooks around the run
-    /// (`hooks.rs`, HOOK-1). What they are told is copied first: the run
-    /// may free the task.
-    pub(crate) fn run_with_hooks(self, hooks: &TaskHooks) {
-        let header = self.header();
-        let name = header.site.shared_name();
-        let meta = TaskMeta::new(header.id, name.as_deref(), header.site.spawned_at());
-        hooks.before_poll(&meta);
-        self.run();
-        hooks.after_poll(&meta);
-    }
-
-    /// The task's header.
-    pub(crate) fn header(&self) -> &Header {
-        self.0.header()
-    }
-
-    /// Cancels a queued task that will never be run (its queue is being
-    /// torn down), consuming this handle.
-    pub(crate) fn shutdown(self) {
-        let raw = self.0.raw;
-        std::mem::forget(self);
-        raw.shutdown();
-    }
-
-    /// Gives the reference up as a pointer, for a queue that keeps it in an
-    /// atomic (the scheduler's stealable LIFO slot). [`Notified::from_raw`]
-    /// takes it back; until then the pointer owns the reference (INV-6).
-    pub(crate) fn into_raw(self) -> std::ptr::NonNull<Header> {
-        let ptr = std::ptr::NonNull::from(self.header());
-        std::mem::forget(self);
-        ptr
-    }
-
-    /// Takes back a reference given up by [`Notified::into_raw`].
-    ///
-    /// # Safety
-    ///
-    /// `ptr` came from `into_raw` on a `Notified<S>` of this same `S`, and
-    /// this is the only `from_raw` for that `into_raw` (the reference is
-    /// owned once, INV-6).
-    pub(crate) unsafe fn from_raw(ptr: std::ptr::NonNull<Header>) -> Notified<S> {
-        Notified(Task::from_raw(RawTask::from_header(ptr)))
-    }
-}
-
-impl<S: 'static> Drop for Task<S> {
-    fn drop(&mut self) {
-        self.raw.drop_reference();
-    }
-}
-
-impl<S: 'static> fmt::Debug for Task<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Task({})", self.header().id)
-    }
-}
-
-impl<S: 'static> fmt::Debug for Notified<S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Notified({})", self.header().id)
-    }
-}
-
-/// What a spawn call tells about its task besides the future: its name,
-/// its kind and where it was spawned.
-#[derive(Copy, Clone, Debug)]
-pub(crate) struct SpawnMeta<'a> {
-    pub(crate) name: Option<&'a str>,
-    pub(crate) kind: trace::Kind,
-    pub(crate) spawned_at: &'static Location<'static>,
-}
-
-impl SpawnMeta<'_> {
-    /// An unnamed task of `kind`, spawned at the caller's caller.
-    #[track_caller]
-    #[inline]
-    pub(crate) fn new(kind: trace::Kind) -> SpawnMeta<'static> {
-        SpawnMeta {
-            name: None,
-            kind,
-            spawned_at: Location::caller(),
-        }
-    }
-}
-
-/// Allocates an unnamed async task for `future` spawned at the caller;
-/// see [`new_task_at`]. For the tests of the task machinery.
-#[cfg(test)]
-#[track_caller]
-pub(crate) fn new_task<F, S>(
-    future: F,
-    scheduler: S,
-    id: Id,
-) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-    S: Schedule,
-{
-    new_task_at(future, scheduler, id, SpawnMeta::new(trace::Kind::Task))
-}
-
-/// Allocates a task for `future`, returning its three initial handles
-/// (the state word starts with exactly these three references), and calls
-/// the spawn hook (HOOK-1 of `hooks.rs`) before anything can poll it.
-/// The task carries `Details` (`meta.rs`) only when something needs them:
-/// a name, a scheduler that stamps wakes, or the `tracing` feature.
-pub(crate) fn new_task_at<F, S>(
-    future: F,
-    scheduler: S,
-    id: Id,
-    meta: SpawnMeta<'_>,
-) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-    S: Schedule,
-{
-    allocate(future, scheduler, id, meta)
-}
-
-/// Allocates a local task: one whose future and output need not be
-/// `Send` (INV-10). Otherwise as [`new_task_at`].
-///
-/// # Safety
-///
-/// `scheduler` must run the task (poll it, and cancel it at abort or
-/// shutdown) only on the calling thread, and the returned `Task` and
-/// `Notified` may only be handed to that scheduler: a `LocalRuntime` on
-/// its owner thread (INV-10).
-pub(crate) unsafe fn new_local_task<F, S>(
-    future: F,
-    scheduler: S,
-    id: Id,
-    meta: SpawnMeta<'_>,
-) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
-where
-    F: Future + 'static,
-    F::Output: 'static,
-    S: Schedule,
-{
-    allocate(future, scheduler, id, meta)
-}
-
-/// The body of [`new_task_at`] and [`new_local_task`], which state the
-/// `Send` requirements (INV-10).
-fn allocate<F, S>(
-    future: F,
-    scheduler: S,
-    id: Id,
-    meta: SpawnMeta<'_>,
-) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
-where
-    F: Future + 'static,
-    S: Schedule,
-{
-    // One test for the common case: an unnamed task on a runtime that
-    // neither hooks nor times its tasks gets the one-word plain site.
-    let site = if meta.name.is_none() && !trace::ENABLED && !scheduler.observes_tasks() {
-        Site::plain(meta.spawned_at)
-    } else {
-        observed_site(&scheduler, id, meta)
-    };
-    let raw = RawTask::new(future, scheduler, id, site);
-    let task = Task::from_raw(raw);
-    let notified = Notified(Task::from_raw(raw));
-    // INV-7: the output type of this JoinHandle is F::Output.
-    let join = JoinHandle::new(JoinRaw::new(raw));
-    (task, notified, join)
-}
-
-/// The spawn of a task that is named, hooked, timed or traced: calls the
-/// spawn hook (HOOK-1) and builds the site, with `Details` when anything
-/// needs them. Out of line and generic only over the scheduler, so the
-/// spawn path of a plain task (every `F`) stays as small as it was.
-#[inline(never)]
-fn observed_site<S: Schedule>(scheduler: &S, id: Id, meta: SpawnMeta<'_>) -> Site {
-    if let Some(hooks) = scheduler.hooks() {
-        hooks.spawn(&TaskMeta::new(id, meta.name, meta.spawned_at));
-    }
-    if meta.name.is_none() && !trace::ENABLED && !scheduler.stamps_wakes() {
-        return Site::plain(meta.spawned_at);
-    }
-    Site::detailed(Details {
-        spawned_at: meta.spawned_at,
-        name: meta.name.map(Arc::from),
-        woken_at: AtomicU64::new(0),
-        span: trace::TaskSpan::new(meta.kind, id, meta.name, meta.spawned_at),
-    })
-}
-
-thread_local! {
-    /// The id of the task this thread is polling, if any.
-    static CURRENT_TASK: Cell<Option<Id>> = const { Cell::new(None) };
-}
-
-/// Sets [`CURRENT_TASK`] for one poll and restores the previous value.
-pub(crate) struct CurrentTaskGuard {
-    previous: Option<Id>,
-}
-
-impl CurrentTaskGuard {
-    pub(crate) fn enter(id: Id) -> CurrentTaskGuard {
-        CurrentTaskGuard {
-            previous: CURRENT_TASK.with(|current| current.replace(Some(id))),
-        }
-    }
-}
-
-impl Drop for CurrentTaskGuard {
-    fn drop(&mut self) {
-        CURRENT_TASK.with(|current| current.set(self.previous));
-    }
-}
-
-/// The id of the task being polled on this thread.
-///
-/// # Panics
-///
-/// Panics outside a spawned task (including directly inside `block_on`);
-/// use [`try_id`] there.
-///
-/// ```
-/// weft_runtime::run(async {
-///     let id = weft_runtime::spawn(async { weft_runtime::task::id() }).await.unwrap();
-///     println!("the task was {id}");
-/// });
-/// ```
-#[track_caller]
-pub fn id() -> Id {
-    try_id().expect(
-        "task::id() called outside a spawned task; use task::try_id() where there may be none",
-    )
-}
-
-/// The id of the task being polled on this thread, or `None` outside a task.
-///
-/// ```
-/// assert_eq!(weft_runtime::task::try_id(), None);
-/// ```
-pub fn try_id() -> Option<Id> {
-    CURRENT_TASK.with(|current| current.get())
 }

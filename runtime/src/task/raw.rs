@@ -2,10 +2,13 @@
 //! waker), the type-erased pointer to it (`RawTask`), its vtable, and the
 //! waker that is the task pointer itself.
 //!
-//! Role: `task::mod` creates tasks through [`RawTask::new`]; the owning
-//! handles (`Task`, `Notified`, `JoinHandle`, `AbortHandle`, `Waker`) each
-//! hold a `RawTask` plus one reference, and call through the vtable into
-//! `task::harness`, which holds the typed code.
+//! Role: `task::spawn` creates tasks through `harness::new_raw`, which
+//! builds the vtable and calls [`RawTask::new`]; the owning handles
+//! (`Task`, `Notified`, `JoinHandle`, `AbortHandle`, `Waker`) each hold a
+//! `RawTask` plus one reference, and call through the vtable into
+//! `task::harness`, which holds the typed code. This file does not know
+//! the harness: the vtable is a table of function pointers the harness
+//! fills in, so the arrow points one way (harness uses raw).
 //!
 //! Design: one allocation per task, laid out `#[repr(C)]` with the header
 //! first, so a `NonNull<Header>` is both the erased handle and, cast back
@@ -49,10 +52,10 @@
 //!
 //! References: tokio `runtime/task/{core,raw}.rs`; async-task `raw.rs`.
 
-use super::harness;
-use super::meta::Site;
+use super::error::JoinError;
+use super::id::Id;
+use super::meta::{Site, TaskMeta};
 use super::state::State;
-use super::{Id, JoinError, Schedule};
 use crate::loom::UnsafeCell;
 use crate::trace::WakerOp;
 use std::future::Future;
@@ -90,6 +93,11 @@ pub(crate) struct Header {
 }
 
 impl Header {
+    /// The view of this task that hooks and panic reports are given.
+    pub(crate) fn meta(&self) -> TaskMeta<'_> {
+        TaskMeta::new(self.id, self.site.name(), self.site.spawned_at())
+    }
+
     /// How long ago the task was spawned, on its runtime's `clock`.
     pub(crate) fn age(&self, clock: &super::stamp::SpawnClock) -> Duration {
         clock.age_since(self.spawned)
@@ -124,7 +132,6 @@ pub(super) struct Cell<F: Future, S> {
 /// The typed operations of a task, reached from erased handles.
 pub(super) struct Vtable {
     /// Runs the task, consuming a `Notified` reference.
-    /// Runs the task, consuming a `Notified` reference.
     pub(super) poll: unsafe fn(NonNull<Header>),
     /// Submits the task to its scheduler, handing over one reference.
     pub(super) schedule: unsafe fn(NonNull<Header>),
@@ -137,22 +144,6 @@ pub(super) struct Vtable {
     pub(super) drop_join_handle: unsafe fn(NonNull<Header>),
     /// Cancels the task at runtime shutdown, consuming a reference.
     pub(super) shutdown: unsafe fn(NonNull<Header>),
-}
-
-/// The vtable for `Cell<F, S>`; promoted to a `'static` constant.
-fn vtable<F, S>() -> &'static Vtable
-where
-    F: Future + 'static,
-    S: Schedule,
-{
-    &Vtable {
-        poll: harness::poll::<F, S>,
-        schedule: harness::schedule::<F, S>,
-        dealloc: harness::dealloc::<F, S>,
-        try_read_output: harness::try_read_output::<F, S>,
-        drop_join_handle: harness::drop_join_handle::<F, S>,
-        shutdown: harness::shutdown::<F, S>,
-    }
 }
 
 /// An erased, non-owning pointer to a task. The handle that holds it owns
@@ -172,21 +163,26 @@ unsafe impl Send for RawTask {}
 unsafe impl Sync for RawTask {}
 
 impl RawTask {
-    /// Allocates a task with the initial state (three references: see `state.rs`).
-    /// A future that is not `Send` makes a local task (INV-10): only
+    /// Allocates a task with the initial state (three references: see
+    /// `state.rs`). `vtable` must be the one built for this `F` and `S`
+    /// (INV-6): only `harness::new_raw` calls this, with its own. A future
+    /// that is not `Send` makes a local task (INV-10): only
     /// `task::new_local_task` passes one.
-    pub(super) fn new<F, S>(future: F, scheduler: S, id: Id, site: Site) -> RawTask
-    where
-        F: Future + 'static,
-        S: Schedule,
-    {
+    pub(super) fn new<F: Future, S>(
+        future: F,
+        scheduler: S,
+        vtable: &'static Vtable,
+        id: Id,
+        site: Site,
+        spawned: u64,
+    ) -> RawTask {
         let cell = Box::new(Cell {
             header: Header {
                 state: State::new(),
-                vtable: vtable::<F, S>(),
+                vtable,
                 id,
                 site,
-                spawned: scheduler.spawn_stamp(),
+                spawned,
                 owned_key: AtomicU32::new(u32::MAX),
                 polls: AtomicU32::new(0),
             },

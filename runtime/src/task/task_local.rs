@@ -537,7 +537,7 @@ mod tests {
     #[test]
     fn get_outside_a_scope_names_the_key() {
         let caught = std::panic::catch_unwind(|| WORD.get()).unwrap_err();
-        let message = crate::task::panic_message(&*caught).unwrap_or_default();
+        let message = crate::task::error::panic_message(&*caught).unwrap_or_default();
         assert!(message.contains("`WORD`"), "{message}");
         assert!(message.contains("scope"), "{message}");
     }

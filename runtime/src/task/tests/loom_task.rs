@@ -19,7 +19,10 @@
 //!
 //! Concurrency: models only.
 
-use crate::task::{new_task, Id, JoinHandle, Notified, Schedule, Task};
+use crate::task::id::Id;
+use crate::task::join::JoinHandle;
+use crate::task::schedule::{Notified, Schedule, Task};
+use crate::task::spawn::new_task;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use loom::sync::{Arc, Mutex};
 use std::collections::VecDeque;
@@ -142,7 +145,7 @@ fn probe() -> std::sync::Arc<Probe> {
 }
 
 /// Polls a JoinHandle once with a no-op waker.
-fn poll_join(join: &mut JoinHandle<usize>) -> Poll<Result<usize, crate::task::JoinError>> {
+fn poll_join(join: &mut JoinHandle<usize>) -> Poll<Result<usize, crate::task::error::JoinError>> {
     let mut cx = Context::from_waker(Waker::noop());
     Pin::new(join).poll(&mut cx)
 }
