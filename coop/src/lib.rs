@@ -14,7 +14,8 @@
 //! Role: the runtime (`weft-runtime`) calls [`with_budget`] around each task
 //! poll and around `block_on`'s poll of its main future. Leaf futures in
 //! `weft-sync`, `weft-timer`, `weft-io` and `weft-runtime` call
-//! [`poll_proceed`]. User code reaches this crate through
+//! [`poll_proceed`] or its guard-free form [`poll_budgeted`]. User code
+//! reaches this crate through
 //! `weft::task::{consume_budget, unconstrained, coop}`. It depends on
 //! nothing but `std`, so `weft-sync` can spend the budget while still
 //! depending on no runtime crate.
@@ -45,20 +46,28 @@
 //!
 //! # Design
 //!
-//! The budget is a thread-local `Cell<Budget>`: a task poll runs on one
-//! thread from start to end, so a thread-local is exactly "the budget of the
-//! poll in progress", and reading it costs a few instructions, no atomics.
+//! The budget is a thread-local `Cell<u64>` of units left: a task poll runs
+//! on one thread from start to end, so a thread-local is exactly "the budget
+//! of the poll in progress", and reading it costs one load, no atomics.
 //! [`with_budget`] saves the previous value and restores it on exit (also on
 //! unwind), so nested scopes (an `unconstrained` future inside a task) see
 //! their own budget and the outer one comes back afterwards. The default, on
 //! every thread and outside any scope, is *unconstrained*: under smol, a
 //! plain `block_on` or a test harness, `poll_proceed` always proceeds, so
-//! weft-sync keeps working with no limit.
+//! weft-sync keeps working with no limit. Unconstrained is not a separate
+//! state but a count no thread can spend (`u64::MAX`), so the fast path of
+//! a leaf (load, test for zero, store the decrement) has no branch for it;
+//! an `Option<u8>` with `None` for unconstrained cost a second test and a
+//! two-byte read-modify-write on every operation (`docs/performance.md`
+//! has the instruction counts).
 //!
 //! A leaf future asks before it works and confirms after: the guard
 //! [`RestoreOnPending`] gives the unit back when it is dropped without
 //! [`RestoreOnPending::made_progress`], so a future that polled and found
 //! nothing to do (a lock still held, a socket with no data) does not count.
+//! [`poll_budgeted`] is the same ask-run-confirm step around a closure, for
+//! leaves that can hand over their whole poll: no guard flag lives across
+//! the operation, so it costs a few instructions less per operation.
 //! Asking first is what keeps the leaves cancel-safe: a future told to yield
 //! has not taken a permit, an item or the lock yet.
 //!
@@ -111,20 +120,19 @@ use std::task::{Context, Poll};
 /// to cut tail latency without costing throughput.
 pub const BUDGET_PER_POLL: u8 = 128;
 
-/// The budget of the poll in progress on this thread: `None` means
-/// unconstrained (INV-1), `Some(n)` means `n` units are left.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Budget(Option<u8>);
-
-impl Budget {
-    const UNCONSTRAINED: Budget = Budget(None);
-    const INITIAL: Budget = Budget(Some(BUDGET_PER_POLL));
-}
+/// The budget of "no budget" (INV-1): a count no poll can spend. At one
+/// operation per nanosecond it lasts 584 years, so an unconstrained thread
+/// may count down like a constrained one and never reach zero, and the hot
+/// path has no branch for it.
+const UNCONSTRAINED: u64 = u64::MAX;
 
 thread_local! {
-    /// No destructor (a `Copy` value), so it stays readable while the thread
-    /// exits: wakers and drops that run in thread-local destructors may call in.
-    static CURRENT: Cell<Budget> = const { Cell::new(Budget::UNCONSTRAINED) };
+    /// The units left to the poll in progress on this thread. A `const`
+    /// initializer and a `Copy` value with no destructor: every access is
+    /// one thread-local load or store, no lazy-initialization check, and it
+    /// stays readable while the thread exits (wakers and drops that run in
+    /// thread-local destructors may call in).
+    static CURRENT: Cell<u64> = const { Cell::new(UNCONSTRAINED) };
 }
 
 /// Runs `f` with a fresh budget of [`BUDGET_PER_POLL`] units on this thread,
@@ -139,21 +147,21 @@ thread_local! {
 /// ```
 #[inline]
 pub fn with_budget<R>(f: impl FnOnce() -> R) -> R {
-    scoped(Budget::INITIAL, f)
+    scoped(u64::from(BUDGET_PER_POLL), f)
 }
 
 /// Runs `f` with `budget`, restoring the previous one on exit (INV-2).
 #[inline]
-fn scoped<R>(budget: Budget, f: impl FnOnce() -> R) -> R {
+fn scoped<R>(budget: u64, f: impl FnOnce() -> R) -> R {
     /// Restores on drop, so an unwinding `f` cannot leave its budget behind.
-    struct Reset(Budget);
+    struct Reset(u64);
     impl Drop for Reset {
         #[inline]
         fn drop(&mut self) {
-            CURRENT.with(|cell| cell.set(self.0));
+            CURRENT.set(self.0);
         }
     }
-    let _reset = Reset(CURRENT.with(|cell| cell.replace(budget)));
+    let _reset = Reset(CURRENT.replace(budget));
     f()
 }
 
@@ -195,25 +203,81 @@ fn scoped<R>(budget: Budget, f: impl FnOnce() -> R) -> R {
 /// ```
 #[inline]
 pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
-    let granted = CURRENT.with(|cell| match cell.get().0 {
-        None => Some(false),
-        Some(0) => None,
-        Some(left) => {
-            cell.set(Budget(Some(left - 1)));
-            Some(true)
-        }
-    });
-    match granted {
-        Some(constrained) => Poll::Ready(RestoreOnPending {
-            refund: Cell::new(constrained),
-            _not_send: PhantomData,
-        }),
-        None => {
-            // INV-3: the wake comes before the Pending it explains.
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
+    if !take_unit() {
+        spent(cx);
+        return Poll::Pending;
     }
+    Poll::Ready(RestoreOnPending {
+        refund: Cell::new(true),
+        _not_send: PhantomData,
+    })
+}
+
+/// Polls one leaf operation under the budget: [`poll_proceed`], then `op`,
+/// keeping the unit if `op` completed and refunding it otherwise. The same
+/// contract as the guard, in fewer instructions: no guard state to carry
+/// across `op` (weft's own leaf futures use it).
+///
+/// ```
+/// use std::task::{Context, Poll, Waker};
+///
+/// let mut cx = Context::from_waker(Waker::noop());
+/// weft_coop::with_budget(|| {
+///     // A leaf that must wait does not spend; one that completes does.
+///     for _ in 0..1_000 {
+///         assert!(weft_coop::poll_budgeted(&mut cx, |_| Poll::<()>::Pending).is_pending());
+///     }
+///     let completed = (0..200)
+///         .filter(|_| weft_coop::poll_budgeted(&mut cx, |_| Poll::Ready(())).is_ready())
+///         .count();
+///     assert_eq!(completed, weft_coop::BUDGET_PER_POLL as usize);
+/// });
+/// ```
+#[inline]
+pub fn poll_budgeted<T>(
+    cx: &mut Context<'_>,
+    op: impl FnOnce(&mut Context<'_>) -> Poll<T>,
+) -> Poll<T> {
+    if !take_unit() {
+        spent(cx);
+        return Poll::Pending;
+    }
+    let poll = op(cx);
+    if poll.is_pending() {
+        refund_unit();
+    }
+    poll
+}
+
+/// Takes one unit; false if none is left. The unit is taken before the
+/// operation and refunded if it does not complete, so the completed case,
+/// the common one, costs one load, one subtraction and one store.
+#[inline(always)]
+fn take_unit() -> bool {
+    match CURRENT.get().checked_sub(1) {
+        Some(left) => {
+            CURRENT.set(left);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Gives back a unit taken by [`take_unit`] (INV-4). Adds rather than
+/// restoring a saved value (see the module doc), saturating so that an
+/// unconstrained scope entered meanwhile stays unconstrained.
+#[inline(always)]
+fn refund_unit() {
+    CURRENT.set(CURRENT.get().saturating_add(1));
+}
+
+/// The budget is spent: wakes the task so the caller may return `Pending`
+/// (INV-3). Out of line, so the leaves inline only the fast path.
+#[cold]
+#[inline(never)]
+fn spent(cx: &mut Context<'_>) {
+    // INV-3: the wake comes before the Pending it explains.
+    cx.waker().wake_by_ref();
 }
 
 /// True unless the current poll has spent its whole budget. Always true
@@ -227,7 +291,7 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
 /// ```
 #[inline]
 pub fn has_budget_remaining() -> bool {
-    CURRENT.with(|cell| cell.get().0 != Some(0))
+    CURRENT.get() != 0
 }
 
 /// The unit taken by [`poll_proceed`]; refunded on drop unless
@@ -235,7 +299,7 @@ pub fn has_budget_remaining() -> bool {
 #[derive(Debug)]
 #[must_use = "dropping the guard at once refunds the unit; call made_progress() when the operation completes"]
 pub struct RestoreOnPending {
-    /// True while a unit of a constrained budget is still to be refunded.
+    /// True while the unit is still to be refunded.
     refund: Cell<bool>,
     /// The refund goes to this thread's budget, so the guard stays here.
     _not_send: PhantomData<*const ()>,
@@ -252,16 +316,9 @@ impl RestoreOnPending {
 impl Drop for RestoreOnPending {
     #[inline]
     fn drop(&mut self) {
-        if !self.refund.get() {
-            return;
+        if self.refund.get() {
+            refund_unit();
         }
-        // Adds the unit back rather than restoring a saved value (see the
-        // module doc); an unconstrained scope entered meanwhile stays so.
-        CURRENT.with(|cell| {
-            if let Some(left) = cell.get().0 {
-                cell.set(Budget(Some(left.saturating_add(1))));
-            }
-        });
     }
 }
 
@@ -342,7 +399,7 @@ impl<F: Future> Future for Unconstrained<F> {
         // `Unconstrained` has no `Drop` impl, and it is `Unpin` only when
         // `F` is (the auto impl), as the module doc's design note requires.
         let inner = unsafe { self.map_unchecked_mut(|this| &mut this.inner) };
-        scoped(Budget::UNCONSTRAINED, || inner.poll(cx))
+        scoped(UNCONSTRAINED, || inner.poll(cx))
     }
 }
 
@@ -364,8 +421,11 @@ mod tests {
         }
     }
 
+    /// The units left, `None` when unconstrained.
     fn left() -> Option<u8> {
-        CURRENT.with(|cell| cell.get().0)
+        u8::try_from(CURRENT.get())
+            .ok()
+            .filter(|&left| left <= BUDGET_PER_POLL)
     }
 
     #[test]

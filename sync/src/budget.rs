@@ -22,20 +22,16 @@
 //!
 //! Concurrency: thread-local only.
 
-use std::task::{ready, Context, Poll};
+use std::task::{Context, Poll};
 
 /// One poll of a leaf future under the cooperative budget: yields (after
 /// waking the task) when the budget is spent, else runs `body` and keeps
-/// the unit if `body` completed.
+/// the unit if `body` completed (`weft_coop::poll_budgeted`, the guard-free
+/// form of `poll_proceed`: no refund flag kept across `body`).
 #[inline]
 pub(crate) fn budgeted<T>(
     cx: &mut Context<'_>,
     body: impl FnOnce(&mut Context<'_>) -> Poll<T>,
 ) -> Poll<T> {
-    let coop = ready!(weft_coop::poll_proceed(cx));
-    let poll = body(cx);
-    if poll.is_ready() {
-        coop.made_progress();
-    }
-    poll
+    weft_coop::poll_budgeted(cx, body)
 }

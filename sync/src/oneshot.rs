@@ -348,6 +348,7 @@ impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
     /// R1–R5 of the module doc.
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         crate::budget::budgeted(cx, |cx| {
             let inner = &*self.inner;

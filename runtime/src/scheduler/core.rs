@@ -32,7 +32,10 @@
 //! and the drivers get their turn first, on both flavours. The turn is a
 //! count ([`Core::turn_due`]): the deque's length when the first yield
 //! since the last turn was queued, counted down by pops; one turn serves
-//! every yield queued before it. On the multi-thread flavour a thief may
+//! every yield queued before it. The periodic driver poll (every
+//! [`EVENT_INTERVAL`] ticks) is such a turn too: with more yielders than
+//! that, a round never reaches its own turn, so a yield costs no extra
+//! driver poll. On the multi-thread flavour a thief may
 //! take tasks from the front, so the count may run late; the tasks it
 //! took run elsewhere meanwhile.
 //!
@@ -64,8 +67,9 @@
 //! - CORE-3: while `turn_in` is `Some(n)`, the task `n` places from the
 //!   front of the deque (absent thieves) is the first one queued by a
 //!   yield since the last turn; a turn (drivers, then the injector's tasks)
-//!   happens before it is popped (explore mode, which drains the queues
-//!   and lets its seed choose, skips turns).
+//!   happens before it is popped: the one `worker::find_task` gives when
+//!   it is due, or the periodic driver poll if that comes first (explore
+//!   mode, which drains the queues and lets its seed choose, skips turns).
 //! - CORE-4: the LIFO slot is empty whenever this worker parks or steals
 //!   (`next_task` takes it first).
 //!
@@ -223,11 +227,14 @@ impl<S: 'static> Core<S> {
         self.turn_in == Some(0)
     }
 
-    /// After the drivers' turn: every task now in the injector runs before
-    /// the yielded tasks (CORE-3).
+    /// After the drivers' turn (the one due, or the periodic poll): every
+    /// task now in the injector runs before the yielded tasks (CORE-3), and
+    /// the next yield starts a new count. Nothing to do if no yield waits.
+    #[inline]
     pub(crate) fn begin_turn(&mut self, queues: &Queues<S>) {
-        self.turn_in = None;
-        self.turn_injector = queues.injector_len();
+        if self.turn_in.take().is_some() {
+            self.turn_injector = queues.injector_len();
+        }
     }
 
     /// Advances the tick; true when the drivers are due a non-blocking

@@ -55,10 +55,16 @@ pub(crate) fn tick(cx: &WorkerContext, mut core: Box<WorkerCore>) -> Box<WorkerC
 }
 
 /// Polls the drivers without blocking, with the core in the context, so
-/// what they wake lands here.
+/// what they wake lands here. This is the turn every yield queued so far is
+/// owed (CORE-3), whether it was due or periodic. Once per round of yields
+/// or per `EVENT_INTERVAL` ticks, so out of line: `find_task` and `tick`
+/// stay small enough to inline into the loops that call them.
+#[cold]
+#[inline(never)]
 fn maintain(cx: &WorkerContext, core: Box<WorkerCore>) -> Box<WorkerCore> {
-    let core = in_context(cx, core, Parker::poll_drivers);
+    let mut core = in_context(cx, core, Parker::poll_drivers);
     core.share_batch(cx.shared.queues());
+    core.begin_turn(cx.shared.queues());
     core
 }
 
@@ -74,7 +80,6 @@ pub(crate) fn find_task(
     let queues = cx.shared.queues();
     if core.turn_due() {
         core = maintain(cx, core);
-        core.begin_turn(queues);
     }
     if let Some(task) = core.next_task(queues) {
         return (core, Some(task));

@@ -84,13 +84,9 @@ impl<T> Future for JoinHandle<T> {
 
     /// Spends one unit of the cooperative budget when the output is taken;
     /// with the budget spent, wakes the task and yields instead.
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let coop = std::task::ready!(weft_coop::poll_proceed(cx));
-        let poll = self.raw.poll_output(cx.waker());
-        if poll.is_ready() {
-            coop.made_progress();
-        }
-        poll
+        weft_coop::poll_budgeted(cx, |cx| self.raw.poll_output(cx.waker()))
     }
 }
 
