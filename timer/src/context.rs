@@ -31,8 +31,12 @@
 //!   creation therefore unwind the context like a stack.
 //! - INV-2: a shard hint names a shard that exists in the driver it is for:
 //!   [`Handle::enter_shard`] reduces the worker index modulo the shard
-//!   count, and the hint's guard keeps that driver alive, so the driver's
-//!   address identifies it for as long as the hint is set.
+//!   count, and the hint's [`ShardHome`] keeps that driver alive, so the
+//!   driver's address identifies it for as long as the hint is set.
+//! - INV-3: a timer future gets its `ShardHome` from here, cloned from one
+//!   this thread made (the hint's, or the entered context's fallback), so
+//!   making and dropping timers on one thread writes one count that no
+//!   other thread writes (`handle.rs`).
 //!
 //! # Concurrency
 //!
@@ -40,56 +44,123 @@
 //! `Send + Sync`. The hint's thread-local comes from the `loom` shim, so
 //! that loom's model threads each have their own.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{OnceCell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::handle::Handle;
+use crate::handle::{Handle, ShardHome};
 use crate::instant::Instant;
 use crate::shared::{Shared, FALLBACK_SHARD};
 
 thread_local! {
-    static CURRENT: RefCell<Option<Handle>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Option<Entered>> = const { RefCell::new(None) };
 }
 
-crate::loom::thread_local! {
-    /// The shard this thread registers timers in, and the driver it is for.
-    // loom's `thread_local!` accepts no `const { }` initialiser; the lazy
-    // one costs a predictable branch per registration.
-    #[allow(clippy::missing_const_for_thread_local)]
-    static SHARD_HINT: Cell<Option<ShardHint>> = Cell::new(None);
+/// What [`Handle::enter`] makes current on a thread.
+struct Entered {
+    handle: Handle,
+    /// The home in [`FALLBACK_SHARD`] that timers made on this thread share
+    /// when it has no shard hint for this driver; made by the first of them.
+    fallback: OnceCell<Arc<ShardHome>>,
 }
 
-/// "Timers of the driver at `driver` go to shard `shard`" (INV-2).
-#[derive(Clone, Copy, Debug)]
+#[cfg(not(loom))]
+thread_local! {
+    /// The shard home this thread's timers of one driver use (a runtime
+    /// worker's own shard). Read on every timer made, so initialised as a
+    /// constant (no lazy-init check).
+    static SHARD_HINT: RefCell<Option<ShardHint>> = const { RefCell::new(None) };
+}
+
+#[cfg(loom)]
+loom::thread_local! {
+    /// As above; loom's model threads share one OS thread, so they need
+    /// loom's thread-locals, which take no `const { }` initialiser.
+    static SHARD_HINT: RefCell<Option<ShardHint>> = RefCell::new(None);
+}
+
+/// "Timers of `home`'s driver made or first polled here go to `home`'s
+/// shard" (INV-2). The driver's address and the shard are kept beside the
+/// home so that checking the hint reads no other cache line.
+#[derive(Clone, Debug)]
 struct ShardHint {
     /// Compared by address only, never dereferenced.
     driver: *const Shared,
     shard: usize,
+    home: Arc<ShardHome>,
 }
 
-/// The shard the calling thread registers `shared`'s timers in: the one the
-/// runtime gave it with [`Handle::enter_shard`], else [`FALLBACK_SHARD`].
-pub(crate) fn home_shard(shared: &Shared) -> usize {
-    if shared.shard_count() == 1 {
-        return 0;
-    }
-    shard_hint(shared).unwrap_or(FALLBACK_SHARD)
-}
-
-/// The shard the calling thread registers `shared`'s timers in, if the
-/// runtime told it with [`Handle::enter_shard`] (INV-2: then it exists).
-fn shard_hint(shared: &Shared) -> Option<usize> {
+/// Runs `f` on the calling thread's hint for `shared`'s timers, if the
+/// runtime gave it one with [`Handle::enter_shard`] (INV-2: its shard
+/// exists).
+fn with_hint<R>(shared: &Shared, f: impl FnOnce(&ShardHint) -> Option<R>) -> Option<R> {
     SHARD_HINT
-        .try_with(Cell::get)
+        .try_with(|hint| {
+            hint.borrow()
+                .as_ref()
+                .filter(|hint| std::ptr::eq(hint.driver, shared))
+                .and_then(f)
+        })
         .ok()
         .flatten()
-        .filter(|hint| std::ptr::eq(hint.driver, shared))
-        .map(|hint| hint.shard)
+}
+
+/// The calling thread's hinted home for `shared`'s timers if it is in
+/// another shard than `shard`: where a timer made elsewhere and first
+/// polled here moves before it registers.
+pub(crate) fn hinted_home_elsewhere(shared: &Shared, shard: usize) -> Option<Arc<ShardHome>> {
+    if shared.shard_count() == 1 {
+        return None;
+    }
+    with_hint(shared, |hint| {
+        (hint.shard != shard).then(|| hint.home.clone())
+    })
+}
+
+/// The shard the calling thread's hint names for `shared`, if any.
+#[cfg(all(test, not(loom)))]
+fn shard_hint(shared: &Shared) -> Option<usize> {
+    with_hint(shared, |hint| Some(hint.shard))
+}
+
+/// The home for a timer made on this thread: the hinted one, else the
+/// thread's home in [`FALLBACK_SHARD`]; `None` outside a runtime.
+fn current_home() -> Option<Arc<ShardHome>> {
+    CURRENT
+        .try_with(|current| {
+            let current = current.borrow();
+            let entered = current.as_ref()?;
+            let shared = entered.handle.shared();
+            // One shard (a current-thread runtime): every hint names it.
+            let hinted = (shared.shard_count() > 1)
+                .then(|| with_hint(shared, |hint| Some(hint.home.clone())))
+                .flatten();
+            Some(hinted.unwrap_or_else(|| {
+                entered
+                    .fallback
+                    .get_or_init(|| ShardHome::new(&entered.handle, FALLBACK_SHARD))
+                    .clone()
+            }))
+        })
+        .ok()
+        .flatten()
+}
+
+/// [`current_home`], with `api` named in the panic outside a runtime.
+#[track_caller]
+pub(crate) fn current_home_for(api: &str) -> Arc<ShardHome> {
+    match current_home() {
+        Some(home) => home,
+        None => panic!(
+            "{api} called outside a weft runtime: call it from inside Runtime::block_on \
+             or a spawned task"
+        ),
+    }
 }
 
 impl Handle {
@@ -135,7 +206,11 @@ impl Handle {
     /// assert!(Handle::try_current().is_none());
     /// ```
     pub fn enter(&self) -> EnterGuard {
-        let previous = CURRENT.with(|current| current.borrow_mut().replace(self.clone()));
+        let entered = Entered {
+            handle: self.clone(),
+            fallback: OnceCell::new(),
+        };
+        let previous = CURRENT.with(|current| current.borrow_mut().replace(entered));
         EnterGuard {
             previous,
             _not_send: PhantomData,
@@ -172,14 +247,15 @@ impl Handle {
     /// worker_one.join().unwrap();
     /// ```
     pub fn enter_shard(&self, worker: usize) -> ShardGuard {
+        let home = ShardHome::new(self, worker % self.shared().shard_count());
         let hint = ShardHint {
-            driver: self.driver_ptr(),
-            shard: worker % self.shared().shard_count(),
+            driver: home.shared(),
+            shard: home.shard(),
+            home,
         };
         let previous = SHARD_HINT.with(|current| current.replace(Some(hint)));
         ShardGuard {
             previous,
-            _driver: self.clone(),
             _not_send: PhantomData,
         }
     }
@@ -200,7 +276,7 @@ impl Handle {
     /// runtime (or while the thread's locals are being destroyed).
     pub(crate) fn with_current<R>(f: impl FnOnce(&Handle) -> R) -> Option<R> {
         CURRENT
-            .try_with(|current| current.borrow().as_ref().map(f))
+            .try_with(|current| current.borrow().as_ref().map(|entered| f(&entered.handle)))
             .ok()
             .flatten()
     }
@@ -354,7 +430,7 @@ impl Future for YieldNow {
 /// ```
 #[must_use = "the handle is current only until the guard is dropped"]
 pub struct EnterGuard {
-    previous: Option<Handle>,
+    previous: Option<Entered>,
     /// The context is per thread, so the guard must be dropped where it was made.
     _not_send: PhantomData<*const ()>,
 }
@@ -381,8 +457,6 @@ impl Drop for EnterGuard {
 #[must_use = "the shard hint holds only until the guard is dropped"]
 pub struct ShardGuard {
     previous: Option<ShardHint>,
-    /// Keeps the hinted driver alive, so its address stays its own (INV-2).
-    _driver: Handle,
     /// The hint is per thread, so the guard must be dropped where it was made.
     _not_send: PhantomData<*const ()>,
 }
@@ -390,7 +464,9 @@ pub struct ShardGuard {
 impl Drop for ShardGuard {
     fn drop(&mut self) {
         let previous = self.previous.take();
-        let _ = SHARD_HINT.try_with(|current| current.set(previous));
+        // The replaced hint's home is dropped after the borrow ends.
+        let replaced = SHARD_HINT.try_with(|current| current.replace(previous));
+        drop(replaced);
     }
 }
 
@@ -413,7 +489,7 @@ mod tests {
     use std::sync::Arc;
 
     fn same(a: &Handle, b: &Handle) -> bool {
-        a.driver_ptr() == b.driver_ptr()
+        std::ptr::eq(a.shared(), b.shared())
     }
 
     #[test]

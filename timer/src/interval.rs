@@ -28,12 +28,14 @@
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
 use futures_core::Stream;
 
-use crate::handle::Handle;
+use crate::context::current_home_for;
+use crate::handle::ShardHome;
 use crate::instant::Instant;
 use crate::sleep::Sleep;
 
@@ -128,9 +130,9 @@ pub struct Interval {
 /// ```
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
-    let handle = Handle::current_for("weft::time::interval");
-    let start = Instant::from_std(handle.shared().clock.now());
-    interval_on(handle, start, period)
+    let home = current_home_for("weft::time::interval");
+    let start = Instant::from_std(home.shared().clock.now());
+    interval_on(home, start, period)
 }
 
 /// An interval whose first tick completes at `start` and which then ticks
@@ -141,21 +143,17 @@ pub fn interval(period: Duration) -> Interval {
 /// Panics if `period` is zero, or if called outside a weft runtime.
 #[track_caller]
 pub fn interval_at(start: Instant, period: Duration) -> Interval {
-    interval_on(
-        Handle::current_for("weft::time::interval_at"),
-        start,
-        period,
-    )
+    interval_on(current_home_for("weft::time::interval_at"), start, period)
 }
 
 #[track_caller]
-fn interval_on(handle: Handle, start: Instant, period: Duration) -> Interval {
+fn interval_on(home: Arc<ShardHome>, start: Instant, period: Duration) -> Interval {
     assert!(
         !period.is_zero(),
         "weft::time::interval called with a zero period: the period must be positive"
     );
     Interval {
-        delay: Sleep::new(handle, start),
+        delay: Sleep::new(home, start),
         period,
         missed_tick_behavior: MissedTickBehavior::default(),
     }

@@ -13,7 +13,6 @@
 #[cfg(not(loom))]
 mod imp {
     pub(crate) use std::sync::atomic::{AtomicBool, Ordering};
-    pub(crate) use std::thread_local;
 
     /// The guard returned by [`Mutex::lock`].
     pub(crate) type MutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
@@ -36,7 +35,6 @@ mod imp {
 #[cfg(loom)]
 mod imp {
     pub(crate) use loom::sync::atomic::{AtomicBool, Ordering};
-    pub(crate) use loom::thread_local;
 
     /// The guard returned by [`Mutex::lock`].
     pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;

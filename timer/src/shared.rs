@@ -14,10 +14,11 @@
 //!         driver.process()              // wakes every due timer
 //! ```
 //!
-//! Timer futures reach the same shared state through a
-//! [`Handle`](crate::Handle): a `Sleep` registers on first poll (`register`)
-//! in the shard of the thread polling it (which `context.rs` looks up), and
-//! keeps that shard in its [`EntryKey`]; its later polls
+//! Timer futures reach the same shared state through a `ShardHome`
+//! (`handle.rs`: the driver and one shard): a `Sleep` registers on first
+//! poll (`register`) in the shard of the thread polling it (which
+//! `context.rs` looks up; the sleep takes that thread's home if it was made
+//! elsewhere), and keeps that home with its wheel key; its later polls
 //! (`poll_entry`), `reset` (`reschedule`) and drop (`cancel`) go to that
 //! same shard, from whichever thread they run on.
 //!
@@ -34,9 +35,10 @@
 //! all for a current-thread runtime), each on its own cache lines, and a
 //! worker registers and cancels in its own shard. tokio shards its timer
 //! wheel per worker for the same reason. [`Shared`] itself is aligned so that
-//! the reference counts every `Sleep` bumps (it holds a `Handle`) do not
-//! share a line with the fields every operation reads; the `Handle` count is
-//! now the one line the workers still write in common.
+//! its `Arc`'s reference counts do not share a line with the fields every
+//! operation reads. A `Sleep` no longer writes that count: it holds its
+//! thread's `ShardHome` (`handle.rs`), whose count only that thread writes
+//! while its sleeps stay there.
 //!
 //! Measured on 2 cores (`cargo bench --bench compare -- --runs 15
 //! timeout_cancel`, medians of interleaved runs): weft-mt took 198-272 ms
@@ -85,7 +87,7 @@
 //!   only the parker sets `Awake` (`Driver::process`, after it woke).
 //! - INV-3: an entry fires (is taken out of its wheel and its waker woken) at
 //!   most once; a `Sleep` that finds its key gone knows it fired.
-//! - INV-4: an [`EntryKey`] names the shard its entry was inserted in, and
+//! - INV-4: a timer's `ShardHome` names the shard its entry was inserted in, and
 //!   every operation on that entry locks that shard (a wheel [`Key`] means
 //!   nothing in another shard's wheel).
 //! - INV-5: lock order: shards in index order, then the clock's lock. A
@@ -148,14 +150,6 @@ pub(crate) const MAX_SHARDS: usize = 64;
 /// blocking pool): the first, which every driver has.
 pub(crate) const FALLBACK_SHARD: usize = 0;
 
-/// Where a registered timer lives: its shard, and its key in that shard's
-/// wheel (INV-4).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct EntryKey {
-    shard: usize,
-    key: Key,
-}
-
 /// What a registered `Sleep` finds when it polls its entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum EntryPoll {
@@ -169,13 +163,14 @@ pub(crate) enum EntryPoll {
 /// [`Handle`](crate::Handle).
 ///
 /// Aligned to 128 bytes so that, inside its `Arc`, it starts on a cache line
-/// after the reference counts: every `Sleep` clones and drops a `Handle`,
-/// and those count updates from two workers must not also evict the fields
-/// every timer operation reads (`clock`, `shards`); see [`CachePadded`].
+/// after the reference counts: handles and shard homes are cloned and
+/// dropped from every worker, and those count updates must not also evict
+/// the fields every timer operation reads (`clock`, `shards`); see
+/// [`CachePadded`].
 #[repr(align(128))]
 pub(crate) struct Shared {
     pub(crate) clock: Clock,
-    /// One per worker; indexed by [`EntryKey`]'s shard (INV-4).
+    /// One per worker; indexed by a `ShardHome`'s shard (INV-4).
     shards: Box<[CachePadded<Mutex<Shard>>]>,
     unpark: Arc<dyn Fn() + Send + Sync>,
 }
@@ -221,7 +216,7 @@ impl Shared {
     /// # Panics
     ///
     /// Panics if the driver has shut down, or if `shard` does not exist.
-    pub(crate) fn register(&self, shard: usize, tick: u64, waker: Waker) -> EntryKey {
+    pub(crate) fn register(&self, shard: usize, tick: u64, waker: Waker) -> Key {
         let (key, duty) = {
             let mut state = self.lock(shard);
             assert!(!state.is_shutdown, "{SHUTDOWN_MESSAGE}");
@@ -229,7 +224,7 @@ impl Shared {
             (key, state.park.transition_on_deadline(tick))
         };
         self.perform(duty);
-        EntryKey { shard, key }
+        key
     }
 
     /// Refreshes a registered entry's waker, or reports that it fired.
@@ -237,11 +232,11 @@ impl Shared {
     /// # Panics
     ///
     /// Panics if the driver has shut down.
-    pub(crate) fn poll_entry(&self, entry: EntryKey, waker: &Waker) -> EntryPoll {
+    pub(crate) fn poll_entry(&self, shard: usize, key: Key, waker: &Waker) -> EntryPoll {
         let replaced = {
-            let mut state = self.lock(entry.shard);
+            let mut state = self.lock(shard);
             assert!(!state.is_shutdown, "{SHUTDOWN_MESSAGE}");
-            match state.wheel.get_mut(entry.key) {
+            match state.wheel.get_mut(key) {
                 None => return EntryPoll::Fired,
                 Some(current) if current.will_wake(waker) => return EntryPoll::Pending,
                 Some(current) => std::mem::replace(current, waker.clone()),
@@ -254,10 +249,10 @@ impl Shared {
 
     /// Moves a registered entry to `tick`, within its shard (INV-4); false
     /// if it already fired.
-    pub(crate) fn reschedule(&self, entry: EntryKey, tick: u64) -> bool {
+    pub(crate) fn reschedule(&self, shard: usize, key: Key, tick: u64) -> bool {
         let (moved, duty) = {
-            let mut state = self.lock(entry.shard);
-            let moved = state.wheel.reschedule(entry.key, tick);
+            let mut state = self.lock(shard);
+            let moved = state.wheel.reschedule(key, tick);
             let duty = if moved {
                 // INV-2: a move is a registration at `tick` (R2).
                 state.park.transition_on_deadline(tick)
@@ -273,13 +268,13 @@ impl Shared {
     /// Removes a registered entry and hands back its waker; `None` (and no
     /// change) if it already fired. The caller drops the waker, with the lock
     /// released (INV-1).
-    pub(crate) fn cancel(&self, entry: EntryKey) -> Option<Waker> {
-        self.lock(entry.shard).wheel.remove(entry.key)
+    pub(crate) fn cancel(&self, shard: usize, key: Key) -> Option<Waker> {
+        self.lock(shard).wheel.remove(key)
     }
 
-    /// True while the entry `entry` names is still waiting to fire.
-    pub(crate) fn is_pending(&self, entry: EntryKey) -> bool {
-        self.lock(entry.shard).wheel.get_mut(entry.key).is_some()
+    /// True while the entry `key` names in `shard` is still waiting to fire.
+    pub(crate) fn is_pending(&self, shard: usize, key: Key) -> bool {
+        self.lock(shard).wheel.get_mut(key).is_some()
     }
 
     /// Carries out an [`UnparkDuty`]; called with no lock held.

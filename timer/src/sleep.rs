@@ -37,7 +37,19 @@
 //! price is one arena slot per pending sleep (reused, no allocation per sleep
 //! once the arena has grown) and one lock acquisition per register, re-poll
 //! and cancel: the lock of the shard it registered in (the polling worker's
-//! own, `shared.rs`), which its key remembers wherever it moves later. See `wheel/arena.rs` for the intrusive alternative.
+//! own, `shared.rs`), which its home remembers wherever it moves later. See
+//! `wheel/arena.rs` for the intrusive alternative.
+//!
+//! A `Sleep` reaches its driver through a `ShardHome` (`handle.rs`): the
+//! home of the thread that made it, cloned from an `Arc` that thread owns,
+//! so a worker making and dropping sleeps writes a reference count no other
+//! worker writes; a runtime `Handle`'s count, which a `Sleep` bumped before,
+//! is written by every worker. A sleep first polled on another worker's
+//! thread takes that worker's home before it registers, so it still
+//! registers in the shard of the thread that polls it. The home also names
+//! the shard, so the registration holds only the wheel key: 48 bytes in
+//! all (the home, the exact deadline, the registration), where a `Handle`
+//! and a key that carried its shard made 56.
 //!
 //! # Invariants
 //!
@@ -61,17 +73,21 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use crate::clock::NEVER_TICK;
-use crate::context::home_shard;
-use crate::handle::Handle;
+use crate::context::{current_home_for, hinted_home_elsewhere};
+use crate::handle::ShardHome;
 use crate::instant::{saturating_add, Instant};
-use crate::shared::{EntryKey, EntryPoll};
+use crate::shared::{EntryPoll, Shared};
+use crate::wheel::Key;
 
 /// Where a [`Sleep`] stands with the driver (INV-1, INV-2).
 #[derive(Debug)]
 enum Registration {
     Unregistered,
-    Registered(EntryKey),
+    /// In the wheel of `home`'s shard (shared INV-4).
+    Registered(Key),
     /// Polled, with a deadline too far away to ever fire (INV-2).
     Never(Waker),
     Elapsed,
@@ -84,7 +100,10 @@ enum Registration {
 /// is rounded up to the next eighth of a millisecond of the runtime's clock.
 #[must_use = "futures do nothing unless you `.await` or poll them"]
 pub struct Sleep {
-    handle: Handle,
+    /// The driver and the shard this sleep registers in: the making
+    /// thread's, cloned from a count only that thread writes (context
+    /// INV-3), until a first poll on another worker moves it there.
+    home: Arc<ShardHome>,
     deadline: Instant,
     registration: Registration,
 }
@@ -99,7 +118,7 @@ pub struct Sleep {
 /// # Panics
 ///
 /// Panics if called outside a weft runtime (from a thread that has not
-/// entered a timer [`Handle`]).
+/// entered a timer [`Handle`](crate::Handle)).
 ///
 /// # Examples
 ///
@@ -115,10 +134,10 @@ pub struct Sleep {
 /// ```
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
-    let handle = Handle::current_for("weft::time::sleep");
-    let now = handle.shared().clock.now();
+    let home = current_home_for("weft::time::sleep");
+    let now = home.shared().clock.now();
     let deadline = Instant::from_std(saturating_add(now, duration));
-    Sleep::new(handle, deadline)
+    Sleep::new(home, deadline)
 }
 
 /// Waits until `deadline`; a deadline in the past completes on the first poll.
@@ -141,14 +160,14 @@ pub fn sleep(duration: Duration) -> Sleep {
 /// ```
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
-    Sleep::new(Handle::current_for("weft::time::sleep_until"), deadline)
+    Sleep::new(current_home_for("weft::time::sleep_until"), deadline)
 }
 
 impl Sleep {
-    /// A sleep on `handle`'s driver; it registers on first poll.
-    pub(crate) fn new(handle: Handle, deadline: Instant) -> Sleep {
+    /// A sleep on `home`'s driver; it registers on first poll.
+    pub(crate) fn new(home: Arc<ShardHome>, deadline: Instant) -> Sleep {
         Sleep {
-            handle,
+            home,
             deadline,
             registration: Registration::Unregistered,
         }
@@ -165,10 +184,8 @@ impl Sleep {
         match self.registration {
             Registration::Elapsed => true,
             Registration::Never(_) => false,
-            Registration::Registered(key) => !self.handle.shared().is_pending(key),
-            Registration::Unregistered => {
-                self.deadline.into_std() <= self.handle.shared().clock.now()
-            }
+            Registration::Registered(key) => !self.shared().is_pending(self.home.shard(), key),
+            Registration::Unregistered => self.deadline.into_std() <= self.shared().clock.now(),
         }
     }
 
@@ -198,21 +215,21 @@ impl Sleep {
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
         let tick = self.tick();
-        let shared = self.handle.shared();
         let previous = std::mem::replace(&mut self.registration, Registration::Unregistered);
+        let shard = self.home.shard();
         self.registration = match previous {
-            Registration::Registered(key) if tick >= NEVER_TICK => match shared.cancel(key) {
-                // INV-2: out of the wheel, keeping the waker.
-                Some(waker) => Registration::Never(waker),
-                None => Registration::Unregistered,
-            },
-            Registration::Registered(key) if shared.reschedule(key, tick) => {
+            Registration::Registered(key) if tick >= NEVER_TICK => {
+                match self.shared().cancel(shard, key) {
+                    // INV-2: out of the wheel, keeping the waker.
+                    Some(waker) => Registration::Never(waker),
+                    None => Registration::Unregistered,
+                }
+            }
+            Registration::Registered(key) if self.shared().reschedule(shard, key, tick) => {
                 Registration::Registered(key)
             }
             Registration::Never(waker) if tick >= NEVER_TICK => Registration::Never(waker),
-            Registration::Never(waker) => {
-                Registration::Registered(shared.register(home_shard(shared), tick, waker))
-            }
+            Registration::Never(waker) => Registration::Registered(self.register(tick, waker)),
             Registration::Registered(_) | Registration::Elapsed | Registration::Unregistered => {
                 Registration::Unregistered
             }
@@ -221,15 +238,28 @@ impl Sleep {
 
     /// The current reading of this sleep's runtime clock.
     pub(crate) fn clock_now(&self) -> Instant {
-        Instant::from_std(self.handle.shared().clock.now())
+        Instant::from_std(self.shared().clock.now())
+    }
+
+    fn shared(&self) -> &Shared {
+        self.home.shared()
     }
 
     /// The wheel tick of the deadline, rounded up (never early).
     fn tick(&self) -> u64 {
-        self.handle
-            .shared()
+        self.shared()
             .clock
             .tick_at_or_after(self.deadline.into_std())
+    }
+
+    /// Registers an entry due at `tick` in the shard of the calling thread
+    /// (a runtime worker's own), moving this sleep's home there first if it
+    /// was made on another thread.
+    fn register(&mut self, tick: u64, waker: Waker) -> Key {
+        if let Some(home) = hinted_home_elsewhere(self.shared(), self.home.shard()) {
+            self.home = home;
+        }
+        self.shared().register(self.home.shard(), tick, waker)
     }
 
     /// Moves to `Elapsed` and reports `Ready`.
@@ -262,8 +292,7 @@ impl Sleep {
         match &mut this.registration {
             Registration::Elapsed => Poll::Ready(()),
             Registration::Unregistered => {
-                let shared = this.handle.shared();
-                if this.deadline.into_std() <= shared.clock.now() {
+                if this.deadline.into_std() <= this.shared().clock.now() {
                     return this.transition_to_elapsed();
                 }
                 let tick = this.tick();
@@ -271,11 +300,7 @@ impl Sleep {
                     // INV-2: can never fire, so nothing to register.
                     Registration::Never(cx.waker().clone())
                 } else {
-                    Registration::Registered(shared.register(
-                        home_shard(shared),
-                        tick,
-                        cx.waker().clone(),
-                    ))
+                    Registration::Registered(this.register(tick, cx.waker().clone()))
                 };
                 Poll::Pending
             }
@@ -286,7 +311,11 @@ impl Sleep {
                 Poll::Pending
             }
             Registration::Registered(key) => {
-                match this.handle.shared().poll_entry(*key, cx.waker()) {
+                match this
+                    .home
+                    .shared()
+                    .poll_entry(this.home.shard(), *key, cx.waker())
+                {
                     EntryPoll::Pending => Poll::Pending,
                     EntryPoll::Fired => this.transition_to_elapsed(),
                 }
@@ -299,7 +328,7 @@ impl Drop for Sleep {
     fn drop(&mut self) {
         if let Registration::Registered(key) = self.registration {
             // The waker is dropped here, after the lock is released (driver INV-1).
-            drop(self.handle.shared().cancel(key));
+            drop(self.shared().cancel(self.home.shard(), key));
         }
     }
 }
@@ -310,5 +339,74 @@ impl fmt::Debug for Sleep {
             .field("deadline", &self.deadline)
             .field("registration", &self.registration)
             .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::Driver;
+
+    /// Every parked sleeper carries its `Sleep`: the home (one pointer),
+    /// the exact deadline and the registration (a wheel key or a waker).
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_sleep_is_six_words() {
+        assert_eq!(std::mem::size_of::<Sleep>(), 48);
+    }
+
+    /// Making, registering and dropping sleeps on one thread writes the
+    /// count of that thread's home, never the driver's.
+    #[test]
+    fn sleeps_share_their_threads_home_and_leave_the_driver_count_alone() {
+        let driver = Driver::with_shards(false, 2, Arc::new(|| {}));
+        let handle = driver.handle();
+        let _enter = handle.enter();
+        let _shard = handle.enter_shard(1);
+        let before = handle.driver_count();
+        let mut sleeps: Vec<Sleep> = (0..3).map(|_| sleep(Duration::from_secs(5))).collect();
+        let waker = std::task::Waker::noop();
+        for sleep in &mut sleeps {
+            let polled = Pin::new(sleep).poll(&mut Context::from_waker(waker));
+            assert!(polled.is_pending());
+        }
+        assert_eq!(handle.driver_count(), before);
+        assert!(sleeps.iter().all(|s| Arc::ptr_eq(&s.home, &sleeps[0].home)));
+        assert_eq!(sleeps[0].home.shard(), 1);
+        drop(sleeps);
+        assert_eq!(handle.driver_count(), before);
+    }
+
+    /// A sleep made on a thread without a hint (shard 0) and first polled
+    /// on worker 1's thread registers in shard 1, as before homes existed.
+    #[test]
+    fn a_sleep_first_polled_on_another_worker_moves_to_its_shard() {
+        let driver = Driver::with_shards(false, 2, Arc::new(|| {}));
+        let handle = driver.handle();
+        let mut made_here = {
+            let _enter = handle.enter();
+            sleep(Duration::from_secs(5))
+        };
+        assert_eq!(made_here.home.shard(), 0);
+        let handle_for_worker = handle.clone();
+        let made_here = std::thread::spawn(move || {
+            let _enter = handle_for_worker.enter();
+            let _shard = handle_for_worker.enter_shard(1);
+            let waker = std::task::Waker::noop();
+            assert!(Pin::new(&mut made_here)
+                .poll(&mut Context::from_waker(waker))
+                .is_pending());
+            made_here
+        })
+        .join()
+        .expect("the worker thread");
+        assert_eq!(made_here.home.shard(), 1);
+        assert!(!made_here.is_elapsed());
+        drop(made_here);
+        assert_eq!(
+            driver.park_timeout(),
+            None,
+            "the drop cancelled the entry in shard 1"
+        );
     }
 }

@@ -35,7 +35,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::handle::Handle;
+use crate::context::current_home_for;
 use crate::instant::{saturating_add, Instant};
 use crate::sleep::Sleep;
 
@@ -95,10 +95,10 @@ pub struct Timeout<F> {
 /// ```
 #[track_caller]
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
-    let handle = Handle::current_for("weft::time::timeout");
-    let now = handle.shared().clock.now();
+    let home = current_home_for("weft::time::timeout");
+    let now = home.shared().clock.now();
     let deadline = Instant::from_std(saturating_add(now, duration));
-    Timeout::new(Sleep::new(handle, deadline), future)
+    Timeout::new(Sleep::new(home, deadline), future)
 }
 
 /// Runs `future` until `deadline` at the latest.
@@ -124,8 +124,8 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 /// ```
 #[track_caller]
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
-    let handle = Handle::current_for("weft::time::timeout_at");
-    Timeout::new(Sleep::new(handle, deadline), future)
+    let home = current_home_for("weft::time::timeout_at");
+    Timeout::new(Sleep::new(home, deadline), future)
 }
 
 impl<F> Timeout<F> {
