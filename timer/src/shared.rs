@@ -210,8 +210,9 @@ impl Shared {
     }
 
     /// Adds an entry due at `tick` that wakes `waker`, in shard `shard` (the
-    /// calling thread's `ShardHome`, `context::current_home_for`); unparks the parked thread
-    /// if this entry is due before it would wake (INV-2, R1-R3).
+    /// calling thread's `ShardHome`, `context::current_home_for`); unparks
+    /// the parked thread if this entry is due before it would wake (INV-2,
+    /// R1-R3).
     ///
     /// # Panics
     ///
