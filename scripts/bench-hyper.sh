@@ -6,6 +6,7 @@
 #   ROUNDS=5 DURATION=20s CONNECTIONS=200 scripts/bench-hyper.sh
 #   FLAVOURS=multi scripts/bench-hyper.sh  # multi-thread servers only (or FLAVOURS=current)
 #   PARTS=client scripts/bench-hyper.sh    # the client comparison only (PARTS="server client" by default)
+#   PARTS=counts scripts/bench-hyper.sh    # per-request counts (CPU, context switches, system calls), load-proof
 #
 # Installs wrk from the OS packages if it is missing (apt-get), builds
 # benches/hyper (its own package, so hyper stays out of weft's normal build),
@@ -18,6 +19,17 @@
 # round, and prints the medians of the time taken. wrk and the server share
 # the same 2 cores, so compare the two runtimes with each other, not with
 # published figures.
+#
+# The counts part (not in the default PARTS) measures what a request costs
+# rather than how many fit in a second, so other load on the machine moves
+# it far less: per server, under the same wrk load for COUNT_DURATION, the
+# server's CPU time per request (its threads' run time from
+# /proc/PID/task/*/schedstat), its context switches per request (voluntary
+# ones are sleeps: parks and futex waits), and, when `perf` can count
+# tracepoints here (root or perf_event_paranoid <= 1), its system calls per
+# request, with epoll_wait, futex and ppoll apart; then the same for one
+# client run of each runtime (GNU time's CPU and context switches, and perf's
+# system calls). Each figure prints with its weft/tokio ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +45,7 @@ FLAVOURS=${FLAVOURS:-multi current}
 PARTS=${PARTS:-server client}
 CLIENT_CONCURRENCY=${CLIENT_CONCURRENCY:-100}
 CLIENT_ROUNDS=${CLIENT_ROUNDS:-1000}
+COUNT_DURATION=${COUNT_DURATION:-5}
 
 if ! command -v wrk >/dev/null; then
     echo "bench-hyper: installing wrk from the OS packages" >&2
@@ -133,4 +146,98 @@ if [[ " $PARTS " == *" client "* ]]; then
     weft_t=$(echo "${took[weft]}" | median); tokio_t=$(echo "${took[tokio]}" | median)
     awk -v w="$weft_t" -v t="$tokio_t" \
         'BEGIN { printf "client median time: weft %.3f s, tokio %.3f s; weft/tokio %.2f (below 1.00: weft is faster)\n", w, t, w / t }'
+fi
+
+# perf_counts FILE: "calls epoll_wait futex ppoll" from a `perf stat -x,` file
+# (empty fields when perf counted nothing).
+perf_counts() {
+    awk -F, '$3 == "raw_syscalls:sys_enter" {c=$1} $3 ~ /epoll_wait$/ {e=$1} $3 ~ /futex$/ {f=$1} $3 ~ /ppoll$/ {p=$1}
+        END {print c, e, f, p}' "$1"
+}
+perf_events=raw_syscalls:sys_enter,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_futex,syscalls:sys_enter_ppoll
+have_perf=no
+if command -v perf >/dev/null && perf stat -x, -e raw_syscalls:sys_enter -o /dev/null -- true 2>/dev/null; then
+    have_perf=yes
+fi
+
+if [[ " $PARTS " == *" counts "* ]]; then
+    echo "counts: wrk -t$WRK_THREADS -c$CONNECTIONS for ${COUNT_DURATION}s per server (after a 1 s warm-up); per request:"
+    [ "$have_perf" = yes ] || echo "(perf cannot count tracepoints here: system calls skipped; run as root for them)"
+    printf "%-9s %9s %8s %8s %8s %8s %9s %8s %8s\n" server "cpu us" "vol cs" "invol cs" syscalls epoll futex ppoll "req/s"
+    declare -A cnt
+    for mode in weft tokio weft-ct tokio-ct; do
+        "$server" "$mode" "127.0.0.1:$PORT_WEFT" "$WORKERS" 2>/dev/null &
+        server_pid=$!
+        wait_for_port "$PORT_WEFT"
+        wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d1s "http://127.0.0.1:$PORT_WEFT/" >/dev/null
+        snap() {
+            cat /proc/"$server_pid"/task/*/schedstat | awk '{r += $1} END {printf "%d", r}'
+            printf " "
+            cat /proc/"$server_pid"/task/*/status | awk '/^voluntary_ctxt/ {v += $2} /^nonvoluntary_ctxt/ {n += $2} END {print v, n}'
+        }
+        perf_pid=""
+        if [ "$have_perf" = yes ]; then
+            # Counts for a little longer than wrk runs: the idle tail adds
+            # next to nothing, a cut-off head would lose requests' calls.
+            perf stat -x, -e "$perf_events" -p "$server_pid" -o "$CARGO_TARGET_DIR/counts-$mode.txt" \
+                -- sleep $((COUNT_DURATION + 1)) 2>/dev/null &
+            perf_pid=$!
+            sleep 0.2
+        fi
+        read -r run0 vol0 inv0 <<<"$(snap)"
+        out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${COUNT_DURATION}s" "http://127.0.0.1:$PORT_WEFT/")
+        read -r run1 vol1 inv1 <<<"$(snap)"
+        calls="" epolls="" futexes="" ppolls=""
+        if [ -n "$perf_pid" ]; then
+            wait "$perf_pid" 2>/dev/null || true
+            read -r calls epolls futexes ppolls <<<"$(perf_counts "$CARGO_TARGET_DIR/counts-$mode.txt")"
+        fi
+        stop_server
+        reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+        r=$(echo "$out" | awk '/^Requests\/sec/ {print $2}')
+        line=$(awk -v q="$reqs" -v run=$((run1 - run0)) -v v=$((vol1 - vol0)) -v n=$((inv1 - inv0)) \
+            -v c="$calls" -v e="$epolls" -v f="$futexes" -v p="$ppolls" -v r="$r" 'BEGIN {
+                printf "%.2f %.4f %.4f", run / q / 1000, v / q, n / q
+                if (c == "") printf " - - - -"; else printf " %.4f %.4f %.4f %.4f", c / q, e / q, f / q, p / q
+                printf " %s\n", r }')
+        cnt[$mode]=$line
+        printf "%-9s %9s %8s %8s %8s %8s %9s %8s %8s\n" "$mode" $line
+    done
+    for pair in "weft tokio" "weft-ct tokio-ct"; do
+        read -r w t <<<"$pair"
+        awk -v name="$w/$t" -v a="${cnt[$w]}" -v b="${cnt[$t]}" 'BEGIN {
+            split(a, x, " "); split(b, y, " ")
+            printf "%-17s cpu/req %.2f, context switches/req %.2f", name, x[1] / y[1], (x[2] + x[3]) / (y[2] + y[3])
+            if (x[4] != "-") printf ", syscalls/req %.3f", x[4] / y[4]
+            printf " (below 1.00: weft spends less)\n" }'
+    done
+    if command -v /usr/bin/time >/dev/null || [ "$have_perf" = yes ]; then
+        echo
+        echo "client counts: $CLIENT_CONCURRENCY concurrent keep-alive requests x $CLIENT_ROUNDS against a tokio server; per request:"
+        "$server" tokio "127.0.0.1:$PORT_CLIENT" "$WORKERS" 2>/dev/null &
+        server_pid=$!
+        wait_for_port "$PORT_CLIENT"
+        declare -A ccnt
+        for side in weft tokio; do
+            requests=$((CLIENT_CONCURRENCY * (CLIENT_ROUNDS + 1)))
+            cmd=("$server" "client-$side" "127.0.0.1:$PORT_CLIENT" "$WORKERS" "$CLIENT_CONCURRENCY" "$CLIENT_ROUNDS")
+            if [ "$have_perf" = yes ]; then
+                perf stat -x, -e "task-clock,context-switches,$perf_events" -o "$CARGO_TARGET_DIR/counts-client-$side.txt" -- "${cmd[@]}" >/dev/null
+                line=$(awk -F, -v q="$requests" '$3 == "task-clock" {t=$1} $3 == "context-switches" {s=$1}
+                    $3 == "raw_syscalls:sys_enter" {c=$1} $3 ~ /epoll_wait$/ {e=$1} $3 ~ /futex$/ {f=$1}
+                    END {printf "%.2f %.4f %.4f %.4f %.4f\n", t * 1000 / q, s / q, c / q, e / q, f / q}' "$CARGO_TARGET_DIR/counts-client-$side.txt")
+            else
+                line=$( { /usr/bin/time -f "TIME %U %S %w %c" "${cmd[@]}" >/dev/null; } 2>&1 | awk -v q="$requests" '/^TIME/ {
+                    printf "%.2f %.4f - - -\n", ($2 + $3) * 1e6 / q, ($4 + $5) / q }')
+            fi
+            ccnt[$side]=$line
+            printf "client-%-6s cpu %s us, context switches %s, syscalls %s (epoll_wait %s, futex %s)\n" "$side" $line
+        done
+        stop_server
+        awk -v a="${ccnt[weft]}" -v b="${ccnt[tokio]}" 'BEGIN {
+            split(a, x, " "); split(b, y, " ")
+            printf "client weft/tokio cpu/req %.2f, context switches/req %.2f", x[1] / y[1], x[2] / y[2]
+            if (x[3] != "-") printf ", syscalls/req %.3f", x[3] / y[3]
+            printf " (below 1.00: weft spends less)\n" }'
+    fi
 fi
