@@ -5,8 +5,8 @@
 #   scripts/bench-hyper.sh                 # 3 rounds x 10 s per runtime and flavour, 100 connections
 #   ROUNDS=5 DURATION=20s CONNECTIONS=200 scripts/bench-hyper.sh
 #   FLAVOURS=multi scripts/bench-hyper.sh  # multi-thread servers only (or FLAVOURS=current)
-#   PARTS=client scripts/bench-hyper.sh    # the client comparison only (PARTS="server client" by default)
-#   PARTS=counts scripts/bench-hyper.sh    # per-request counts (CPU, context switches, system calls), load-proof
+#   PARTS=client scripts/bench-hyper.sh    # the client comparison only (PARTS="server client counts" by default)
+#   PARTS=counts scripts/bench-hyper.sh    # per-request counts only (CPU, context switches, system calls)
 #
 # Installs wrk from the OS packages if it is missing (apt-get), builds
 # benches/hyper (its own package, so hyper stays out of weft's normal build),
@@ -20,7 +20,7 @@
 # the same 2 cores, so compare the two runtimes with each other, not with
 # published figures.
 #
-# The counts part (not in the default PARTS) measures what a request costs
+# The counts part, last, measures what a request costs
 # rather than how many fit in a second, so other load on the machine moves
 # it far less: per server, under the same wrk load for COUNT_DURATION, the
 # server's CPU time per request (its threads' run time from
@@ -42,7 +42,7 @@ PORT_WEFT=${PORT_WEFT:-18081}
 PORT_TOKIO=${PORT_TOKIO:-18082}
 PORT_CLIENT=${PORT_CLIENT:-18083}
 FLAVOURS=${FLAVOURS:-multi current}
-PARTS=${PARTS:-server client}
+PARTS=${PARTS:-server client counts}
 CLIENT_CONCURRENCY=${CLIENT_CONCURRENCY:-100}
 CLIENT_ROUNDS=${CLIENT_ROUNDS:-1000}
 COUNT_DURATION=${COUNT_DURATION:-5}
