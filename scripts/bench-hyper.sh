@@ -160,84 +160,121 @@ if command -v perf >/dev/null && perf stat -x, -e raw_syscalls:sys_enter -o /dev
     have_perf=yes
 fi
 
+# col_medians: reads lines of numbers ("-" for none), prints each column's median.
+col_medians() {
+    awk '{ for (i = 1; i <= NF; i++) v[i, NR] = $i; if (NF > nf) nf = NF }
+        END {
+            for (i = 1; i <= nf; i++) {
+                n = 0
+                for (r = 1; r <= NR; r++) if (v[i, r] != "-") a[++n] = v[i, r] + 0
+                if (n == 0) { printf "%s-", (i > 1 ? " " : ""); continue }
+                for (x = 2; x <= n; x++) for (y = x; y > 1 && a[y - 1] > a[y]; y--) { t = a[y]; a[y] = a[y - 1]; a[y - 1] = t }
+                m = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+                printf "%s%.4g", (i > 1 ? " " : ""), m
+            }
+            printf "\n"
+        }'
+}
+
 if [[ " $PARTS " == *" counts "* ]]; then
-    echo "counts: wrk -t$WRK_THREADS -c$CONNECTIONS for ${COUNT_DURATION}s per server (after a 1 s warm-up); per request:"
+    echo "counts: wrk -t$WRK_THREADS -c$CONNECTIONS for ${COUNT_DURATION}s per server (after a 1 s warm-up), $ROUNDS rounds; per request:"
     [ "$have_perf" = yes ] || echo "(perf cannot count tracepoints here: system calls skipped; run as root for them)"
-    printf "%-9s %9s %8s %8s %8s %8s %9s %8s %8s\n" server "cpu us" "vol cs" "invol cs" syscalls epoll futex ppoll "req/s"
+    header() { printf "%-16s %7s %8s %8s %8s %8s %8s %8s %9s\n" "$1" "cpu us" "vol cs" "invol cs" syscalls epoll futex ppoll "req/s"; }
+    header server
     declare -A cnt
+    for round in $(seq "$ROUNDS"); do
+        for mode in weft tokio weft-ct tokio-ct; do
+            "$server" "$mode" "127.0.0.1:$PORT_WEFT" "$WORKERS" 2>/dev/null &
+            server_pid=$!
+            wait_for_port "$PORT_WEFT"
+            wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d1s "http://127.0.0.1:$PORT_WEFT/" >/dev/null
+            snap() {
+                cat /proc/"$server_pid"/task/*/schedstat | awk '{r += $1} END {printf "%d", r}'
+                printf " "
+                cat /proc/"$server_pid"/task/*/status | awk '/^voluntary_ctxt/ {v += $2} /^nonvoluntary_ctxt/ {n += $2} END {print v, n}'
+            }
+            perf_pid=""
+            if [ "$have_perf" = yes ]; then
+                # Counts for a little longer than wrk runs: the idle tail adds
+                # next to nothing, a cut-off head would lose requests' calls.
+                perf stat -x, -e "$perf_events" -p "$server_pid" -o "$CARGO_TARGET_DIR/counts-$mode.txt" \
+                    -- sleep $((COUNT_DURATION + 1)) 2>/dev/null &
+                perf_pid=$!
+                sleep 0.2
+            fi
+            read -r run0 vol0 inv0 <<<"$(snap)"
+            out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${COUNT_DURATION}s" "http://127.0.0.1:$PORT_WEFT/")
+            read -r run1 vol1 inv1 <<<"$(snap)"
+            calls="" epolls="" futexes="" ppolls=""
+            if [ -n "$perf_pid" ]; then
+                wait "$perf_pid" 2>/dev/null || true
+                read -r calls epolls futexes ppolls <<<"$(perf_counts "$CARGO_TARGET_DIR/counts-$mode.txt")"
+            fi
+            stop_server
+            reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+            r=$(echo "$out" | awk '/^Requests\/sec/ {print $2}')
+            line=$(awk -v q="$reqs" -v run=$((run1 - run0)) -v v=$((vol1 - vol0)) -v n=$((inv1 - inv0)) \
+                -v c="$calls" -v e="$epolls" -v f="$futexes" -v p="$ppolls" -v r="$r" 'BEGIN {
+                    printf "%.2f %.4f %.4f", run / q / 1000, v / q, n / q
+                    if (c == "") printf " - - - -"; else printf " %.4f %.4f %.4f %.4f", c / q, e / q, f / q, p / q
+                    printf " %.0f\n", r }')
+            cnt[$mode]="${cnt[$mode]:-}$line"$'\n'
+            # shellcheck disable=SC2086 # the fields are meant to split
+            printf "%-16s %7s %8s %8s %8s %8s %8s %8s %9s\n" "round $round $mode" $line
+        done
+    done
+    echo
+    header "median"
+    declare -A med
     for mode in weft tokio weft-ct tokio-ct; do
-        "$server" "$mode" "127.0.0.1:$PORT_WEFT" "$WORKERS" 2>/dev/null &
-        server_pid=$!
-        wait_for_port "$PORT_WEFT"
-        wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d1s "http://127.0.0.1:$PORT_WEFT/" >/dev/null
-        snap() {
-            cat /proc/"$server_pid"/task/*/schedstat | awk '{r += $1} END {printf "%d", r}'
-            printf " "
-            cat /proc/"$server_pid"/task/*/status | awk '/^voluntary_ctxt/ {v += $2} /^nonvoluntary_ctxt/ {n += $2} END {print v, n}'
-        }
-        perf_pid=""
-        if [ "$have_perf" = yes ]; then
-            # Counts for a little longer than wrk runs: the idle tail adds
-            # next to nothing, a cut-off head would lose requests' calls.
-            perf stat -x, -e "$perf_events" -p "$server_pid" -o "$CARGO_TARGET_DIR/counts-$mode.txt" \
-                -- sleep $((COUNT_DURATION + 1)) 2>/dev/null &
-            perf_pid=$!
-            sleep 0.2
-        fi
-        read -r run0 vol0 inv0 <<<"$(snap)"
-        out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${COUNT_DURATION}s" "http://127.0.0.1:$PORT_WEFT/")
-        read -r run1 vol1 inv1 <<<"$(snap)"
-        calls="" epolls="" futexes="" ppolls=""
-        if [ -n "$perf_pid" ]; then
-            wait "$perf_pid" 2>/dev/null || true
-            read -r calls epolls futexes ppolls <<<"$(perf_counts "$CARGO_TARGET_DIR/counts-$mode.txt")"
-        fi
-        stop_server
-        reqs=$(echo "$out" | awk '/requests in/ {print $1}')
-        r=$(echo "$out" | awk '/^Requests\/sec/ {print $2}')
-        line=$(awk -v q="$reqs" -v run=$((run1 - run0)) -v v=$((vol1 - vol0)) -v n=$((inv1 - inv0)) \
-            -v c="$calls" -v e="$epolls" -v f="$futexes" -v p="$ppolls" -v r="$r" 'BEGIN {
-                printf "%.2f %.4f %.4f", run / q / 1000, v / q, n / q
-                if (c == "") printf " - - - -"; else printf " %.4f %.4f %.4f %.4f", c / q, e / q, f / q, p / q
-                printf " %s\n", r }')
-        cnt[$mode]=$line
-        printf "%-9s %9s %8s %8s %8s %8s %9s %8s %8s\n" "$mode" $line
+        med[$mode]=$(printf "%s" "${cnt[$mode]}" | col_medians)
+        # shellcheck disable=SC2086
+        printf "%-16s %7s %8s %8s %8s %8s %8s %8s %9s\n" "$mode" ${med[$mode]}
     done
     for pair in "weft tokio" "weft-ct tokio-ct"; do
         read -r w t <<<"$pair"
-        awk -v name="$w/$t" -v a="${cnt[$w]}" -v b="${cnt[$t]}" 'BEGIN {
+        awk -v name="$w/$t" -v a="${med[$w]}" -v b="${med[$t]}" 'BEGIN {
             split(a, x, " "); split(b, y, " ")
             printf "%-17s cpu/req %.2f, context switches/req %.2f", name, x[1] / y[1], (x[2] + x[3]) / (y[2] + y[3])
-            if (x[4] != "-") printf ", syscalls/req %.3f", x[4] / y[4]
-            printf " (below 1.00: weft spends less)\n" }'
+            if (x[4] != "-") printf ", syscalls/req %.3f, futex/req %.2f", x[4] / y[4], (y[6] > 0 ? x[6] / y[6] : 1)
+            printf " (medians; below 1.00: weft spends less)\n" }'
     done
     if command -v /usr/bin/time >/dev/null || [ "$have_perf" = yes ]; then
         echo
-        echo "client counts: $CLIENT_CONCURRENCY concurrent keep-alive requests x $CLIENT_ROUNDS against a tokio server; per request:"
+        echo "client counts: $CLIENT_CONCURRENCY concurrent keep-alive requests x $CLIENT_ROUNDS against a tokio server, $ROUNDS rounds; per request:"
+        printf "%-20s %7s %9s %8s %8s %8s\n" client "cpu us" "ctx sw" syscalls epoll futex
         "$server" tokio "127.0.0.1:$PORT_CLIENT" "$WORKERS" 2>/dev/null &
         server_pid=$!
         wait_for_port "$PORT_CLIENT"
         declare -A ccnt
-        for side in weft tokio; do
-            requests=$((CLIENT_CONCURRENCY * (CLIENT_ROUNDS + 1)))
-            cmd=("$server" "client-$side" "127.0.0.1:$PORT_CLIENT" "$WORKERS" "$CLIENT_CONCURRENCY" "$CLIENT_ROUNDS")
-            if [ "$have_perf" = yes ]; then
-                perf stat -x, -e "task-clock,context-switches,$perf_events" -o "$CARGO_TARGET_DIR/counts-client-$side.txt" -- "${cmd[@]}" >/dev/null
-                line=$(awk -F, -v q="$requests" '$3 == "task-clock" {t=$1} $3 == "context-switches" {s=$1}
-                    $3 == "raw_syscalls:sys_enter" {c=$1} $3 ~ /epoll_wait$/ {e=$1} $3 ~ /futex$/ {f=$1}
-                    END {printf "%.2f %.4f %.4f %.4f %.4f\n", t * 1000 / q, s / q, c / q, e / q, f / q}' "$CARGO_TARGET_DIR/counts-client-$side.txt")
-            else
-                line=$( { /usr/bin/time -f "TIME %U %S %w %c" "${cmd[@]}" >/dev/null; } 2>&1 | awk -v q="$requests" '/^TIME/ {
-                    printf "%.2f %.4f - - -\n", ($2 + $3) * 1e6 / q, ($4 + $5) / q }')
-            fi
-            ccnt[$side]=$line
-            printf "client-%-6s cpu %s us, context switches %s, syscalls %s (epoll_wait %s, futex %s)\n" "$side" $line
+        for round in $(seq "$ROUNDS"); do
+            for side in weft tokio; do
+                requests=$((CLIENT_CONCURRENCY * (CLIENT_ROUNDS + 1)))
+                cmd=("$server" "client-$side" "127.0.0.1:$PORT_CLIENT" "$WORKERS" "$CLIENT_CONCURRENCY" "$CLIENT_ROUNDS")
+                if [ "$have_perf" = yes ]; then
+                    perf stat -x, -e "task-clock,context-switches,$perf_events" -o "$CARGO_TARGET_DIR/counts-client-$side.txt" -- "${cmd[@]}" >/dev/null
+                    line=$(awk -F, -v q="$requests" '$3 == "task-clock" {t=$1} $3 == "context-switches" {s=$1}
+                        $3 == "raw_syscalls:sys_enter" {c=$1} $3 ~ /epoll_wait$/ {e=$1} $3 ~ /futex$/ {f=$1}
+                        END {printf "%.2f %.4f %.4f %.4f %.4f\n", t * 1000 / q, s / q, c / q, e / q, f / q}' "$CARGO_TARGET_DIR/counts-client-$side.txt")
+                else
+                    line=$( { /usr/bin/time -f "TIME %U %S %w %c" "${cmd[@]}" >/dev/null; } 2>&1 | awk -v q="$requests" '/^TIME/ {
+                        printf "%.2f %.4f - - -\n", ($2 + $3) * 1e6 / q, ($4 + $5) / q }')
+                fi
+                ccnt[$side]="${ccnt[$side]:-}$line"$'\n'
+                # shellcheck disable=SC2086
+                printf "%-20s %7s %9s %8s %8s %8s\n" "round $round client-$side" $line
+            done
         done
         stop_server
-        awk -v a="${ccnt[weft]}" -v b="${ccnt[tokio]}" 'BEGIN {
+        wm=$(printf "%s" "${ccnt[weft]}" | col_medians); tm=$(printf "%s" "${ccnt[tokio]}" | col_medians)
+        # shellcheck disable=SC2086
+        printf "%-20s %7s %9s %8s %8s %8s\n" "median client-weft" $wm
+        # shellcheck disable=SC2086
+        printf "%-20s %7s %9s %8s %8s %8s\n" "median client-tokio" $tm
+        awk -v a="$wm" -v b="$tm" 'BEGIN {
             split(a, x, " "); split(b, y, " ")
             printf "client weft/tokio cpu/req %.2f, context switches/req %.2f", x[1] / y[1], x[2] / y[2]
             if (x[3] != "-") printf ", syscalls/req %.3f", x[3] / y[3]
-            printf " (below 1.00: weft spends less)\n" }'
+            printf " (medians; below 1.00: weft spends less)\n" }'
     fi
 fi
