@@ -12,6 +12,12 @@
 //!   cooperative budget makes them yield every so many operations, so the
 //!   ticker keeps its pace; without one, a current-thread runtime runs no
 //!   timer until they finish.
+//! - `tick_chan_p99`: the same with a channel: 4 tasks each send one item
+//!   into a channel of their own and receive it back, in a loop (both
+//!   operations always ready: the channel holds one item at most and
+//!   always has room). weft's `Queue`, tokio's `mpsc`, smol's
+//!   `async_channel`. One statistic only (p99, the target's), to keep the
+//!   suite short.
 //! - `tick_block_*`: one task blocks its worker thread for 200 ms (a
 //!   blocking call by mistake). Multi-thread flavours only: the other
 //!   worker must keep the timers and the ticker going. On a current-thread
@@ -50,6 +56,9 @@ enum Stat {
 enum Load {
     /// `BUSY_TASKS` tasks x `ops` always-ready semaphore acquires.
     Busy { ops: usize },
+    /// `BUSY_TASKS` tasks x `ops` always-ready sends and receives, each
+    /// task on a channel of its own.
+    Chan { ops: usize },
     /// One task blocks its thread for `BLOCK`.
     Block,
 }
@@ -58,6 +67,12 @@ const BUSY_PRIMITIVES: Primitives = Primitives {
     weft: "weft::sync::Semaphore + weft::time::sleep_until",
     tokio: "tokio::sync::Semaphore + tokio::time::sleep_until",
     smol: "async_lock::Semaphore + async_io::Timer::at",
+};
+
+const CHAN_PRIMITIVES: Primitives = Primitives {
+    weft: "weft::sync::Queue::bounded + weft::time::sleep_until",
+    tokio: "tokio::sync::mpsc::channel + tokio::time::sleep_until",
+    smol: "async_channel::bounded + async_io::Timer::at",
 };
 
 const BLOCK_PRIMITIVES: Primitives = Primitives {
@@ -86,6 +101,15 @@ pub fn workloads() -> Vec<Workload> {
             "1 ms ticker max lateness while 4 tasks loop over always-ready semaphore acquires",
             BUSY_PRIMITIVES,
             |flavour, scale| busy(flavour, scale, Stat::Max),
+        ),
+        workload(
+            "tick_chan_p99",
+            "1 ms ticker p99 lateness while 4 tasks loop over always-ready channel sends and receives",
+            CHAN_PRIMITIVES,
+            |flavour, scale| {
+                let ops = scale.pick(500_000, 100_000);
+                pick(run(flavour, Load::Chan { ops }), Stat::P99)
+            },
         ),
         workload(
             "tick_block_p50",
@@ -172,7 +196,7 @@ fn late_ms(now: std::time::Instant, deadline: std::time::Instant) -> f64 {
 fn keep_ticking(stop: &AtomicBool, ticks: usize, load: Load) -> bool {
     // Relaxed: a stop flag; the ticker checks it once per tick.
     match load {
-        Load::Busy { .. } => !stop.load(Ordering::Relaxed),
+        Load::Busy { .. } | Load::Chan { .. } => !stop.load(Ordering::Relaxed),
         Load::Block => ticks < BLOCK_TICKS,
     }
 }
@@ -203,6 +227,23 @@ async fn weft_side(load: Load) -> Vec<f64> {
                     weft::spawn(async move {
                         for _ in 0..ops {
                             drop(semaphore.acquire().await);
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.expect("a busy task panicked");
+            }
+            stop.store(true, Ordering::Relaxed);
+        }
+        Load::Chan { ops } => {
+            let tasks: Vec<_> = (0..BUSY_TASKS)
+                .map(|_| {
+                    weft::spawn(async move {
+                        let channel = weft::sync::Queue::bounded(1);
+                        for op in 0..ops {
+                            channel.put(op).await.expect("the queue is never shut down");
+                            channel.get().await.expect("the queue is never shut down");
                         }
                     })
                 })
@@ -253,6 +294,23 @@ async fn tokio_side(load: Load) -> Vec<f64> {
             }
             stop.store(true, Ordering::Relaxed);
         }
+        Load::Chan { ops } => {
+            let tasks: Vec<_> = (0..BUSY_TASKS)
+                .map(|_| {
+                    tokio::spawn(async move {
+                        let (sender, mut receiver) = tokio::sync::mpsc::channel(1);
+                        for op in 0..ops {
+                            sender.send(op).await.expect("the receiver is alive");
+                            receiver.recv().await.expect("the sender is alive");
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.expect("a busy task panicked");
+            }
+            stop.store(true, Ordering::Relaxed);
+        }
         Load::Block => {
             tokio::spawn(async { std::thread::sleep(BLOCK) });
         }
@@ -285,6 +343,23 @@ async fn smol_side(ex: Executor, load: Load) -> Vec<f64> {
                     ex.spawn(async move {
                         for _ in 0..ops {
                             drop(semaphore.acquire().await);
+                        }
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await;
+            }
+            stop.store(true, Ordering::Relaxed);
+        }
+        Load::Chan { ops } => {
+            let tasks: Vec<_> = (0..BUSY_TASKS)
+                .map(|_| {
+                    ex.spawn(async move {
+                        let (sender, receiver) = async_channel::bounded(1);
+                        for op in 0..ops {
+                            sender.send(op).await.expect("the receiver is alive");
+                            receiver.recv().await.expect("the sender is alive");
                         }
                     })
                 })
