@@ -180,3 +180,40 @@ fn histograms_are_none_unless_enabled() {
         }
     });
 }
+
+/// A poll is timed from the end of the worker's previous poll, but never
+/// across time the worker spent elsewhere: 30 ms blocked inside
+/// `block_on`'s own future, or 30 ms parked in the drivers, between two
+/// trivial tasks, shows up in no task's poll time (on either flavour,
+/// where the workers park between the tasks).
+#[test]
+fn time_outside_polls_is_no_task_poll_time() {
+    const GAP: Duration = Duration::from_millis(30);
+    within("gaps between polls", LIMIT, || {
+        for (flavour, mut builder) in flavours() {
+            let rt = builder
+                .enable_poll_time_histogram()
+                .build()
+                .expect("runtime builds");
+            rt.block_on(async {
+                weft::spawn(async {}).await.unwrap();
+                std::thread::sleep(GAP);
+                weft::spawn(async {}).await.unwrap();
+                weft::time::sleep(GAP).await;
+                weft::spawn(async {}).await.unwrap();
+            });
+            let polls = settled_metrics(&rt).poll_time_histogram().expect("enabled");
+            assert_eq!(polls.count(), 3, "{flavour}");
+            let longest = polls
+                .buckets()
+                .filter(|(_, count)| *count > 0)
+                .map(|(range, _)| range.start)
+                .max()
+                .expect("three polls");
+            assert!(
+                longest < GAP / 2,
+                "{flavour}: a trivial poll was timed at {longest:?} or more: {polls:?}"
+            );
+        }
+    });
+}

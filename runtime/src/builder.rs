@@ -21,9 +21,9 @@ use crate::debug::{
 use crate::driver::DriverLock;
 use crate::explore::ExploreRun;
 use crate::handle::{Handle, WeakHandle};
-use crate::histogram::PollClock;
 use crate::hooks::{TaskHook, TaskHooks};
 use crate::local::LocalRuntime;
+use crate::poll_clock::PollClock;
 use crate::runtime::Runtime;
 use crate::scheduler::sleepers::MAX_WORKERS;
 use crate::scheduler::{self, Config, Flavor, WorkerLaunch};
@@ -310,8 +310,12 @@ impl Builder {
     /// (how long each poll took) and
     /// [`RuntimeMetrics::schedule_latency_histogram`](crate::RuntimeMetrics::schedule_latency_histogram)
     /// (how long a woken task waited for a worker). Off by default: it
-    /// costs two clock reads per poll and one per wake, and a runtime
-    /// without it reads no clock for them.
+    /// costs one clock read per poll (plus one per `yield_now` and per wake
+    /// from outside the runtime's threads) and a small allocation per task
+    /// for its wake time, which on a workload of 50 ns polls is most of a
+    /// poll again; a runtime without it reads no clock for them. The wait
+    /// of a task woken by another task's poll is counted from the start of
+    /// that poll: an upper bound, long by at most that poll's duration.
     ///
     /// ```
     /// // Current-thread: the poll is recorded before `block_on` returns (on a
@@ -400,16 +404,17 @@ impl Builder {
         });
         let slow_poll = self.slow_poll_config();
         let hooks = (!self.task_hooks.is_empty()).then(|| Box::new(self.task_hooks.clone()));
+        let times_polls = slow_poll.is_some() || self.poll_histograms;
         let config = Config {
             observes_tasks: hooks.is_some() || self.poll_histograms,
-            instruments_polls: hooks.is_some() || slow_poll.is_some() || self.poll_histograms,
-            times_polls: slow_poll.is_some() || self.poll_histograms,
+            instruments_polls: hooks.is_some() || times_polls,
+            times_polls,
             slow_poll,
             unhandled_panic: self.unhandled_panic,
             local_owner,
             hooks,
             poll_histograms: self.poll_histograms,
-            poll_clock: PollClock::new(),
+            poll_clock: PollClock::new(times_polls),
             explore: self.explore.clone(),
         };
         let (shared, launches) =

@@ -10,8 +10,8 @@
 //! holds id, spawn site and name, spawn time and poll count), so a dump
 //! costs one pass over the owned list under its lock and nothing when
 //! unused. Poll timing (slow-poll reports, and the histograms of
-//! `histogram.rs`) costs two clock reads per poll and is off unless asked
-//! for. A task leaves the owned list before its output is visible
+//! `histogram.rs`) reads a clock at each poll (`poll_clock/`) and is off
+//! unless asked for. A task leaves the owned list before its output is visible
 //! (`task/harness.rs`, `Harness::complete`), so a dump never lists a task
 //! whose `JoinHandle` has returned.
 //!

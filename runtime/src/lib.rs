@@ -161,6 +161,7 @@ mod local;
 mod loom;
 mod metrics;
 mod park;
+mod poll_clock;
 mod rng;
 mod runtime;
 mod scheduler;

@@ -243,9 +243,11 @@ impl RuntimeMetrics {
     }
 
     /// How long task polls took, merged over all workers: log-scale
-    /// buckets from 1 µs to about 1 s. `None` unless
-    /// `Builder::enable_poll_time_histogram` was called (the one switch for
-    /// both histograms).
+    /// buckets from 1 µs to about 1 s. A poll's time runs from the end of
+    /// the worker's previous poll (one clock read per poll), so it includes
+    /// the worker's pick of the task, normally well under a microsecond.
+    /// `None` unless `Builder::enable_poll_time_histogram` was called (the
+    /// one switch for both histograms).
     ///
     /// ```
     /// let rt = weft_runtime::Builder::new_current_thread().build().unwrap();
@@ -257,7 +259,10 @@ impl RuntimeMetrics {
 
     /// How long woken tasks waited for a worker: from the wake (or the
     /// spawn) that queued a task to the start of its poll, merged over all
-    /// workers. `None` unless `Builder::enable_poll_time_histogram` was called.
+    /// workers. A wake from inside another task's poll counts from the
+    /// start of that poll (no clock read per wake), so the figure is an
+    /// upper bound, long by at most the waking poll's duration. `None`
+    /// unless `Builder::enable_poll_time_histogram` was called.
     ///
     /// ```
     /// let rt = weft_runtime::Builder::new_multi_thread()

@@ -121,6 +121,10 @@ fn drive<F: Future>(
     loop {
         check_shutdown_panic(shared);
         if main.take_woken() {
+            if let Some(core) = &guard.core {
+                // Not a task: its poll is no task's poll time (HIST-2).
+                shared.break_poll_run(core.index());
+            }
             // The main future gets a fresh cooperative budget per poll, as tasks do.
             if let Poll::Ready(output) = weft_coop::with_budget(|| future.as_mut().poll(&mut cx)) {
                 return output;

@@ -88,6 +88,8 @@ pub(crate) fn drive<F: Future>(
         let core = match pool.choose(main.woken.load(Ordering::Acquire)) {
             Some(Choice::Main) => {
                 main.take_woken();
+                // Not a task: its poll is no task's poll time (HIST-2).
+                shared.break_poll_run(core.index());
                 let (core, polled) = lent(&worker_cx, core, || future.as_mut().poll(&mut cx));
                 if let Poll::Ready(output) = polled {
                     guard.core = Some(core);

@@ -116,8 +116,8 @@ pub(crate) use worker_context::current_local;
 
 use crate::debug::{SlowPollConfig, UnhandledPanic};
 use crate::explore::ExploreRun;
-use crate::histogram::PollClock;
 use crate::hooks::TaskHooks;
+use crate::poll_clock::PollClock;
 use std::sync::Arc;
 
 /// Which scheduler drives the cores.

@@ -121,7 +121,7 @@ impl Shared {
         if self.config().poll_histograms {
             return self.schedule_stamped(task, is_yield);
         }
-        self.schedule_unstamped(task, is_yield);
+        self.route(task, is_yield, |_, _| {});
     }
 
     /// `schedule_task` with the wake stamped for the schedule-latency
@@ -130,16 +130,35 @@ impl Shared {
     #[cold]
     #[inline(never)]
     fn schedule_stamped(self: &Arc<Self>, task: Runnable, is_yield: bool) {
-        task.header()
-            .site
-            .stamp_woken(self.config().poll_clock.now());
-        self.schedule_unstamped(task, is_yield);
+        self.route(task, is_yield, |task, worker| {
+            self.stamp_wake(task, worker, is_yield);
+        });
     }
 
+    /// Stamps `task`'s wake (HIST-3 of `histogram.rs`): a wake from inside
+    /// a poll on `worker` takes that poll's start; a yield (requeued as its
+    /// own poll ends) and a wake from anywhere else read the clock.
+    fn stamp_wake(&self, task: &Runnable, worker: Option<usize>, is_yield: bool) {
+        let poll_start = worker
+            .filter(|_| !is_yield)
+            .and_then(|index| self.poll_stats(index))
+            .and_then(|stats| stats.poll_started_at());
+        let at = poll_start.unwrap_or_else(|| self.config().poll_clock.now());
+        task.header().site.stamp_woken(at);
+    }
+
+    /// Puts `task` on this thread's core or in the injector, calling
+    /// `stamp` first with the core's index (or `None` for the injector).
     #[inline(always)]
-    fn schedule_unstamped(self: &Arc<Self>, task: Runnable, is_yield: bool) {
+    fn route(
+        self: &Arc<Self>,
+        task: Runnable,
+        is_yield: bool,
+        stamp: impl Fn(&Runnable, Option<usize>),
+    ) {
         let task = with_current_core(self, |core| match core {
             Some(core) => {
+                stamp(&task, Some(core.index()));
                 if core.push_woken(task, is_yield) && self.can_steal() {
                     self.notify_parked();
                 }
@@ -148,6 +167,7 @@ impl Shared {
             None => Some(task),
         });
         if let Some(task) = task {
+            stamp(&task, None);
             self.schedule_remote(task);
         }
     }

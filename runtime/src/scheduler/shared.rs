@@ -33,6 +33,7 @@ use super::{Config, Flavor};
 use crate::debug::{contain_panic, SlowPoll};
 use crate::driver::DriverLock;
 use crate::explore::ExploreRun;
+use crate::histogram::PollStats;
 use crate::hooks::TaskHooks;
 use crate::metrics::{SharedMetrics, WorkerCounter, WorkerMetrics};
 use crate::task::stamp::SpawnClock;
@@ -228,22 +229,27 @@ impl Shared {
             );
             (slow, site)
         });
-        let woken_at = header.site.woken_at();
-        let start = clock.now();
-        if let Some(stats) = stats.filter(|_| woken_at != 0) {
-            stats
-                .schedule_latency
-                .record(start.saturating_sub(woken_at));
-        }
+        let start = match stats {
+            Some(stats) => {
+                let start = stats.start_poll(clock);
+                let woken_at = header.site.woken_at();
+                if woken_at != 0 {
+                    let waited = clock.nanos(start.saturating_sub(woken_at));
+                    stats.schedule_latency.record(waited);
+                }
+                start
+            }
+            None => clock.now(),
+        };
         run(task, hooks);
-        let elapsed = clock.now().saturating_sub(start);
+        let end = clock.now();
         if let Some(stats) = stats {
-            stats.poll_time.record(elapsed);
+            stats.end_poll(clock, start, end);
         }
         let Some((slow, (task_id, spawned_at, name))) = slow else {
             return;
         };
-        let duration = Duration::from_nanos(elapsed);
+        let duration = Duration::from_nanos(clock.nanos(end.saturating_sub(start)));
         if duration >= slow.threshold {
             let report = SlowPoll {
                 task_id,
@@ -253,6 +259,21 @@ impl Shared {
             };
             // A panicking callback must not kill the worker (debug.rs).
             contain_panic(|| (slow.callback)(&report));
+        }
+    }
+
+    /// Worker `index`'s histograms and poll boundary, if the histograms
+    /// are on (`histogram.rs`).
+    pub(super) fn poll_stats(&self, index: usize) -> Option<&PollStats> {
+        self.queues.remote(index).metrics().poll_stats()
+    }
+
+    /// Worker `index` stops polling tasks for a while (it enters the
+    /// drivers or polls `block_on`'s future): its next poll is timed from
+    /// a fresh reading (HIST-2 of `histogram.rs`).
+    pub(crate) fn break_poll_run(&self, index: usize) {
+        if let Some(stats) = self.poll_stats(index) {
+            stats.break_run();
         }
     }
 

@@ -101,6 +101,7 @@ pub(crate) fn in_context(
     park: impl FnOnce(&Parker),
 ) -> Box<WorkerCore> {
     let parker = core.parker().clone();
+    cx.shared.break_poll_run(core.index());
     core.enter_drivers();
     *cx.core.borrow_mut() = Some(core);
     park(&parker);

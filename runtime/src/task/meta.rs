@@ -65,8 +65,9 @@ pub(crate) struct Details {
     pub(crate) spawned_at: &'static Location<'static>,
     /// The name given with `task::Builder::name`.
     pub(crate) name: Option<Arc<str>>,
-    /// When the task was last queued, in nanoseconds of the runtime's poll
-    /// clock, for the schedule-latency histogram; 0 until first stamped.
+    /// When the task was last queued, a reading of the runtime's poll
+    /// clock (`poll_clock/`), for the schedule-latency histogram; 0 until
+    /// first stamped.
     /// Relaxed: written by the thread that queues the task and read by the
     /// one that pops it; the queue's own synchronisation orders the two.
     pub(crate) woken_at: AtomicU64,
@@ -141,8 +142,8 @@ impl Site {
         self.details()?.name.clone()
     }
 
-    /// Records that the task was queued at `now` (nanoseconds of the poll
-    /// clock). A task without details is never stamped.
+    /// Records that the task was queued at `now` (a poll clock reading).
+    /// A task without details is never stamped.
     pub(crate) fn stamp_woken(&self, now: u64) {
         if let Some(details) = self.details() {
             // Relaxed: see the field.
