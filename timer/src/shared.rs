@@ -228,6 +228,25 @@ impl Shared {
         key
     }
 
+    /// Adds a held entry for `waker` in shard `shard`: one with no deadline
+    /// (too far to ever come), which never fires and which no park or
+    /// paused clock waits for, until `reschedule` gives it one.
+    ///
+    /// # Panics
+    ///
+    /// Panics if the driver has shut down, or if `shard` does not exist.
+    pub(crate) fn hold(&self, shard: usize, waker: Waker) -> Key {
+        let mut state = self.lock(shard);
+        assert!(!state.is_shutdown, "{SHUTDOWN_MESSAGE}");
+        state.wheel.hold(waker)
+    }
+
+    /// Makes a registered entry held (see [`Shared::hold`]), keeping its
+    /// key and waker; false if it already fired.
+    pub(crate) fn hold_entry(&self, shard: usize, key: Key) -> bool {
+        self.lock(shard).wheel.hold_existing(key)
+    }
+
     /// Refreshes a registered entry's waker, or reports that it fired.
     ///
     /// # Panics

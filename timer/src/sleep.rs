@@ -19,16 +19,15 @@
 //!   | poll, deadline reached           ^
 //!   +----------------------------------+
 //!
-//! Unregistered --poll, deadline "never" (INV-2)--> Never(waker)
-//! Never --reset into reach: register with the kept waker--> Registered(key)
-//! Registered --reset to "never": cancel, keep the waker--> Never(waker)
+//! A deadline "never" (INV-2) registers a held entry: Registered(key) too.
 //! ```
 //!
 //! `reset` while `Registered` with the entry still in the wheel moves the
-//! entry in place (same key, same waker). Dropping a `Registered` sleep
-//! cancels its entry. In every state that has seen a poll, the last waker is
-//! kept (in the wheel or in `Never`), so a `reset` wakes the waiting task at
-//! the new deadline without it polling again first.
+//! entry in place (same key, same waker), between a slot and the held state
+//! as the new deadline says. Dropping a `Registered` sleep cancels its
+//! entry. In every state that has seen a poll, the last waker is kept in
+//! the wheel, so a `reset` wakes the waiting task at the new deadline
+//! without it polling again first.
 //!
 //! # Design
 //!
@@ -47,9 +46,10 @@
 //! is written by every worker. A sleep first polled on another worker's
 //! thread takes that worker's home before it registers, so it still
 //! registers in the shard of the thread that polls it. The home also names
-//! the shard, so the registration holds only the wheel key: 48 bytes in
-//! all (the home, the exact deadline, the registration), where a `Handle`
-//! and a key that carried its shard made 56.
+//! the shard, so the registration holds only the wheel key, with the two
+//! states that have no entry as two keys the wheel never issues: 40 bytes
+//! in all (the home, the exact deadline, the key), where a `Handle`, a key
+//! that carried its shard and a `Never` state holding a waker made 56.
 //!
 //! # Invariants
 //!
@@ -57,9 +57,10 @@
 //!   current `deadline`; the entry is either still in the wheel or has fired
 //!   exactly once (driver INV-3). `Elapsed` means `deadline` has passed.
 //! - INV-2: a deadline at or beyond `NEVER_TICK` (about 146 million years
-//!   away, e.g. `sleep(Duration::MAX)`) is never registered: the sleep waits
-//!   in `Never`, holding its waker itself, so it takes no wheel slot and a
-//!   paused clock never jumps towards it.
+//!   away, e.g. `sleep(Duration::MAX)`) is never scheduled: its entry is
+//!   held (`Wheel::hold`: in the arena with its waker, on no list), so it
+//!   takes no wheel slot, never fires, and neither a park nor a paused
+//!   clock waits for it.
 //!
 //! # Concurrency
 //!
@@ -82,15 +83,40 @@ use crate::instant::{saturating_add, Instant};
 use crate::shared::{EntryPoll, Shared};
 use crate::wheel::Key;
 
-/// Where a [`Sleep`] stands with the driver (INV-1, INV-2).
-#[derive(Debug)]
-enum Registration {
+/// Where a [`Sleep`] stands with the driver (INV-1, INV-2), as the
+/// [`Registration`] key holds it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
     Unregistered,
-    /// In the wheel of `home`'s shard (shared INV-4).
+    /// In the wheel of `home`'s shard (shared INV-4): due at the deadline's
+    /// tick, or held there if the deadline is too far to ever come (INV-2).
     Registered(Key),
-    /// Polled, with a deadline too far away to ever fire (INV-2).
-    Never(Waker),
     Elapsed,
+}
+
+/// A [`Stage`] in the 16 bytes of one wheel [`Key`]: the two stages without
+/// an entry are the two keys no wheel issues. A `Stage` enum would be 24
+/// bytes, and every parked sleeper carries this field.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Registration(Key);
+
+impl Registration {
+    const UNREGISTERED: Registration = Registration(Key::MARKERS[0]);
+    const ELAPSED: Registration = Registration(Key::MARKERS[1]);
+
+    fn stage(self) -> Stage {
+        match self {
+            Registration::UNREGISTERED => Stage::Unregistered,
+            Registration::ELAPSED => Stage::Elapsed,
+            Registration(key) => Stage::Registered(key),
+        }
+    }
+}
+
+impl fmt::Debug for Registration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.stage().fmt(f)
+    }
 }
 
 /// A future that completes at a deadline. Created by [`sleep`] and
@@ -169,7 +195,7 @@ impl Sleep {
         Sleep {
             home,
             deadline,
-            registration: Registration::Unregistered,
+            registration: Registration::UNREGISTERED,
         }
     }
 
@@ -181,11 +207,10 @@ impl Sleep {
     /// True once the deadline has passed (by the runtime's clock) or the
     /// sleep has completed.
     pub fn is_elapsed(&self) -> bool {
-        match self.registration {
-            Registration::Elapsed => true,
-            Registration::Never(_) => false,
-            Registration::Registered(key) => !self.shared().is_pending(self.home.shard(), key),
-            Registration::Unregistered => self.deadline.into_std() <= self.shared().clock.now(),
+        match self.registration.stage() {
+            Stage::Elapsed => true,
+            Stage::Registered(key) => !self.shared().is_pending(self.home.shard(), key),
+            Stage::Unregistered => self.deadline.into_std() <= self.shared().clock.now(),
         }
     }
 
@@ -215,25 +240,17 @@ impl Sleep {
     pub fn reset(&mut self, deadline: Instant) {
         self.deadline = deadline;
         let tick = self.tick();
-        let previous = std::mem::replace(&mut self.registration, Registration::Unregistered);
         let shard = self.home.shard();
-        self.registration = match previous {
-            Registration::Registered(key) if tick >= NEVER_TICK => {
-                match self.shared().cancel(shard, key) {
-                    // INV-2: out of the wheel, keeping the waker.
-                    Some(waker) => Registration::Never(waker),
-                    None => Registration::Unregistered,
-                }
-            }
-            Registration::Registered(key) if self.shared().reschedule(shard, key, tick) => {
-                Registration::Registered(key)
-            }
-            Registration::Never(waker) if tick >= NEVER_TICK => Registration::Never(waker),
-            Registration::Never(waker) => Registration::Registered(self.register(tick, waker)),
-            Registration::Registered(_) | Registration::Elapsed | Registration::Unregistered => {
-                Registration::Unregistered
-            }
+        let kept = match self.registration.stage() {
+            // INV-2: out of the wheel's slots, keeping the key and waker.
+            Stage::Registered(key) if tick >= NEVER_TICK => self.shared().hold_entry(shard, key),
+            // Also brings a held entry back into reach.
+            Stage::Registered(key) => self.shared().reschedule(shard, key, tick),
+            Stage::Elapsed | Stage::Unregistered => false,
         };
+        if !kept {
+            self.registration = Registration::UNREGISTERED;
+        }
     }
 
     /// The current reading of this sleep's runtime clock.
@@ -252,19 +269,24 @@ impl Sleep {
             .tick_at_or_after(self.deadline.into_std())
     }
 
-    /// Registers an entry due at `tick` in the shard of the calling thread
-    /// (a runtime worker's own), moving this sleep's home there first if it
-    /// was made on another thread.
+    /// Registers an entry due at `tick` (held, if `tick` is never reached:
+    /// INV-2) in the shard of the calling thread (a runtime worker's own),
+    /// moving this sleep's home there first if it was made on another
+    /// thread.
     fn register(&mut self, tick: u64, waker: Waker) -> Key {
         if let Some(home) = hinted_home_elsewhere(self.shared(), self.home.shard()) {
             self.home = home;
         }
-        self.shared().register(self.home.shard(), tick, waker)
+        if tick >= NEVER_TICK {
+            self.shared().hold(self.home.shard(), waker)
+        } else {
+            self.shared().register(self.home.shard(), tick, waker)
+        }
     }
 
     /// Moves to `Elapsed` and reports `Ready`.
     fn transition_to_elapsed(&mut self) -> Poll<()> {
-        self.registration = Registration::Elapsed;
+        self.registration = Registration::ELAPSED;
         Poll::Ready(())
     }
 }
@@ -289,33 +311,19 @@ impl Sleep {
     /// registers the waker with the driver.
     fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let this = self;
-        match &mut this.registration {
-            Registration::Elapsed => Poll::Ready(()),
-            Registration::Unregistered => {
+        match this.registration.stage() {
+            Stage::Elapsed => Poll::Ready(()),
+            Stage::Unregistered => {
                 if this.deadline.into_std() <= this.shared().clock.now() {
                     return this.transition_to_elapsed();
                 }
                 let tick = this.tick();
-                this.registration = if tick >= NEVER_TICK {
-                    // INV-2: can never fire, so nothing to register.
-                    Registration::Never(cx.waker().clone())
-                } else {
-                    Registration::Registered(this.register(tick, cx.waker().clone()))
-                };
+                let key = this.register(tick, cx.waker().clone());
+                this.registration = Registration(key);
                 Poll::Pending
             }
-            Registration::Never(waker) => {
-                if !waker.will_wake(cx.waker()) {
-                    waker.clone_from(cx.waker());
-                }
-                Poll::Pending
-            }
-            Registration::Registered(key) => {
-                match this
-                    .home
-                    .shared()
-                    .poll_entry(this.home.shard(), *key, cx.waker())
-                {
+            Stage::Registered(key) => {
+                match this.shared().poll_entry(this.home.shard(), key, cx.waker()) {
                     EntryPoll::Pending => Poll::Pending,
                     EntryPoll::Fired => this.transition_to_elapsed(),
                 }
@@ -326,7 +334,7 @@ impl Sleep {
 
 impl Drop for Sleep {
     fn drop(&mut self) {
-        if let Registration::Registered(key) = self.registration {
+        if let Stage::Registered(key) = self.registration.stage() {
             // The waker is dropped here, after the lock is released (driver INV-1).
             drop(self.shared().cancel(self.home.shard(), key));
         }
@@ -348,11 +356,52 @@ mod tests {
     use crate::Driver;
 
     /// Every parked sleeper carries its `Sleep`: the home (one pointer),
-    /// the exact deadline and the registration (a wheel key or a waker).
+    /// the exact deadline and the registration (one wheel key).
     #[test]
     #[cfg(target_pointer_width = "64")]
-    fn a_sleep_is_six_words() {
-        assert_eq!(std::mem::size_of::<Sleep>(), 48);
+    fn a_sleep_is_five_words() {
+        assert_eq!(std::mem::size_of::<Sleep>(), 40);
+    }
+
+    /// A sleep too long to ever end is held in the wheel's arena: it keeps
+    /// its waker there, no park or paused clock waits for it, and a reset
+    /// into reach wakes the task at the new deadline without a new poll.
+    #[test]
+    fn a_never_sleep_is_held_and_a_reset_brings_it_into_reach() {
+        struct Count(std::sync::atomic::AtomicUsize);
+        impl std::task::Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+        let driver = Driver::new(true, Arc::new(|| {}));
+        let handle = driver.handle();
+        let _enter = handle.enter();
+        let count = Arc::new(Count(std::sync::atomic::AtomicUsize::new(0)));
+        let waker = std::task::Waker::from(count.clone());
+        let mut forever = sleep(Duration::MAX);
+        let mut cx = Context::from_waker(&waker);
+        assert!(Pin::new(&mut forever).poll(&mut cx).is_pending());
+        assert!(matches!(forever.registration.stage(), Stage::Registered(_)));
+        assert!(!forever.is_elapsed());
+        assert_eq!(
+            driver.park_timeout(),
+            None,
+            "nothing for a park to wait for"
+        );
+        assert!(
+            !handle.shared().auto_advance(),
+            "a paused clock has nowhere to jump"
+        );
+        forever.reset(forever.clock_now() + Duration::from_millis(5));
+        assert_eq!(driver.park_timeout(), Some(Duration::from_millis(5)));
+        forever.reset(forever.clock_now() + Duration::MAX);
+        assert_eq!(driver.park_timeout(), None, "held again");
+        forever.reset(forever.clock_now() + Duration::from_millis(1));
+        handle.shared().clock.advance(Duration::from_millis(1));
+        driver.process();
+        assert_eq!(count.0.load(std::sync::atomic::Ordering::Relaxed), 1);
+        assert!(Pin::new(&mut forever).poll(&mut cx).is_ready());
     }
 
     /// Making, registering and dropping sleeps on one thread writes the

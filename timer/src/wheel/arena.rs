@@ -32,9 +32,12 @@
 //! # Invariants
 //!
 //! - INV-1: a node is *live* iff its `value` is `Some`; only live nodes are on
-//!   a list, and a live node is on exactly one list (the one named by `list`).
+//!   a list, and a live node is on exactly one list (the one named by `list`),
+//!   or on none if `list` is [`ListId::Held`].
 //! - INV-2: `generation` changes every time a node is freed, so a [`Key`]
-//!   resolves only while the node it was issued for is still live.
+//!   resolves only while the node it was issued for is still live. It never
+//!   takes the two values of [`Key::MARKERS`], so a marker key resolves to
+//!   nothing.
 //! - INV-3: a vacant node's `next` is the next vacant index (the free list);
 //!   its `prev` is [`NIL`].
 //!
@@ -58,6 +61,22 @@ pub struct Key {
     generation: u64,
 }
 
+impl Key {
+    /// Two keys no arena ever issues (INV-2), for a holder that needs
+    /// "no entry" states in the key's own 16 bytes (a `Sleep`'s
+    /// registration).
+    pub(crate) const MARKERS: [Key; 2] = [
+        Key {
+            index: NIL,
+            generation: u64::MAX,
+        },
+        Key {
+            index: NIL,
+            generation: u64::MAX - 1,
+        },
+    ];
+}
+
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "Key({}v{})", self.index, self.generation)
@@ -75,6 +94,9 @@ pub(crate) enum ListId {
     Slot { level: u8, slot: u8 },
     /// Beyond the top level's reach: held until the wheel gets close enough.
     Overflow,
+    /// Live but on no list: never due until rescheduled
+    /// ([`Wheel::hold`](super::Wheel::hold)).
+    Held,
 }
 
 /// The ends of one intrusive list.
@@ -175,8 +197,12 @@ impl<T> Arena<T> {
     pub(crate) fn free(&mut self, index: u32) -> T {
         let node = &mut self.nodes[index as usize];
         let value = node.value.take().expect("freeing a vacant timer node");
-        // INV-2: any key issued for this life of the node stops resolving.
-        node.generation = node.generation.wrapping_add(1);
+        // INV-2: any key issued for this life of the node stops resolving;
+        // the markers' generations are skipped.
+        node.generation = match node.generation.wrapping_add(1) {
+            next if next >= u64::MAX - 1 => 0,
+            next => next,
+        };
         node.prev = NIL;
         node.next = self.free;
         self.free = index;
@@ -196,6 +222,11 @@ impl<T> Arena<T> {
 
     pub(crate) fn set_tick(&mut self, index: u32, tick: u64) {
         self.nodes[index as usize].tick = tick;
+    }
+
+    /// Marks a live node that is on no list as held (INV-1).
+    pub(crate) fn set_held(&mut self, index: u32) {
+        self.nodes[index as usize].list = ListId::Held;
     }
 
     pub(crate) fn list_of(&self, index: u32) -> ListId {

@@ -165,6 +165,43 @@ impl<T> Wheel<T> {
         Some(self.arena.free(index))
     }
 
+    /// Adds `value` as a held entry: live, with a key, but on no list, so it
+    /// is never due and no slot or [`next_expiration`](Wheel::next_expiration)
+    /// sees it, until [`reschedule`](Wheel::reschedule) gives it a deadline.
+    /// For a deadline too far away to ever come (a `Sleep` of
+    /// `Duration::MAX`), whose value must still be kept.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use weft_timer::wheel::Wheel;
+    ///
+    /// let mut wheel = Wheel::new();
+    /// let key = wheel.hold("later");
+    /// assert_eq!(wheel.next_expiration(), None);
+    /// assert_eq!(wheel.poll(u64::MAX), None);
+    /// assert!(wheel.reschedule(key, 10));
+    /// assert_eq!(wheel.poll(10), Some("later"));
+    /// ```
+    pub fn hold(&mut self, value: T) -> Key {
+        let (key, index) = self.arena.alloc(u64::MAX, value);
+        self.arena.set_held(index);
+        key
+    }
+
+    /// Takes a pending entry off its list and holds it (see
+    /// [`hold`](Wheel::hold)), keeping its key and value. Returns false (and
+    /// does nothing) if the entry already fired or was removed.
+    pub fn hold_existing(&mut self, key: Key) -> bool {
+        let Some(index) = self.arena.resolve(key) else {
+            return false;
+        };
+        self.unlink(index);
+        self.arena.set_tick(index, u64::MAX);
+        self.arena.set_held(index);
+        true
+    }
+
     /// The value of a pending entry, `None` if it already fired or was removed.
     pub fn get_mut(&mut self, key: Key) -> Option<&mut T> {
         let index = self.arena.resolve(key)?;
@@ -344,9 +381,10 @@ impl<T> Wheel<T> {
         self.levels[level].sync_occupied(slot);
     }
 
-    /// Takes a live node off whatever list it is on.
+    /// Takes a live node off whatever list it is on (a held one is on none).
     fn unlink(&mut self, index: u32) {
         match self.arena.list_of(index) {
+            ListId::Held => {}
             ListId::Expired => self.arena.unlink(&mut self.expired, index),
             ListId::Overflow => self.arena.unlink(&mut self.overflow, index),
             ListId::Slot { level, slot } => {

@@ -289,3 +289,38 @@ fn random_operations_fire_the_same_entries_at_the_same_ticks_as_a_btreemap() {
         run_model(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15), STEPS);
     }
 }
+
+/// A held entry is live (its key resolves, its value is reachable and
+/// removable) but on no list: nothing is due, and no expiration is seen,
+/// until a reschedule gives it a deadline.
+#[test]
+fn held_entries_are_live_but_never_due_until_rescheduled() {
+    let mut wheel = Wheel::new();
+    let due = wheel.insert(64, "due");
+    let held = wheel.hold("held");
+    assert!(wheel.hold_existing(due));
+    assert_eq!(wheel.len(), 2);
+    assert_eq!(wheel.next_expiration(), None);
+    assert_eq!(wheel.poll(u64::MAX / 2), None);
+    assert_eq!(wheel.get_mut(held).copied(), Some("held"));
+    assert_eq!(wheel.remove(held), Some("held"));
+    assert!(wheel.reschedule(due, wheel.elapsed() + 3));
+    assert_eq!(wheel.poll(wheel.elapsed() + 3), Some("due"));
+    assert!(!wheel.hold_existing(due), "a fired entry cannot be held");
+    assert!(wheel.is_empty());
+}
+
+/// The marker keys a `Sleep` keeps for "no entry" never resolve.
+#[test]
+fn marker_keys_never_resolve() {
+    let mut wheel = Wheel::new();
+    for _ in 0..3 {
+        let key = wheel.insert(1, ());
+        wheel.remove(key);
+    }
+    for marker in Key::MARKERS {
+        assert_eq!(wheel.get_mut(marker), None);
+        assert!(!wheel.reschedule(marker, 5));
+        assert_eq!(wheel.remove(marker), None);
+    }
+}
