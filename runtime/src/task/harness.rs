@@ -19,12 +19,14 @@
 //! Concurrency: see `state.rs`; every access to `stage` and `join_waker`
 //! below cites the invariant that grants it.
 
+use super::blocks;
 use super::error::JoinError;
 use super::id::{CurrentTaskGuard, Id};
 use super::meta::Site;
 use super::raw::{Cell, Header, RawTask, Stage, Vtable};
 use super::schedule::{Notified, Schedule, Task};
 use super::state::{TransitionToIdle, TransitionToRunning};
+use std::alloc::Layout;
 use std::any::Any;
 use std::future::Future;
 use std::mem::ManuallyDrop;
@@ -409,9 +411,15 @@ where
     F: Future + 'static,
     S: Schedule,
 {
-    // SAFETY: INV-4: no reference is left; the block came from `Box::leak`
-    // in `RawTask::new` with this exact type (INV-6).
-    drop(unsafe { Box::from_raw(ptr.cast::<Cell<F, S>>().as_ptr()) });
+    let cell = ptr.cast::<Cell<F, S>>();
+    // SAFETY: INV-4: no reference is left, so nothing else reaches the
+    // block; INV-6: it holds a `Cell<F, S>`, written once by `RawTask::new`
+    // (INV-9) and dropped here once.
+    unsafe { std::ptr::drop_in_place(cell.as_ptr()) };
+    // SAFETY: INV-9: the block came from `blocks::alloc` for
+    // `Layout::new::<Cell<F, S>>()` in `RawTask::new`; INV-4: this is its
+    // only free.
+    unsafe { blocks::free(cell.cast(), Layout::new::<Cell<F, S>>()) };
 }
 
 /// Vtable entry: see [`Harness::try_read_output`].

@@ -50,12 +50,13 @@
 //!
 //! # Invariants
 //!
-//! INV-1..5 are in `state.rs`, INV-6..10 in `raw.rs`. Only `raw.rs` and
-//! `harness.rs` contain `unsafe` blocks; everything else is safe code on
-//! top.
+//! INV-1..5 are in `state.rs`, INV-6..10 in `raw.rs`, BLOCK-1..2 in
+//! `blocks.rs`. Only `raw.rs`, `harness.rs` and `blocks.rs` (the cache of
+//! freed task blocks) contain `unsafe` blocks; everything else is safe
+//! code on top.
 //!
 //! The files import one way only, so each can be read knowing just the
-//! ones below it: `state.rs`, `id.rs`, `error.rs`, `stamp.rs` at the
+//! ones below it: `state.rs`, `id.rs`, `error.rs`, `stamp.rs`, `blocks.rs` at the
 //! bottom; then `meta.rs` (the site), `raw.rs` (the block, its vtable
 //! *type* and the waker: it does not know the harness, which fills the
 //! vtable in), `schedule.rs` (the `Schedule` trait and the scheduler's
@@ -76,6 +77,7 @@
 //! tokio `runtime/task/mod.rs` (the handle table), async-task (one
 //! allocation, vtable, waker as task pointer).
 
+mod blocks;
 mod builder;
 mod error;
 mod harness;

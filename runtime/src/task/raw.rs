@@ -10,7 +10,9 @@
 //! the harness: the vtable is a table of function pointers the harness
 //! fills in, so the arrow points one way (harness uses raw).
 //!
-//! Design: one allocation per task, laid out `#[repr(C)]` with the header
+//! Design: one allocation per task, exactly `Cell<F, S>` (rounded up to
+//! the allocator's 16 bytes), taken from this thread's cache of freed
+//! blocks when it has one (`blocks.rs`), laid out `#[repr(C)]` with the header
 //! first, so a `NonNull<Header>` is both the erased handle and, cast back
 //! with the right types, a pointer to the whole `Cell<F, S>`. The vtable
 //! (built once per `F`/`S` pair, in static memory) is how erased handles
@@ -31,8 +33,8 @@
 //!   as its data and owns one reference, except the [`WakerRef`] lent to a
 //!   poll, which borrows the runner's reference and is never dropped.
 //! - INV-9: The future in `Stage::Running` never moves. The `Cell` is
-//!   allocated once (`Box::leak` in `RawTask::new`) and freed only by
-//!   `dealloc`, and the stage is only ever overwritten in place (the future
+//!   allocated once (from `blocks.rs`, in `RawTask::new`) and freed only
+//!   by `dealloc`, and the stage is only ever overwritten in place (the future
 //!   dropped where it lies), never moved out while it holds the future. A
 //!   `&mut F` borrowed from the stage may therefore be pinned.
 //! - INV-10: A task whose future or output is not `Send` (a *local* task,
@@ -52,12 +54,14 @@
 //!
 //! References: tokio `runtime/task/{core,raw}.rs`; async-task `raw.rs`.
 
+use super::blocks;
 use super::error::JoinError;
 use super::id::Id;
 use super::meta::{Site, TaskMeta};
 use super::state::State;
 use crate::loom::UnsafeCell;
 use crate::trace::WakerOp;
+use std::alloc::Layout;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::mem::ManuallyDrop;
@@ -176,7 +180,7 @@ impl RawTask {
         site: Site,
         spawned: u64,
     ) -> RawTask {
-        let cell = Box::new(Cell {
+        let cell = Cell {
             header: Header {
                 state: State::new(),
                 vtable,
@@ -189,9 +193,15 @@ impl RawTask {
             scheduler,
             stage: UnsafeCell::new(Stage::Running(future)),
             join_waker: UnsafeCell::new(None),
-        });
-        let ptr = NonNull::from(Box::leak(cell)).cast::<Header>();
-        RawTask { ptr }
+        };
+        let block = blocks::alloc(Layout::new::<Cell<F, S>>()).cast::<Cell<F, S>>();
+        // SAFETY: INV-9: `blocks::alloc` returned a block with at least the
+        // size and alignment of `Cell<F, S>` (BLOCK-2), unused; the cell is
+        // written once, here, and never moved out of it.
+        unsafe { block.as_ptr().write(cell) };
+        RawTask {
+            ptr: block.cast::<Header>(),
+        }
     }
 
     /// The header. The caller holds a reference (INV-6).
