@@ -12,6 +12,9 @@
 # crates, not build scripts and proc-macros (which cannot be sanitized). The
 # flags are given to the build only, not to the test processes: a test that
 # runs cargo itself (tests/examples.rs) then builds normally.
+# `--cfg weft_no_block_cache` turns off the task module's cache of freed task
+# blocks (runtime/src/task/blocks.rs), so every freed block goes back to the
+# allocator and ASan sees any use after free of a task.
 # WEFT_CHECKER=1 scales the reliability tests down (tests/reliability_support).
 # Artefacts go to target/asan. Exit status: 1 if any test binary fails.
 set -euo pipefail
@@ -28,7 +31,7 @@ fi
 
 started=$SECONDS
 mapfile -t binaries < <(
-    RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zsanitizer=address ${RUSTFLAGS:-}" CARGO_TARGET_DIR="$target_dir" \
+    RUSTC_BOOTSTRAP=1 RUSTFLAGS="-Zsanitizer=address --cfg weft_no_block_cache ${RUSTFLAGS:-}" CARGO_TARGET_DIR="$target_dir" \
         cargo test "${selection[@]}" --tests --target "$target" --no-run --message-format=json \
         | jq -r 'select(.reason == "compiler-artifact" and .profile.test == true and .executable != null) | "\(.executable)\t\(.manifest_path)"'
 )

@@ -57,8 +57,10 @@ const CLASS_BYTES: usize = 16;
 /// typical request handler's future a few hundred).
 const MAX_CLASS_BYTES: usize = 512;
 /// Classes: 16, 32, ..., 512 bytes.
+#[cfg(not(any(loom, weft_no_block_cache)))]
 const CLASSES: usize = MAX_CLASS_BYTES / CLASS_BYTES;
 /// Blocks kept per class per thread.
+#[cfg(not(any(loom, weft_no_block_cache)))]
 const MAX_CACHED: u32 = 64;
 
 /// The layout a block of `layout` is allocated with (BLOCK-2): its size

@@ -315,6 +315,10 @@ where
     /// its reference.
     fn drop_join_handle(self) {
         let dropped = self.header().state.transition_to_join_handle_dropped();
+        if dropped.released {
+            // INV-3: nothing was ours to clean, and the reference is gone.
+            return;
+        }
         if dropped.drop_output {
             // INV-2: complete while we were interested: the output is ours.
             let _ = self.drop_stage();

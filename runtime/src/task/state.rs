@@ -36,7 +36,9 @@
 //! - INV-3: While JOIN_WAKER is clear (and the task is not COMPLETE) only the
 //!   JoinHandle touches the join waker slot; while it is set only the task
 //!   reads it, and only after COMPLETE. JOIN_WAKER is only set while
-//!   JOIN_INTEREST is set.
+//!   JOIN_INTEREST is set. Outside a poll of the JoinHandle, a clear
+//!   JOIN_WAKER means the slot is empty (the JoinHandle writes a waker only
+//!   to set JOIN_WAKER at once, and empties the slot if that fails).
 //! - INV-4: The count is the number of live references. Every reference owns
 //!   exactly one `REF_ONE`; the memory is freed exactly once, by whoever takes
 //!   the count to zero.
@@ -212,6 +214,10 @@ pub(crate) struct TransitionToJoinHandleDropped {
     pub(crate) drop_output: bool,
     /// The join waker slot came back to the JoinHandle: clear it.
     pub(crate) drop_waker: bool,
+    /// The transition also dropped the JoinHandle's reference: there was
+    /// nothing to clean up (not complete, the slot empty by INV-3) and it
+    /// was not the last one. Otherwise the caller drops it after cleaning.
+    pub(crate) released: bool,
 }
 
 impl State {
@@ -373,23 +379,41 @@ impl State {
 
     /// The JoinHandle gives up its interest. If the task is not complete the
     /// join waker comes back to the JoinHandle (INV-3); if it is, the output
-    /// is the JoinHandle's to drop (INV-2).
+    /// is the JoinHandle's to drop (INV-2). With nothing to clean up and
+    /// other references left, its reference goes in the same step
+    /// (`released`).
     pub(crate) fn transition_to_join_handle_dropped(&self) -> TransitionToJoinHandleDropped {
         self.fetch_update_action(|mut next| {
             debug_assert!(next.is_join_interested(), "one JoinHandle per task");
             next.unset_join_interested();
-            let drop_output = next.is_complete();
-            if !next.is_complete() {
-                next.unset_join_waker();
-            }
-            let drop_waker = !next.is_join_waker_set();
-            (
+            let done = if next.is_complete() {
+                // INV-2: the output is the JoinHandle's; the join waker slot
+                // is the task's while JOIN_WAKER stays set (INV-3).
                 TransitionToJoinHandleDropped {
-                    drop_output,
-                    drop_waker,
-                },
-                Some(next),
-            )
+                    drop_output: true,
+                    drop_waker: !next.is_join_waker_set(),
+                    released: false,
+                }
+            } else if !next.is_join_waker_set() && next.0 >= 2 * REF_ONE {
+                // Nothing to clean up (INV-3: the slot is empty), and not the
+                // last reference: drop it in the same step (a detached spawn
+                // pays one read-modify-write for its JoinHandle, not two).
+                next.ref_dec();
+                TransitionToJoinHandleDropped {
+                    drop_output: false,
+                    drop_waker: false,
+                    released: true,
+                }
+            } else {
+                // The join waker comes back to the JoinHandle (INV-3).
+                next.unset_join_waker();
+                TransitionToJoinHandleDropped {
+                    drop_output: false,
+                    drop_waker: true,
+                    released: false,
+                }
+            };
+            (done, Some(next))
         })
     }
 
@@ -671,36 +695,39 @@ mod tests {
 
     #[test]
     fn join_handle_dropped_table() {
-        // (bits before, drop_output, drop_waker, bits after)
+        // (bits before, refs before, drop_output, drop_waker, released,
+        //  bits after, refs after)
         let table = [
-            (JOIN_INTEREST, false, true, 0),
-            (JOIN_INTEREST | JOIN_WAKER, false, true, 0),
-            (JOIN_INTEREST | COMPLETE, true, true, COMPLETE),
+            (JOIN_INTEREST, 1, false, true, false, 0, 1),
+            (JOIN_INTEREST, 3, false, false, true, 0, 2),
+            (JOIN_INTEREST | NOTIFIED, 3, false, false, true, NOTIFIED, 2),
+            (JOIN_INTEREST | RUNNING, 2, false, false, true, RUNNING, 1),
+            (JOIN_INTEREST | JOIN_WAKER, 2, false, true, false, 0, 2),
+            (JOIN_INTEREST | COMPLETE, 2, true, true, false, COMPLETE, 2),
             (
                 JOIN_INTEREST | JOIN_WAKER | COMPLETE,
+                2,
                 true,
                 false,
+                false,
                 JOIN_WAKER | COMPLETE,
+                2,
             ),
         ];
-        for (bits, drop_output, drop_waker, after) in table {
-            let s = state(bits, 1);
+        for (bits, refs, drop_output, drop_waker, released, after, after_refs) in table {
+            let s = state(bits, refs);
+            let from = Snapshot(bits | (refs * REF_ONE));
             let t = s.transition_to_join_handle_dropped();
             assert_eq!(
                 t,
                 TransitionToJoinHandleDropped {
                     drop_output,
-                    drop_waker
+                    drop_waker,
+                    released
                 },
-                "from {:?}",
-                Snapshot(bits | REF_ONE)
+                "from {from:?}"
             );
-            assert_eq!(
-                word(&s),
-                after | REF_ONE,
-                "from {:?}",
-                Snapshot(bits | REF_ONE)
-            );
+            assert_eq!(word(&s), after | (after_refs * REF_ONE), "from {from:?}");
         }
     }
 

@@ -324,3 +324,36 @@ fn loom_joined_task_has_left_the_owned_list() {
         drop(probe.waker.lock().unwrap().take());
     });
 }
+
+/// A JoinHandle dropped before its task ran, racing the task's run and
+/// completion on another thread: the drop either takes its reference in
+/// the same step as its interest (nothing to clean up, not the last one)
+/// or finds the task complete and drops the output; either way the future
+/// and the output are dropped once and the task is freed once (a leaked
+/// block would leak the mock scheduler's loom `Arc`, which loom reports).
+#[test]
+fn loom_fresh_join_handle_drop_races_run() {
+    model(|| {
+        let mock = Mock::new();
+        let probe = probe();
+        probe.signal.store(true, SeqCst);
+        let join = mock.spawn(Signalled(probe.clone()));
+        let runner = {
+            let mock = mock.clone();
+            loom::thread::spawn(move || mock.drain())
+        };
+        drop(join);
+        runner.join().unwrap();
+        mock.drain();
+        assert_eq!(
+            probe.drops.load(SeqCst),
+            1,
+            "the future is dropped exactly once"
+        );
+        assert!(
+            mock.0.owned.lock().unwrap().is_none(),
+            "a completed task leaves the owned list"
+        );
+        drop(probe.waker.lock().unwrap().take());
+    });
+}
