@@ -9,7 +9,9 @@
 //! overtaken, a writer queued behind readers blocks every later reader:
 //! writers are not starved, and readers queued behind a writer run together
 //! once it leaves. Cancel-safety comes from the semaphore. asyncio has no
-//! RwLock; the API follows `std::sync::RwLock`.
+//! RwLock; the API follows `std::sync::RwLock`. `read()` and `write()`
+//! return one hand-written future (`RwLockAcquire`, 16 bytes), whose
+//! request size is a type (`One` or `Writer`), as `Lock::lock` does.
 //!
 //! Unsafe (design note): the value is in an `UnsafeCell`.
 //!
@@ -21,11 +23,14 @@
 //!
 //! The semaphore's mutex orders a writer's writes before later readers.
 
-use crate::batch_semaphore::BatchSemaphore;
+use crate::batch_semaphore::{AcquireState, BatchSemaphore, Need, One};
 use std::cell::UnsafeCell;
 use std::fmt;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::ops::{Deref, DerefMut};
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 
 /// The most readers that can hold the lock at once; a writer takes all of
 /// them. Large enough never to matter, small enough that adding it back to the
@@ -100,20 +105,18 @@ impl<T> RwLock<T> {
 
 impl<T: ?Sized> RwLock<T> {
     /// Waits for shared access; queues behind any earlier writer.
-    pub async fn read(&self) -> RwLockReadGuard<'_, T> {
-        self.semaphore.acquire(1).await;
-        RwLockReadGuard {
+    pub fn read(&self) -> impl Future<Output = RwLockReadGuard<'_, T>> + '_ {
+        RwLockAcquire {
             lock: self,
-            _marker: PhantomData,
+            state: AcquireState::new(One),
         }
     }
 
     /// Waits for exclusive access, first come, first served.
-    pub async fn write(&self) -> RwLockWriteGuard<'_, T> {
-        self.semaphore.acquire(MAX_READERS).await;
-        RwLockWriteGuard {
+    pub fn write(&self) -> impl Future<Output = RwLockWriteGuard<'_, T>> + '_ {
+        RwLockAcquire {
             lock: self,
-            _marker: PhantomData,
+            state: AcquireState::new(Writer),
         }
     }
 
@@ -138,6 +141,58 @@ impl<T: ?Sized> RwLock<T> {
     /// Mutable access without locking: `&mut self` proves nobody else can.
     pub fn get_mut(&mut self) -> &mut T {
         self.value.get_mut()
+    }
+}
+
+/// A writer's request: every permit, known from the type.
+#[derive(Debug, Clone, Copy)]
+struct Writer;
+
+impl Need for Writer {
+    #[inline]
+    fn count(self) -> usize {
+        MAX_READERS
+    }
+}
+
+/// Future of [`RwLock::read`] (`N` = [`One`]) and [`RwLock::write`]
+/// (`N` = [`Writer`]): the lock reference and the waiter state, 16 bytes,
+/// where an `async fn` awaiting the semaphore's future nested both.
+struct RwLockAcquire<'a, T: ?Sized, N: Need> {
+    lock: &'a RwLock<T>,
+    state: AcquireState<N>,
+}
+
+impl<'a, T: ?Sized> Future for RwLockAcquire<'a, T, One> {
+    type Output = RwLockReadGuard<'a, T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RwLockReadGuard<'a, T>> {
+        let this = &mut *self;
+        ready!(this.state.poll(&this.lock.semaphore, cx));
+        Poll::Ready(RwLockReadGuard {
+            lock: this.lock,
+            _marker: PhantomData,
+        })
+    }
+}
+
+impl<'a, T: ?Sized> Future for RwLockAcquire<'a, T, Writer> {
+    type Output = RwLockWriteGuard<'a, T>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<RwLockWriteGuard<'a, T>> {
+        let this = &mut *self;
+        ready!(this.state.poll(&this.lock.semaphore, cx));
+        Poll::Ready(RwLockWriteGuard {
+            lock: this.lock,
+            _marker: PhantomData,
+        })
+    }
+}
+
+impl<T: ?Sized, N: Need> Drop for RwLockAcquire<'_, T, N> {
+    /// Cancel-safety: a waiter granted its permits hands them on.
+    fn drop(&mut self) {
+        self.state.cancel(&self.lock.semaphore);
     }
 }
 

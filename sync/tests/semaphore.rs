@@ -206,6 +206,9 @@ fn acquire_and_lock_futures_are_two_words() {
         size_of_val(&Arc::new(Semaphore::new(0)).acquire_owned()),
         16
     );
+    let rwlock = weft_sync::RwLock::new(());
+    assert_eq!(size_of_val(&rwlock.read()), 16);
+    assert_eq!(size_of_val(&rwlock.write()), 16);
     // `acquire_many` keeps its count until it is queued, then in its node.
     assert_eq!(size_of_val(&semaphore.acquire_many(2)), 24);
 }
