@@ -233,7 +233,7 @@ pub fn poll_proceed(cx: &mut Context<'_>) -> Poll<RestoreOnPending> {
 ///     assert_eq!(completed, weft_coop::BUDGET_PER_POLL as usize);
 /// });
 /// ```
-#[inline]
+#[inline(always)]
 pub fn poll_budgeted<T>(
     cx: &mut Context<'_>,
     op: impl FnOnce(&mut Context<'_>) -> Poll<T>,

@@ -28,7 +28,7 @@ use std::task::{Context, Poll};
 /// waking the task) when the budget is spent, else runs `body` and keeps
 /// the unit if `body` completed (`weft_coop::poll_budgeted`, the guard-free
 /// form of `poll_proceed`: no refund flag kept across `body`).
-#[inline]
+#[inline(always)]
 pub(crate) fn budgeted<T>(
     cx: &mut Context<'_>,
     body: impl FnOnce(&mut Context<'_>) -> Poll<T>,
