@@ -21,12 +21,14 @@
 //! granted waiter hands its permits back and they flow to the next waiter.
 //!
 //! Every parked acquirer carries its future inside its task, so the futures
-//! are hand-written and small: an [`AcquireState`] is the waiter's step (8
-//! bytes) plus its request, which for a one-permit acquire is the type
-//! [`One`] and takes no room; with the reference the future already needs,
-//! `lock()` and `acquire()` are 16 bytes. Rejected: `async fn`s awaiting
-//! a future that holds the semaphore and the state, which nest its state (and a second copy of the reference)
-//! in their own: 48 bytes for `lock()`, 88 for `acquire()` when it awaited
+//! are hand-written and small: an [`AcquireState`] is the waiter's step (4
+//! bytes: one key, with "not yet queued" and "done" as two values no list
+//! issues) plus its request, which for a one-permit acquire is the type
+//! [`One`] and takes no room. With the reference the future already needs,
+//! and packed to an alignment of 4, `lock()` and `acquire()` are 12 bytes.
+//! Rejected: `async fn`s awaiting a future that holds the semaphore and the
+//! state, which nest its state (and a second copy of the reference) in
+//! their own: 48 bytes for `lock()`, 88 for `acquire()` when it awaited
 //! `acquire_many(1)`.
 //!
 //! Rejected: partial assignment of permits to the head (tokio) lets the head
@@ -216,15 +218,23 @@ enum AcquireStep {
 #[derive(Debug)]
 pub(crate) struct AcquireState<N> {
     need: N,
-    step: AcquireStep,
+    /// The [`AcquireStep`] in one 4-byte key: `None` is `Start`,
+    /// [`WaiterKey::NOT_ISSUED`] is `Done`, any other key `Queued`.
+    step: Option<WaiterKey>,
 }
 
 impl<N: Need> AcquireState<N> {
     /// A request for `need` permits, not yet polled.
     pub(crate) fn new(need: N) -> Self {
-        AcquireState {
-            need,
-            step: AcquireStep::Start,
+        AcquireState { need, step: None }
+    }
+
+    /// Where this acquire is (see `step`).
+    fn step(&self) -> AcquireStep {
+        match self.step {
+            None => AcquireStep::Start,
+            Some(WaiterKey::NOT_ISSUED) => AcquireStep::Done,
+            Some(key) => AcquireStep::Queued(key),
         }
     }
 
@@ -242,21 +252,21 @@ impl<N: Need> AcquireState<N> {
     pub(crate) fn poll(&mut self, semaphore: &BatchSemaphore, cx: &mut Context<'_>) -> Poll<()> {
         crate::budget::budgeted(cx, |cx| {
             let mut state = semaphore.state.lock();
-            match self.step {
+            match self.step() {
                 AcquireStep::Start => {
                     let needed = self.need.count();
                     if state.try_take(needed) {
-                        self.step = AcquireStep::Done;
+                        self.step = Some(WaiterKey::NOT_ISSUED);
                         return Poll::Ready(());
                     }
-                    self.step = AcquireStep::Queued(state.waiters.push_back(needed, cx.waker()));
+                    self.step = Some(state.waiters.push_back(needed, cx.waker()));
                     Poll::Pending
                 }
                 AcquireStep::Queued(key) => match state.waiters.poll(key, cx.waker()) {
                     Grant::Waiting => Poll::Pending,
                     Grant::Granted => {
                         state.waiters.remove(key);
-                        self.step = AcquireStep::Done;
+                        self.step = Some(WaiterKey::NOT_ISSUED);
                         Poll::Ready(())
                     }
                     Grant::Closed => unreachable!("a semaphore never closes its waiters"),
@@ -269,10 +279,10 @@ impl<N: Need> AcquireState<N> {
     /// C1-C3, for the owning future's `Drop`: a queued waiter leaves; a
     /// granted one hands its permits on. Does nothing unless queued.
     pub(crate) fn cancel(&mut self, semaphore: &BatchSemaphore) {
-        let AcquireStep::Queued(key) = self.step else {
+        let AcquireStep::Queued(key) = self.step() else {
             return;
         };
-        self.step = AcquireStep::Done;
+        self.step = Some(WaiterKey::NOT_ISSUED);
         let mut wakes = WakeList::new();
         let mut state = semaphore.state.lock();
         match state.waiters.remove(key) {

@@ -125,8 +125,14 @@ impl fmt::Debug for Event {
 }
 
 /// Future of [`Event::wait`].
+///
+/// 12 bytes on a 64-bit target, aligned to 4: the `&Event` and a 4-byte
+/// key with no padding, so that an `async` block holding an `Arc<Event>`
+/// and this future is 24 bytes, not 32 (its state tag fits beside the
+/// `Arc`, before the future), and every parked waiter carries one.
 #[must_use = "futures do nothing unless polled"]
 #[derive(Debug)]
+#[repr(packed(4))]
 pub struct EventWait<'a> {
     event: &'a Event,
     /// Set while queued (R3).

@@ -10,7 +10,7 @@
 //! no-barging `try_lock` and cancel-safety (a waiter dropped after it was
 //! handed the lock passes it on) all come from `batch_semaphore.rs`. The
 //! `lock()` future is written out (`LockAcquire`: the `&Lock` and the
-//! waiter's state, 16 bytes), not an `async fn` awaiting the semaphore's
+//! waiter's 4-byte state, packed to 12 bytes), not an `async fn` awaiting the semaphore's
 //! future, which carried both futures' state and the reference twice
 //! (48 bytes): every parked waiter holds one.
 //!
@@ -193,9 +193,12 @@ impl<T: ?Sized> Lock<T> {
     }
 }
 
-/// Future of [`Lock::lock`]: the lock reference and the waiter state (16
-/// bytes; an `async fn` awaiting the semaphore's own future held the
-/// reference twice and both futures' states).
+/// Future of [`Lock::lock`]: the lock reference and the waiter state, 12
+/// bytes packed to an alignment of 4 (an `async` block holding an `Arc` of
+/// the lock and this future is then three words, its tag beside the `Arc`;
+/// an `async fn` awaiting the semaphore's own future held the reference
+/// twice and both futures' states).
+#[repr(packed(4))]
 struct LockAcquire<'a, T: ?Sized> {
     lock: &'a Lock<T>,
     state: AcquireState<One>,

@@ -9,8 +9,8 @@
 //! never be released twice. `BoundedSemaphore` keeps asyncio's `release()`
 //! for the one case Rust still needs it: putting back a permit given up with
 //! `forget`; releasing past the initial count is a [`ReleaseError`]. The
-//! acquire futures are written out by hand (`PermitAcquire`,
-//! `OwnedPermitAcquire`), two words each for one permit, because every
+//! acquire futures are written out by hand (`OnePermitAcquire`, 12 bytes;
+//! `PermitAcquire`, `OwnedPermitAcquire`, 16-24), because every
 //! parked acquirer carries one (`batch_semaphore.rs` says why not `async
 //! fn`); a misused `BoundedSemaphore::acquire_many` panics when called,
 //! not when first polled.
@@ -103,7 +103,7 @@ macro_rules! permit_methods {
         /// Cancel-safe: dropping the future gives back a permit it was granted.
         pub fn acquire(&self) -> impl Future<Output = SemaphorePermit<'_>> + '_ {
             self.check_request(1);
-            PermitAcquire {
+            OnePermitAcquire {
                 core: &self.core,
                 state: AcquireState::new(One),
             }
@@ -247,9 +247,9 @@ impl PermitSource for BoundedSemaphore {
     }
 }
 
-/// Future of `acquire` and `acquire_many`: the semaphore reference and the
-/// waiter state, nothing else (16 bytes for one permit, where an `async fn`
-/// around the core's `Acquire` held the reference three times).
+/// Future of `acquire_many`: the semaphore reference and the waiter state,
+/// nothing else (an `async fn` around the core's `Acquire` held the
+/// reference three times).
 struct PermitAcquire<'a, N: Need> {
     core: &'a BatchSemaphore,
     state: AcquireState<N>,
@@ -272,6 +272,36 @@ impl<N: Need> Drop for PermitAcquire<'_, N> {
     /// Cancel-safety: a waiter granted its permits hands them on.
     fn drop(&mut self) {
         self.state.cancel(self.core);
+    }
+}
+
+/// [`PermitAcquire`] for one permit, packed to an alignment of 4: 12 bytes,
+/// so an `async` block holding an `Arc` of the semaphore and this future is
+/// three words (its tag beside the `Arc`), not four. The generic
+/// `PermitAcquire` cannot be packed: a reference to a field of a generic
+/// type might be unaligned.
+#[repr(packed(4))]
+struct OnePermitAcquire<'a> {
+    core: &'a BatchSemaphore,
+    state: AcquireState<One>,
+}
+
+impl<'a> Future for OnePermitAcquire<'a> {
+    type Output = SemaphorePermit<'a>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<SemaphorePermit<'a>> {
+        let this = &mut *self;
+        let core = this.core;
+        ready!(this.state.poll(core, cx));
+        Poll::Ready(SemaphorePermit { core, permits: 1 })
+    }
+}
+
+impl Drop for OnePermitAcquire<'_> {
+    /// Cancel-safety, as for [`PermitAcquire`].
+    fn drop(&mut self) {
+        let core = self.core;
+        self.state.cancel(core);
     }
 }
 

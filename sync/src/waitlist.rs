@@ -125,6 +125,10 @@ pub(crate) enum Grant {
 pub(crate) struct WaiterKey(NonZeroU32);
 
 impl WaiterKey {
+    /// A key no list ever issues (NODE-1's [`CLOSED`] marker), for a future
+    /// that keeps its own "done" state in its 4-byte key field.
+    pub(crate) const NOT_ISSUED: WaiterKey = CLOSED;
+
     /// The key of the node at slab index `index`.
     ///
     /// # Panics

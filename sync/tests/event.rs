@@ -85,3 +85,17 @@ fn debug_shows_the_flag() {
     block_on(event.wait());
     assert_eq!(format!("{event:?}"), "Event { is_set: true }");
 }
+
+/// A parked waiter carries its future: `EventWait` is the `&Event` and a
+/// 4-byte key, packed to 12 bytes, so an `async` block holding an `Arc`
+/// of the event and the future is three words, not four.
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn a_wait_future_is_12_bytes_and_an_async_block_around_it_24() {
+    use std::sync::Arc;
+    let event = Arc::new(Event::new());
+    assert_eq!(std::mem::size_of_val(&event.wait()), 12);
+    let shared = event.clone();
+    let waiting = async move { shared.wait().await };
+    assert_eq!(std::mem::size_of_val(&waiting), 24);
+}
