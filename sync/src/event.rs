@@ -132,7 +132,7 @@ impl fmt::Debug for Event {
 /// `Arc`, before the future), and every parked waiter carries one.
 #[must_use = "futures do nothing unless polled"]
 #[derive(Debug)]
-#[repr(packed(4))]
+#[repr(C, packed(4))]
 pub struct EventWait<'a> {
     event: &'a Event,
     /// Set while queued (R3).

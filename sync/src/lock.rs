@@ -198,7 +198,7 @@ impl<T: ?Sized> Lock<T> {
 /// the lock and this future is then three words, its tag beside the `Arc`;
 /// an `async fn` awaiting the semaphore's own future held the reference
 /// twice and both futures' states).
-#[repr(packed(4))]
+#[repr(C, packed(4))]
 struct LockAcquire<'a, T: ?Sized> {
     lock: &'a Lock<T>,
     state: AcquireState<One>,

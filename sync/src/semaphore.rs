@@ -280,7 +280,7 @@ impl<N: Need> Drop for PermitAcquire<'_, N> {
 /// three words (its tag beside the `Arc`), not four. The generic
 /// `PermitAcquire` cannot be packed: a reference to a field of a generic
 /// type might be unaligned.
-#[repr(packed(4))]
+#[repr(C, packed(4))]
 struct OnePermitAcquire<'a> {
     core: &'a BatchSemaphore,
     state: AcquireState<One>,
