@@ -332,3 +332,16 @@ fn putters_are_served_in_fifo_order_and_cancelled_ones_vanish() {
         "the cancelled put inserted nothing"
     );
 }
+
+/// A parked getter carries its future: the queue reference and one 4-byte
+/// key, packed to 12 bytes, so an `async` block holding an `Arc` of the
+/// queue and the future is three words, not four.
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn a_get_future_is_12_bytes_and_an_async_block_around_it_24() {
+    let queue = std::sync::Arc::new(weft_sync::Queue::<u64>::unbounded());
+    assert_eq!(std::mem::size_of_val(&queue.get()), 12);
+    let shared = queue.clone();
+    let getting = async move { shared.get().await };
+    assert_eq!(std::mem::size_of_val(&getting), 24);
+}

@@ -82,13 +82,18 @@ pub struct Put<'a, S: QueueStorage> {
 }
 
 /// Future of [`GenericQueue::get`].
+///
+/// 12 bytes on a 64-bit target, packed to an alignment of 4 (the queue
+/// reference and one 4-byte key, which also says "done"), so that an
+/// `async` block holding an `Arc` of the queue and this future is three
+/// words, its tag beside the `Arc`; every parked getter carries one.
 #[must_use = "futures do nothing unless polled"]
+#[repr(C, packed(4))]
 pub struct Get<'a, S: QueueStorage> {
     queue: &'a GenericQueue<S>,
-    /// Set while queued for an item.
+    /// Set while queued for an item; [`WaiterKey::NOT_ISSUED`] once `Ready`
+    /// was returned (a second poll must not take another item).
     key: Option<WaiterKey>,
-    /// Set once `Ready` was returned: a second poll must not take another item.
-    is_done: bool,
 }
 
 /// Future of [`GenericQueue::join`].
@@ -189,11 +194,7 @@ impl<S: QueueStorage> Drop for Put<'_, S> {
 
 impl<'a, S: QueueStorage> Get<'a, S> {
     pub(super) fn new(queue: &'a GenericQueue<S>) -> Self {
-        Get {
-            queue,
-            key: None,
-            is_done: false,
-        }
+        Get { queue, key: None }
     }
 }
 
@@ -204,11 +205,13 @@ impl<S: QueueStorage> Future for Get<'_, S> {
         crate::budget::budgeted(cx, |cx| {
             let this = &mut *self;
             assert!(
-                !this.is_done,
+                this.key != Some(WaiterKey::NOT_ISSUED),
                 "queue get future polled after it completed; call get() again"
             );
             let poll = this.poll_item(cx);
-            this.is_done = poll.is_ready();
+            if poll.is_ready() {
+                this.key = Some(WaiterKey::NOT_ISSUED);
+            }
             poll
         })
     }
@@ -256,7 +259,7 @@ impl<S: QueueStorage> Get<'_, S> {
 impl<S: QueueStorage> Drop for Get<'_, S> {
     /// C2: an item reserved for this getter goes to the next one.
     fn drop(&mut self) {
-        let Some(key) = self.key.take() else {
+        let Some(key) = self.key.take().filter(|&key| key != WaiterKey::NOT_ISSUED) else {
             return;
         };
         let mut wakes = WakeList::new();
