@@ -388,10 +388,13 @@ mod tests {
         }
         assert_eq!(reads_for(&mut crate::Builder::new_current_thread()), 0);
         let on = reads_for(crate::Builder::new_current_thread().enable_poll_time_histogram());
-        // 20 polls, 10 yields, 10 spawns from the main future (a wake
-        // outside any poll); block_on's own polls break the run (HIST-2).
+        // Six reads a round today: the spawn's stamp (a wake outside any
+        // poll), both polls' ends, the yield's stamp, and both polls'
+        // starts, because block_on's own poll and the driver turn a yielded
+        // task is owed each break the run (HIST-2). The bounds leave room
+        // for the scheduler's turns to change.
         assert!(
-            (30..=60).contains(&on),
+            (20..=70).contains(&on),
             "20 polls, 10 yields and 10 spawns read the clock {on} times"
         );
     }
