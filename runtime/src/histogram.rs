@@ -399,6 +399,38 @@ mod tests {
         );
     }
 
+    /// A run of polls reads the clock about once a poll (HIST-2, HIST-3):
+    /// a task spawns 100 children from inside its poll (their stamps are
+    /// that poll's start, no read) and the worker then polls them back to
+    /// back, each ending with the one read that also starts the next.
+    #[test]
+    fn a_run_of_polls_reads_the_clock_once_a_poll() {
+        let rt = crate::Builder::new_current_thread()
+            .enable_poll_time_histogram()
+            .build()
+            .expect("runtime builds");
+        let before = crate::poll_clock::CLOCK_READS.with(|reads| reads.get());
+        rt.block_on(async {
+            let children = crate::spawn(async {
+                (0..100).map(|_| crate::spawn(async {})).collect::<Vec<_>>()
+            })
+            .await
+            .unwrap();
+            for child in children {
+                child.await.unwrap();
+            }
+        });
+        let reads = crate::poll_clock::CLOCK_READS.with(|reads| reads.get()) - before;
+        let polls = rt.metrics().polls();
+        assert_eq!(polls, 101);
+        // On top of one a poll: the parent's spawn stamp, and a fresh start
+        // after each of block_on's own polls and each driver turn.
+        assert!(
+            (polls..=polls + 10).contains(&reads),
+            "{polls} polls read the clock {reads} times"
+        );
+    }
+
     /// Merging adds bucket by bucket.
     #[test]
     fn merge_adds_counts() {
