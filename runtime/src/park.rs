@@ -33,20 +33,38 @@
 //!
 //! ```text
 //!   leaving holder                       thread finding the drivers taken
-//!   H1. unlock the drivers               W1. register in HandOff (count += 1)
+//!   H1. unlock the drivers               W1. register in HandOff (untimed += 1 unless timed)
 //!   H2. fence(SeqCst)                    W2. fence(SeqCst)
-//!   H3. load the waiter count            W3. try_lock the drivers again
-//!   H4. if > 0: unpark one waiter        W4. if taken again: sleep on the condvar
+//!   H3. load the untimed count           W3. try_lock the drivers again
+//!   H4. if > 0: unpark an untimed waiter W4. if taken again: sleep on the condvar
 //! ```
 //!
 //! Either the holder sees the waiter (and wakes it: it re-parks and takes
 //! the drivers), or the waiter's W3 sees the drivers free (PARK-3). No task
 //! is ever polled inside the drivers (they only wake tasks onto a queue),
 //! so a thread holds them only while it has nothing to run.
-//! Rejected: waiters that retry on a timer (every idle worker wakes every
-//! few milliseconds, for nothing, while the holder is fine); handing the
+//!
+//! That wake has a price on a busy runtime: a holder woken by one socket
+//! leaves to run one short task, wakes the waiter, which takes the drivers,
+//! and the first, done, finds them taken and sleeps on its condvar; every
+//! event swapped the two with a futex wake, a futex wait and two context
+//! switches (a hyper server under `wrk` paid 2-5x tokio's futex calls per
+//! request, `docs/performance.md`). So a waiter that goes to sleep while
+//! the runtime is busy (the holder is not blocked in the drivers, or began
+//! less than [`WAITER_RECHECK`] ago) sleeps with that timeout and re-tries
+//! the drivers itself, and the leaving holder wakes only waiters asleep
+//! without one (H3 counts those): a busy runtime pays at most one timed
+//! wake-up per millisecond per waiter, and a holder that then gets stuck
+//! in a poll leaves the drivers unattended for at most that long. A waiter
+//! that finds the holder parked for longer (an idle runtime) sleeps
+//! without a timeout and is woken at the hand-over, as before.
+//! Rejected: waiters that always retry on a timer (every idle worker wakes
+//! every millisecond, for nothing, while the holder is fine); handing the
 //! drivers over only to workers woken for work (a task that blocks its
-//! worker right after an I/O wake leaves them unattended: tokio's gap).
+//! worker right after an I/O wake leaves them unattended: tokio's gap);
+//! handing over only when the leaving worker goes on to run tasks rather
+//! than re-park at once (measured: no fewer wakes, since the leaves that
+//! hand over are the ones with a task to run).
 //!
 //! Invariants:
 //!
@@ -56,13 +74,18 @@
 //! - PARK-2: the condvar is notified while holding `mutex`, and the
 //!   sleeper moved to PARKED_CONDVAR while holding it, so the notify cannot
 //!   fall between the sleeper's state change and its wait.
-//! - PARK-3: while any thread sleeps on its condvar because the drivers
-//!   were taken, the drivers are held, or a leaving holder has woken a
-//!   waiter (which will take them): never unattended with a waiter asleep.
+//! - PARK-3: while any thread sleeps on its condvar without a timeout
+//!   because the drivers were taken, the drivers are held, or a leaving
+//!   holder has woken such a waiter (which will take them): never
+//!   unattended with an untimed waiter asleep. A timed waiter (it slept
+//!   while the runtime was busy) re-tries them within [`WAITER_RECHECK`].
 //!
 //! Concurrency: `park` is called only by the owning thread; `unpark` by any
 //! thread. `state` is AcqRel on every RMW: the unparker's writes (the work
-//! it queued) must be visible to the woken thread.
+//! it queued) must be visible to the woken thread. `DriverSeat::parked_at`
+//! is Relaxed: it only chooses between a timed and an untimed sleep, and
+//! either choice is safe (PARK-3), a stale reading costs at most one
+//! needless wake-up or one timed re-try.
 
 use crate::debug::contain_panic;
 use crate::driver::{DriverLock, DriverPair};
@@ -70,7 +93,12 @@ use crate::loom::{fence, AtomicUsize, Mutex as HandOffMutex, Ordering as HandOff
 use parking_lot::{Condvar, Mutex};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+/// How long a waiter that went to sleep while the runtime was busy sleeps
+/// before it tries the drivers again itself (PARK-3): the longest the
+/// drivers stay unattended if their last holder is then stuck in a poll.
+const WAITER_RECHECK: Duration = Duration::from_millis(1);
 
 /// Not parked, no pending wakeup.
 const EMPTY: usize = 0;
@@ -100,6 +128,11 @@ pub(crate) struct Unparker {
 pub(crate) struct DriverSeat {
     driver: Arc<DriverLock>,
     waiters: HandOff<Unparker>,
+    /// When the holder began its blocking park in the drivers, in
+    /// nanoseconds after `origin` plus one; 0 while no thread blocks in
+    /// them. A waiter reads it to choose how to sleep (PARK-3).
+    parked_at: std::sync::atomic::AtomicU64,
+    origin: Instant,
 }
 
 impl DriverSeat {
@@ -107,7 +140,22 @@ impl DriverSeat {
         Arc::new(DriverSeat {
             driver,
             waiters: HandOff::new(),
+            parked_at: std::sync::atomic::AtomicU64::new(0),
+            origin: Instant::now(),
         })
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX - 1) + 1
+    }
+
+    /// True if the drivers' holder is not blocked in them, or only began
+    /// to be less than [`WAITER_RECHECK`] ago: the runtime is busy, and a
+    /// waiter sleeps with that timeout rather than make every leaving
+    /// holder wake it.
+    fn holder_is_busy(&self) -> bool {
+        let parked_at = self.parked_at.load(Ordering::Relaxed);
+        parked_at == 0 || self.now().saturating_sub(parked_at) < WAITER_RECHECK.as_nanos() as u64
     }
 
     /// H1..H4: called right after this thread let go of the drivers.
@@ -162,14 +210,16 @@ impl Parker {
         }
         // W1..W3: register, then look again (the holder may have left).
         let me = self.unparker();
-        seat.waiters.register(me.clone());
+        let timed = seat.holder_is_busy();
+        seat.waiters.register(me.clone(), timed);
         if self.try_park_in_drivers(timeout, is_quiescent) {
             seat.waiters
                 .unregister(|waiter| Arc::ptr_eq(&waiter.inner, &me.inner));
             return;
         }
-        // W4.
-        inner.park_condvar();
+        // W4: a timed waiter wakes by itself; the caller parks again, and
+        // takes the drivers if their holder has left them.
+        inner.park_condvar(timed.then(|| Instant::now() + WAITER_RECHECK));
         seat.waiters
             .unregister(|waiter| Arc::ptr_eq(&waiter.inner, &me.inner));
     }
@@ -186,7 +236,10 @@ impl Parker {
         };
         if inner.transition_to_parked(PARKED_DRIVER) {
             if let Some(drivers) = drivers.as_mut() {
+                let seat = &*inner.seat;
+                seat.parked_at.store(seat.now(), Ordering::Relaxed);
                 drive(drivers, timeout, is_quiescent);
+                seat.parked_at.store(0, Ordering::Relaxed);
             }
             inner.state.swap(EMPTY, Ordering::AcqRel);
         }
@@ -237,14 +290,25 @@ impl Inner {
         }
     }
 
-    fn park_condvar(&self) {
+    /// Sleeps on the condvar until unparked or, if given, `deadline`.
+    fn park_condvar(&self, deadline: Option<Instant>) {
         let mut guard = self.mutex.lock();
         // PARK-2: the state changes under the mutex the notifier takes.
         if !self.transition_to_parked(PARKED_CONDVAR) {
             return;
         }
         loop {
-            self.condvar.wait(&mut guard);
+            match deadline {
+                None => self.condvar.wait(&mut guard),
+                Some(deadline) => {
+                    if self.condvar.wait_until(&mut guard, deadline).timed_out() {
+                        // Back to EMPTY, or consume an unpark that came
+                        // first (PARK-1): either way the wait is over.
+                        self.state.swap(EMPTY, Ordering::AcqRel);
+                        return;
+                    }
+                }
+            }
             if self.consume_notification() {
                 return;
             }
@@ -275,25 +339,30 @@ impl Unparker {
 /// the protocol that hands the drivers to one of them (H1..H4, W1..W4).
 /// Generic over the waiter so the loom model can run it with its own.
 pub(crate) struct HandOff<W> {
-    /// How many waiters `list` holds; read lock-free by H3.
-    count: AtomicUsize,
-    list: HandOffMutex<Vec<W>>,
+    /// How many untimed waiters `list` holds; read lock-free by H3.
+    untimed: AtomicUsize,
+    /// Each waiter, and whether it sleeps with a timeout (then no holder
+    /// needs to wake it).
+    list: HandOffMutex<Vec<(W, bool)>>,
 }
 
 impl<W> HandOff<W> {
     pub(crate) fn new() -> HandOff<W> {
         HandOff {
-            count: AtomicUsize::new(0),
+            untimed: AtomicUsize::new(0),
             list: HandOffMutex::new(Vec::new()),
         }
     }
 
-    /// W1..W2: registers `waiter`; the caller then re-tries the drivers (W3).
-    pub(crate) fn register(&self, waiter: W) {
+    /// W1..W2: registers `waiter`, which will sleep with a timeout if
+    /// `timed`; the caller then re-tries the drivers (W3).
+    pub(crate) fn register(&self, waiter: W, timed: bool) {
         let mut list = self.list.lock();
-        list.push(waiter);
-        // SeqCst: the store half of the W1/H3 pair.
-        self.count.fetch_add(1, HandOffOrdering::SeqCst);
+        list.push((waiter, timed));
+        if !timed {
+            // SeqCst: the store half of the W1/H3 pair.
+            self.untimed.fetch_add(1, HandOffOrdering::SeqCst);
+        }
         drop(list);
         // W2. SeqCst: StoreLoad between W1 and the caller's W3; pairs with H2.
         fence(HandOffOrdering::SeqCst);
@@ -302,24 +371,28 @@ impl<W> HandOff<W> {
     /// Removes the waiter `is_me` picks, if a holder has not taken it out.
     pub(crate) fn unregister(&self, is_me: impl Fn(&W) -> bool) {
         let mut list = self.list.lock();
-        if let Some(position) = list.iter().position(is_me) {
-            list.swap_remove(position);
-            self.count.fetch_sub(1, HandOffOrdering::SeqCst);
+        if let Some(position) = list.iter().position(|(waiter, _)| is_me(waiter)) {
+            let (_, timed) = list.swap_remove(position);
+            if !timed {
+                self.untimed.fetch_sub(1, HandOffOrdering::SeqCst);
+            }
         }
     }
 
-    /// H2..H4, after the caller unlocked the drivers (H1): the waiter to
-    /// wake so it takes the drivers over, if any.
+    /// H2..H4, after the caller unlocked the drivers (H1): the untimed
+    /// waiter to wake so it takes the drivers over, if any (a timed one
+    /// comes back by itself).
     pub(crate) fn take_after_release(&self) -> Option<W> {
         // H2. SeqCst: StoreLoad between the unlock (H1) and H3; pairs with W2.
         fence(HandOffOrdering::SeqCst);
         // H3. SeqCst: the load half of the pair.
-        if self.count.load(HandOffOrdering::SeqCst) == 0 {
+        if self.untimed.load(HandOffOrdering::SeqCst) == 0 {
             return None;
         }
         let mut list = self.list.lock();
-        let waiter = list.pop()?;
-        self.count.fetch_sub(1, HandOffOrdering::SeqCst);
+        let position = list.iter().rposition(|&(_, timed)| !timed)?;
+        let (waiter, _) = list.swap_remove(position);
+        self.untimed.fetch_sub(1, HandOffOrdering::SeqCst);
         Some(waiter)
     }
 }

@@ -12,8 +12,8 @@
 //! refilling and emptying its slot against a rescuer taking from it, with
 //! real tasks (the blocking pool's scheduler, which needs no runtime).
 //!
-//! Invariants checked: PARK-3 (never unattended drivers with a waiter
-//! asleep), LIFO-1 (each queued task taken exactly once).
+//! Invariants checked: PARK-3 (never unattended drivers with an untimed
+//! waiter asleep), LIFO-1 (each queued task taken exactly once).
 //!
 //! Concurrency: models only.
 
@@ -54,7 +54,7 @@ fn loom_driver_takeover_while_a_worker_is_busy() {
         let took_drivers = match drivers.try_lock() {
             Ok(_) => true,
             Err(_) => {
-                waiters.register(ME); // W1, W2
+                waiters.register(ME, false); // W1, W2
                 match drivers.try_lock() {
                     // W3
                     Ok(_) => {
@@ -69,6 +69,49 @@ fn loom_driver_takeover_while_a_worker_is_busy() {
         assert!(
             took_drivers || woken == Some(ME),
             "PARK-3: a waiter sleeps while the drivers are unattended"
+        );
+    });
+}
+
+/// A waiter that slept with a timeout (the runtime was busy) is not the one
+/// a leaving holder wakes: it comes back by itself; an untimed waiter
+/// registered beside it still gets the drivers or the wake (PARK-3).
+#[test]
+fn loom_leaving_holder_wakes_only_an_untimed_waiter() {
+    model(|| {
+        let drivers = Arc::new(Mutex::new(()));
+        let waiters = Arc::new(HandOff::<usize>::new());
+        const TIMED: usize = 3;
+        const UNTIMED: usize = 7;
+        let held = drivers.lock().unwrap();
+        waiters.register(TIMED, true);
+        drop(held);
+        let holder = {
+            let (drivers, waiters) = (drivers.clone(), waiters.clone());
+            thread::spawn(move || {
+                let held = drivers.lock().unwrap();
+                drop(held);
+                waiters.take_after_release()
+            })
+        };
+        let took_drivers = match drivers.try_lock() {
+            Ok(_) => true,
+            Err(_) => {
+                waiters.register(UNTIMED, false);
+                match drivers.try_lock() {
+                    Ok(_) => {
+                        waiters.unregister(|&waiter| waiter == UNTIMED);
+                        true
+                    }
+                    Err(_) => false,
+                }
+            }
+        };
+        let woken = holder.join().unwrap();
+        assert_ne!(woken, Some(TIMED), "a timed waiter was woken");
+        assert!(
+            took_drivers || woken == Some(UNTIMED),
+            "PARK-3: an untimed waiter sleeps while the drivers are unattended"
         );
     });
 }
