@@ -50,14 +50,17 @@
 //! event swapped the two with a futex wake, a futex wait and two context
 //! switches (a hyper server under `wrk` paid 2-5x tokio's futex calls per
 //! request, `docs/performance.md`). So a waiter that goes to sleep while
-//! the runtime is busy (the holder is not blocked in the drivers, or began
-//! less than [`WAITER_RECHECK`] ago) sleeps with that timeout and re-tries
+//! the runtime is busy (the holder is not blocked in the drivers, or its
+//! parks, the last one and this one so far, are shorter than
+//! [`WAITER_RECHECK`]) sleeps with that timeout and re-tries
 //! the drivers itself, and the leaving holder wakes only waiters asleep
 //! without one (H3 counts those): a busy runtime pays at most one timed
 //! wake-up per millisecond per waiter, and a holder that then gets stuck
 //! in a poll leaves the drivers unattended for at most that long. A waiter
-//! that finds the holder parked for longer (an idle runtime) sleeps
-//! without a timeout and is woken at the hand-over, as before.
+//! that finds the holder's parks longer (an idle runtime, or events more
+//! than a millisecond apart, where one hand-over per event costs less than
+//! re-checks every millisecond) sleeps without a timeout and is woken at
+//! the hand-over, as before.
 //! Rejected: waiters that always retry on a timer (every idle worker wakes
 //! every millisecond, for nothing, while the holder is fine); handing the
 //! drivers over only to workers woken for work (a task that blocks its
@@ -132,6 +135,9 @@ pub(crate) struct DriverSeat {
     /// nanoseconds after `origin` plus one; 0 while no thread blocks in
     /// them. A waiter reads it to choose how to sleep (PARK-3).
     parked_at: std::sync::atomic::AtomicU64,
+    /// How long the last blocking park in the drivers lasted, in
+    /// nanoseconds: short parks mean events come often.
+    last_park: std::sync::atomic::AtomicU64,
     origin: Instant,
 }
 
@@ -141,6 +147,7 @@ impl DriverSeat {
             driver,
             waiters: HandOff::new(),
             parked_at: std::sync::atomic::AtomicU64::new(0),
+            last_park: std::sync::atomic::AtomicU64::new(u64::MAX),
             origin: Instant::now(),
         })
     }
@@ -149,13 +156,18 @@ impl DriverSeat {
         u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX - 1) + 1
     }
 
-    /// True if the drivers' holder is not blocked in them, or only began
-    /// to be less than [`WAITER_RECHECK`] ago: the runtime is busy, and a
-    /// waiter sleeps with that timeout rather than make every leaving
-    /// holder wake it.
+    /// True if the runtime is busy: the drivers' holder is not blocked in
+    /// them (a busy worker's quick poll), or its parks are short (its last
+    /// one, and this one so far, under [`WAITER_RECHECK`]). A waiter then
+    /// sleeps with that timeout rather than make every leaving holder wake
+    /// it; with events farther apart, a hand-over per event is cheaper
+    /// than the timed re-checks.
     fn holder_is_busy(&self) -> bool {
+        let recheck = u64::try_from(WAITER_RECHECK.as_nanos()).unwrap_or(u64::MAX);
         let parked_at = self.parked_at.load(Ordering::Relaxed);
-        parked_at == 0 || self.now().saturating_sub(parked_at) < WAITER_RECHECK.as_nanos() as u64
+        parked_at == 0
+            || (self.now().saturating_sub(parked_at) < recheck
+                && self.last_park.load(Ordering::Relaxed) < recheck)
     }
 
     /// H1..H4: called right after this thread let go of the drivers.
@@ -237,8 +249,11 @@ impl Parker {
         if inner.transition_to_parked(PARKED_DRIVER) {
             if let Some(drivers) = drivers.as_mut() {
                 let seat = &*inner.seat;
-                seat.parked_at.store(seat.now(), Ordering::Relaxed);
+                let parked_at = seat.now();
+                seat.parked_at.store(parked_at, Ordering::Relaxed);
                 drive(drivers, timeout, is_quiescent);
+                let parked_for = seat.now().saturating_sub(parked_at);
+                seat.last_park.store(parked_for, Ordering::Relaxed);
                 seat.parked_at.store(0, Ordering::Relaxed);
             }
             inner.state.swap(EMPTY, Ordering::AcqRel);
