@@ -21,6 +21,7 @@
 //!     |       park returns (swap EMPTY)                               vv
 //!     +------------------------------------------------------------ NOTIFIED
 //!                          unpark while EMPTY: NOTIFIED directly (sticky)
+//!   PARKED_CONDVAR --timed waiter's timeout--> EMPTY (or NOTIFIED consumed)
 //! ```
 //!
 //! The drivers hand-over: a thread that leaves the drivers (to run the
