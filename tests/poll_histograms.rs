@@ -10,7 +10,7 @@
 
 mod reliability_support;
 
-use reliability_support::within;
+use reliability_support::{is_checker, within};
 use std::time::{Duration, Instant};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -68,6 +68,18 @@ fn a_poll_that_sleeps_5_ms_lands_in_the_bucket_that_holds_it() {
             });
             let metrics = settled_metrics(&rt);
             let polls = metrics.poll_time_histogram().expect("enabled");
+            let per_worker: u64 = metrics
+                .workers()
+                .iter()
+                .map(|worker| worker.poll_time_histogram().expect("enabled").count())
+                .sum();
+            assert_eq!(per_worker, polls.count(), "{flavour}: workers add up");
+            if is_checker() {
+                // Under a memory checker any poll may take milliseconds
+                // (valgrind translates code the first time it runs): the
+                // buckets are compared only at full speed.
+                continue;
+            }
             let slow_buckets: Vec<_> = polls
                 .buckets()
                 .filter(|(range, count)| *count > 0 && range.end > Duration::from_millis(4))
@@ -83,12 +95,6 @@ fn a_poll_that_sleeps_5_ms_lands_in_the_bucket_that_holds_it() {
                 range.start >= Duration::from_millis(4),
                 "{flavour}: {range:?}"
             );
-            let per_worker: u64 = metrics
-                .workers()
-                .iter()
-                .map(|worker| worker.poll_time_histogram().expect("enabled").count())
-                .sum();
-            assert_eq!(per_worker, polls.count(), "{flavour}: workers add up");
         }
     });
 }
@@ -185,11 +191,15 @@ fn histograms_are_none_unless_enabled() {
 /// across time the worker spent elsewhere: 30 ms blocked inside
 /// `block_on`'s own future, or 30 ms parked in the drivers, between two
 /// trivial tasks, shows up in no task's poll time (on either flavour,
-/// where the workers park between the tasks).
+/// where the workers park between the tasks). Under a memory checker the
+/// gap is ten times longer: valgrind translating a poll's code the first
+/// time it runs takes tens of milliseconds.
 #[test]
 fn time_outside_polls_is_no_task_poll_time() {
-    const GAP: Duration = Duration::from_millis(30);
-    within("gaps between polls", LIMIT, || {
+    const GAP_MS: u64 = 30;
+    let factor = if is_checker() { 10 } else { 1 };
+    let gap = Duration::from_millis(GAP_MS * factor);
+    within("gaps between polls", LIMIT, move || {
         for (flavour, mut builder) in flavours() {
             let rt = builder
                 .enable_poll_time_histogram()
@@ -197,9 +207,9 @@ fn time_outside_polls_is_no_task_poll_time() {
                 .expect("runtime builds");
             rt.block_on(async {
                 weft::spawn(async {}).await.unwrap();
-                std::thread::sleep(GAP);
+                std::thread::sleep(gap);
                 weft::spawn(async {}).await.unwrap();
-                weft::time::sleep(GAP).await;
+                weft::time::sleep(gap).await;
                 weft::spawn(async {}).await.unwrap();
             });
             let polls = settled_metrics(&rt).poll_time_histogram().expect("enabled");
@@ -211,7 +221,7 @@ fn time_outside_polls_is_no_task_poll_time() {
                 .max()
                 .expect("three polls");
             assert!(
-                longest < GAP / 2,
+                longest < gap / 2,
                 "{flavour}: a trivial poll was timed at {longest:?} or more: {polls:?}"
             );
         }
