@@ -189,7 +189,7 @@ if [[ " $PARTS " == *" counts "* ]]; then
             wait_for_port "$PORT_WEFT"
             wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d1s "http://127.0.0.1:$PORT_WEFT/" >/dev/null
             snap() {
-                cat /proc/"$server_pid"/task/*/schedstat | awk '{r += $1} END {printf "%d", r}'
+                cat /proc/"$server_pid"/task/*/schedstat | awk '{r += $1} END {printf "%.0f", r}'
                 printf " "
                 cat /proc/"$server_pid"/task/*/status | awk '/^voluntary_ctxt/ {v += $2} /^nonvoluntary_ctxt/ {n += $2} END {print v, n}'
             }
