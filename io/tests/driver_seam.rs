@@ -123,6 +123,29 @@ fn unpark_before_poll_is_remembered() {
     assert!(!driver.poll(None).unwrap());
 }
 
+/// A zero-timeout poll with no source registered skips the system call
+/// (INV-4 of the reactor): an unpark made before it is therefore still
+/// there for the next blocking poll, which returns at once instead of
+/// hanging; and once a source exists, zero-timeout polls see its events.
+#[test]
+fn zero_timeout_polls_with_no_source_keep_the_unpark_and_see_later_sources() {
+    let mut driver = new_driver();
+    driver.unparker().unpark();
+    for _ in 0..3 {
+        assert!(!driver.poll(Some(Duration::ZERO)).unwrap());
+    }
+    assert!(!driver.poll(None).unwrap(), "the unpark was kept");
+
+    let _entered = driver.handle().enter();
+    let socket = UdpSocket::from_std(std::net::UdpSocket::bind("127.0.0.1:0").unwrap()).unwrap();
+    assert_eq!(driver.source_count(), 1);
+    // The new registration's writable event is collected without blocking.
+    assert!(driver.poll(Some(Duration::ZERO)).unwrap());
+    drop(socket);
+    assert_eq!(driver.source_count(), 0);
+    assert!(!driver.poll(Some(Duration::ZERO)).unwrap());
+}
+
 /// A socket that becomes ready makes `poll` return true and wakes the task
 /// waiting on it.
 #[test]

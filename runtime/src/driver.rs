@@ -157,6 +157,14 @@ impl DriverPair {
     /// (None = no limit), then fires due timers. `is_quiescent` says whether the
     /// whole runtime has nothing to run (only then may a paused clock jump).
     pub(crate) fn park(&mut self, timeout: Option<Duration>, is_quiescent: &dyn Fn() -> bool) {
+        if timeout == Some(Duration::ZERO) {
+            // A turn (a yield's, or the periodic one): no wait to bound, so
+            // no need to ask the timer for its next deadline (a clock read);
+            // a paused clock does not jump in a turn either.
+            self.poll_io(timeout);
+            self.timer.process();
+            return;
+        }
         let timer_timeout = self.timer.park_timeout();
         let timeout = match (timeout, timer_timeout) {
             (Some(a), Some(b)) => Some(a.min(b)),

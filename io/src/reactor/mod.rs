@@ -38,6 +38,15 @@
 //! - INV-2: every live `Source` owns exactly one slot; the slot is freed
 //!   only by that `Source`'s drop, after `deregister`.
 //! - INV-3: no lock is held while a waker runs.
+//! - INV-4: a poll with a zero timeout while no source is registered makes
+//!   no system call. It could only collect the unpark token, which matters
+//!   to a thread blocked in `epoll_wait` and to no other; the token stays
+//!   queued in epoll and at worst ends the next blocking poll early, which
+//!   the runtime treats as any spurious wake-up. A source registered while
+//!   the count is read keeps its events queued in epoll for the next poll:
+//!   delayed by one turn, never lost. This is what keeps a yield cheap in a
+//!   program with no sockets: every round of yields gives the drivers a
+//!   non-blocking turn, and without this each turn was an `epoll_wait`.
 //!
 //! Concurrency: `Driver` is `&mut` for `poll` (one thread polls at a time);
 //! `Inner.sources` is locked briefly by `poll` (to collect), by
@@ -57,6 +66,7 @@ mod tests;
 
 use std::fmt;
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -151,6 +161,10 @@ impl Sources {
 pub(crate) struct Inner {
     registry: mio::Registry,
     sources: parking_lot::Mutex<Sources>,
+    /// The slab's length, copied out under the lock on every change, so
+    /// that a non-blocking poll can see without the lock that no source is
+    /// registered (INV-4).
+    live_sources: AtomicUsize,
     blocking: BlockingHook,
     unpark: Arc<mio::Waker>,
 }
@@ -182,6 +196,8 @@ impl Inner {
             });
             sources.next_generation = (generation + 1) % GENERATION_LIMIT;
             sources.registrations += 1;
+            self.live_sources
+                .store(sources.slab.len(), Ordering::Relaxed);
             token
         };
         if let Err(e) = self.registry.register(io, token, interest) {
@@ -205,6 +221,8 @@ impl Inner {
         let mut sources = self.sources.lock();
         if sources.slab.get(index).map(|slot| slot.generation) == Some(generation) {
             sources.slab.remove(index);
+            self.live_sources
+                .store(sources.slab.len(), Ordering::Relaxed);
         }
     }
 
@@ -253,6 +271,7 @@ impl Driver {
                 registrations: 0,
                 is_shutdown: false,
             }),
+            live_sources: AtomicUsize::new(0),
             blocking,
             unpark,
         });
@@ -297,6 +316,11 @@ impl Driver {
     ///
     /// The OS error of `epoll_wait`, other than `EINTR`.
     pub fn poll(&mut self, timeout: Option<Duration>) -> io::Result<bool> {
+        if timeout == Some(Duration::ZERO) && self.inner.live_sources.load(Ordering::Relaxed) == 0 {
+            // INV-4: nothing registered, so nothing this poll could report
+            // but the unpark token, and no thread is blocked here to need it.
+            return Ok(false);
+        }
         let timeout = match self.wait_precisely(timeout) {
             Precise::TimedOut => return Ok(false),
             Precise::Collect => Some(Duration::ZERO),

@@ -26,7 +26,7 @@ use super::core::EVENT_INTERVAL;
 use super::explore;
 use super::main_future::{scopeguard, CoreGuard, MainWaker, WakeTarget};
 use super::shared::{Shared, WorkerCore};
-use super::worker::{find_task, in_context, run_task, tick};
+use super::worker::{find_task, park_in_context, run_task, tick};
 use super::worker_context::{WorkerContext, WorkerContextGuard};
 use super::Flavor;
 use crate::blocking::BlockingPool;
@@ -155,7 +155,7 @@ fn drive<F: Future>(
                 .expect("block_on holds the core (SCHED-1)");
             // In the context, so I/O and timer wakes land on this core
             // without an unpark (worker::in_context).
-            let core = in_context(&worker_cx, core, |parker| {
+            let core = park_in_context(&worker_cx, core, |parker| {
                 parker.park(None, &|| shared.is_quiescent())
             });
             shared.count(core.index(), WorkerCounter::Parks);

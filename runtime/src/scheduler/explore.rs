@@ -35,7 +35,7 @@
 use super::core::EVENT_INTERVAL;
 use super::main_future::{scopeguard, CoreGuard, MainWaker, WakeTarget};
 use super::shared::{Runnable, Shared, WorkerCore};
-use super::worker::in_context;
+use super::worker::{in_context, park_in_context};
 use super::worker_context::{WorkerContext, WorkerContextGuard};
 use crate::blocking::BlockingPool;
 use crate::explore::strategy::Chooser;
@@ -109,7 +109,7 @@ pub(crate) fn drive<F: Future>(
                 }
                 // Paused clock: with nothing runnable the timer jumps to the
                 // next deadline (`DriverPair::park`), the same every run.
-                let core = in_context(&worker_cx, core, |parker| {
+                let core = park_in_context(&worker_cx, core, |parker| {
                     parker.park(None, &|| shared.is_quiescent())
                 });
                 shared.count(core.index(), WorkerCounter::Parks);

@@ -50,6 +50,10 @@ use std::sync::Arc;
 pub(crate) fn tick(cx: &WorkerContext, mut core: Box<WorkerCore>) -> Box<WorkerCore> {
     if core.tick() {
         core = maintain(cx, core);
+        // Periodic, so a worker that never parks still keeps spawn stamps
+        // fresh; a yield's turn (below) skips it: it takes no time, and
+        // the clock read cost more than the turn itself.
+        cx.shared.spawn_clock().refresh();
     }
     core
 }
@@ -111,7 +115,17 @@ pub(crate) fn in_context(
         .take()
         .expect("the core stays in the worker context while its thread parks (SCHED-1)");
     core.leave_drivers();
-    // Time passed in the drivers: spawn stamps taken from here on are fresh.
+    core
+}
+
+/// [`in_context`] for a park that may block: time passed in the drivers, so
+/// spawn stamps taken from here on copy a fresh reading (`task::stamp`).
+pub(crate) fn park_in_context(
+    cx: &WorkerContext,
+    core: Box<WorkerCore>,
+    park: impl FnOnce(&Parker),
+) -> Box<WorkerCore> {
+    let core = in_context(cx, core, park);
     cx.shared.spawn_clock().refresh();
     core
 }
@@ -184,7 +198,7 @@ fn park(cx: &WorkerContext, mut core: Box<WorkerCore>) -> Box<WorkerCore> {
     core.transition_to_parked(queues);
     while !shared.is_shutdown() {
         let timeout = core.watch_for_stalls(queues);
-        core = in_context(cx, core, |parker| {
+        core = park_in_context(cx, core, |parker| {
             parker.park(timeout, &|| shared.is_quiescent())
         });
         shared.count(core.index(), WorkerCounter::Parks);

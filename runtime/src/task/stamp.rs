@@ -5,8 +5,9 @@
 //! spawn_stamp` calls [`SpawnClock::stamp`], which `raw.rs` stores in the
 //! task header; `Handle::dump` turns the stamp into an age with
 //! [`SpawnClock::age_since`]. The scheduler calls [`SpawnClock::refresh`]
-//! when a worker starts, after it leaves the drivers and when it wakes a
-//! sleeper.
+//! when a worker starts, after each park, every `EVENT_INTERVAL` ticks of
+//! a busy worker (not in a yield's non-blocking turn, which takes no time)
+//! and when it wakes a sleeper.
 //!
 //! Design: the reading is microseconds since the runtime was built, kept
 //! in the runtime (STYLE: nothing is process-wide but the thread-local
