@@ -190,6 +190,9 @@ fn install_panic_hook() {
             .map(|m| m.to_string())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_default();
+        if compare::harness::not_applicable(&message).is_some() {
+            return; // the table says so
+        }
         eprintln!(
             "compare: panic on thread {} at {location}: {message}",
             thread.name().unwrap_or("unnamed")

@@ -110,6 +110,16 @@ pub struct Workload {
     pub sample: fn(Flavour, Scale) -> f64,
 }
 
+/// How a workload's panic message starts when the workload does not apply
+/// to a flavour (a blocked-worker probe on a one-thread runtime): the
+/// table prints "n/a" and the reason instead of a failure.
+pub const NOT_APPLICABLE: &str = "not applicable: ";
+
+/// The reason `message` gives, if it says its workload does not apply.
+pub fn not_applicable(message: &str) -> Option<&str> {
+    message.strip_prefix(NOT_APPLICABLE)
+}
+
 /// One runtime's result for one workload: its statistics, or why it has
 /// none (a panic in the workload, e.g. a lost task caught by a checksum).
 #[derive(Clone, Debug)]
@@ -295,11 +305,13 @@ pub fn measure<'w>(
                 Ok(value) => taken.push(value),
                 Err(payload) => {
                     let message = panic_message(payload.as_ref());
-                    eprintln!(
-                        "compare: {} failed on {}: {message}",
-                        workload.name,
-                        flavour.label()
-                    );
+                    if not_applicable(&message).is_none() {
+                        eprintln!(
+                            "compare: {} failed on {}: {message}",
+                            workload.name,
+                            flavour.label()
+                        );
+                    }
                     samples[index] = Err(message);
                 }
             }
@@ -358,6 +370,15 @@ pub fn table(outcomes: &[Outcome<'_>]) -> String {
                         figure(stats.max),
                         workload.metric.unit(),
                         workload.primitives.for_flavour(flavour)
+                    );
+                }
+                Err(message) if not_applicable(message).is_some() => {
+                    let reason = not_applicable(message).unwrap_or_default();
+                    let _ = writeln!(
+                        out,
+                        "{:<16} {:<9} n/a ({reason})",
+                        workload.name,
+                        flavour.label()
                     );
                 }
                 Err(message) => {
@@ -463,7 +484,10 @@ pub fn json(info: &RunInfo, outcomes: &[Outcome<'_>]) -> String {
                         samples.join(", ")
                     )
                 }
-                Err(message) => format!("\"failed\": {}", json_string(message)),
+                Err(message) => match not_applicable(message) {
+                    Some(reason) => format!("\"not_applicable\": {}", json_string(reason)),
+                    None => format!("\"failed\": {}", json_string(message)),
+                },
             };
             let _ = writeln!(
                 out,

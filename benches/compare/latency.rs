@@ -158,7 +158,8 @@ fn block(flavour: Flavour, stat: Stat) -> f64 {
             flavour,
             Flavour::WeftCurrent | Flavour::TokioCurrent | Flavour::SmolOne
         ),
-        "multi-thread only: a current-thread runtime's one thread is the one blocked"
+        "{}multi-thread only: a current-thread runtime's one thread is the one blocked",
+        super::harness::NOT_APPLICABLE
     );
     pick(run(flavour, Load::Block), stat)
 }
