@@ -289,4 +289,22 @@ fn main() {
         Ok(()) => eprintln!("compare: wrote {chart_path}"),
         Err(error) => eprintln!("compare: cannot write the chart {chart_path}: {error}"),
     }
+    let stem = std::path::Path::new(&options.json_path).with_extension("");
+    let latency_path = format!("{}-latency.{CHART_EXTENSION}", stem.to_string_lossy());
+    let has_latency = outcomes.iter().any(|outcome| {
+        outcome
+            .workload
+            .name
+            .starts_with(compare::latency::NAME_PREFIX)
+    });
+    if has_latency {
+        match compare::charts::write_latencies(
+            &outcomes,
+            compare::latency::NAME_PREFIX,
+            &latency_path,
+        ) {
+            Ok(()) => eprintln!("compare: wrote {latency_path}"),
+            Err(error) => eprintln!("compare: cannot write the chart {latency_path}: {error}"),
+        }
+    }
 }

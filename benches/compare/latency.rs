@@ -33,6 +33,10 @@ use std::time::Duration;
 use super::harness::{Metric, Primitives, Scale, Workload};
 use super::rt::{tokio_run, weft_run, Executor, Flavour, Rt};
 
+/// Every fairness workload's name starts with this (the latency chart
+/// draws them: `charts::write_latencies`).
+pub const NAME_PREFIX: &str = "tick_";
+
 /// The ticker's period.
 const TICK: Duration = Duration::from_millis(1);
 /// Tasks looping over always-ready operations in `tick_busy_*`.
