@@ -190,7 +190,7 @@ impl<S: 'static> Core<S> {
     /// the deque behind a turn (CORE-3), any other wake in the LIFO slot
     /// (CORE-1). True if another worker should be woken now to steal
     /// (CORE-2).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_woken(&mut self, task: Notified<S>, is_yield: bool) -> bool {
         if is_yield {
             if self.turn_in.is_none() {
@@ -275,10 +275,10 @@ impl<S: 'static> Core<S> {
         // turn here means a caller that drains the queues without turns
         // (explore mode, whose seed picks the order): forget it.
         let task = self.local.pop()?;
-        self.turn_in = match self.turn_in {
-            Some(0) | None => None,
-            Some(left) => Some(left - 1),
-        };
+        // With no turn pending (the common case) this is a load and a branch.
+        if let Some(left) = self.turn_in {
+            self.turn_in = left.checked_sub(1);
+        }
         Some(task)
     }
 

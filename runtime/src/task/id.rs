@@ -74,6 +74,7 @@ pub(crate) struct CurrentTaskGuard {
 }
 
 impl CurrentTaskGuard {
+    #[inline]
     pub(crate) fn enter(id: Id) -> CurrentTaskGuard {
         CurrentTaskGuard {
             previous: CURRENT_TASK.with(|current| current.replace(Some(id))),
@@ -82,6 +83,7 @@ impl CurrentTaskGuard {
 }
 
 impl Drop for CurrentTaskGuard {
+    #[inline]
     fn drop(&mut self) {
         CURRENT_TASK.with(|current| current.set(self.previous));
     }
