@@ -121,10 +121,11 @@ use std::task::{Context, Poll};
 pub const BUDGET_PER_POLL: u8 = 128;
 
 /// The budget of "no budget" (INV-1): a count no poll can spend. At one
-/// operation per nanosecond it lasts 584 years, so an unconstrained thread
-/// may count down like a constrained one and never reach zero, and the hot
-/// path has no branch for it.
-const UNCONSTRAINED: u64 = u64::MAX;
+/// operation per nanosecond it lasts 146 years, so an unconstrained thread
+/// counts down like a constrained one and never goes negative, and the hot
+/// path has no branch for it. Half of `i64::MAX`, so the refunds of guards
+/// dropped inside an unconstrained scope (each adds one) cannot overflow.
+const UNCONSTRAINED: i64 = i64::MAX / 2;
 
 thread_local! {
     /// The units left to the poll in progress on this thread. A `const`
@@ -132,7 +133,7 @@ thread_local! {
     /// one thread-local load or store, no lazy-initialization check, and it
     /// stays readable while the thread exits (wakers and drops that run in
     /// thread-local destructors may call in).
-    static CURRENT: Cell<u64> = const { Cell::new(UNCONSTRAINED) };
+    static CURRENT: Cell<i64> = const { Cell::new(UNCONSTRAINED) };
 }
 
 /// Runs `f` with a fresh budget of [`BUDGET_PER_POLL`] units on this thread,
@@ -147,14 +148,14 @@ thread_local! {
 /// ```
 #[inline]
 pub fn with_budget<R>(f: impl FnOnce() -> R) -> R {
-    scoped(u64::from(BUDGET_PER_POLL), f)
+    scoped(i64::from(BUDGET_PER_POLL), f)
 }
 
 /// Runs `f` with `budget`, restoring the previous one on exit (INV-2).
 #[inline]
-fn scoped<R>(budget: u64, f: impl FnOnce() -> R) -> R {
+fn scoped<R>(budget: i64, f: impl FnOnce() -> R) -> R {
     /// Restores on drop, so an unwinding `f` cannot leave its budget behind.
-    struct Reset(u64);
+    struct Reset(i64);
     impl Drop for Reset {
         #[inline]
         fn drop(&mut self) {
@@ -251,31 +252,32 @@ pub fn poll_budgeted<T>(
 
 /// Takes one unit; false if none is left. The unit is taken before the
 /// operation and refunded if it does not complete, so the completed case,
-/// the common one, costs one load, one subtraction and one store.
+/// the common one, is a decrement of the thread-local and a branch on its
+/// sign: one read-modify-write instruction and a jump on x86-64. A refused
+/// take is undone out of line, in [`spent`].
 #[inline(always)]
 fn take_unit() -> bool {
-    match CURRENT.get().checked_sub(1) {
-        Some(left) => {
-            CURRENT.set(left);
-            true
-        }
-        None => false,
-    }
+    let left = CURRENT.get() - 1;
+    CURRENT.set(left);
+    left >= 0
 }
 
 /// Gives back a unit taken by [`take_unit`] (INV-4). Adds rather than
-/// restoring a saved value (see the module doc), saturating so that an
-/// unconstrained scope entered meanwhile stays unconstrained.
+/// restoring a saved value (see the module doc); [`UNCONSTRAINED`] leaves
+/// room above it for the refunds of guards dropped in an unconstrained
+/// scope.
 #[inline(always)]
 fn refund_unit() {
-    CURRENT.set(CURRENT.get().saturating_add(1));
+    CURRENT.set(CURRENT.get() + 1);
 }
 
-/// The budget is spent: wakes the task so the caller may return `Pending`
-/// (INV-3). Out of line, so the leaves inline only the fast path.
+/// The budget is spent: undoes the refused take, then wakes the task so
+/// the caller may return `Pending` (INV-3). Out of line, so the leaves
+/// inline only the fast path.
 #[cold]
 #[inline(never)]
 fn spent(cx: &mut Context<'_>) {
+    refund_unit();
     // INV-3: the wake comes before the Pending it explains.
     cx.waker().wake_by_ref();
 }
@@ -291,7 +293,7 @@ fn spent(cx: &mut Context<'_>) {
 /// ```
 #[inline]
 pub fn has_budget_remaining() -> bool {
-    CURRENT.get() != 0
+    CURRENT.get() > 0
 }
 
 /// The unit taken by [`poll_proceed`]; refunded on drop unless
