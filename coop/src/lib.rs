@@ -46,7 +46,7 @@
 //!
 //! # Design
 //!
-//! The budget is a thread-local `Cell<u64>` of units left: a task poll runs
+//! The budget is a thread-local `Cell<i64>` of units left: a task poll runs
 //! on one thread from start to end, so a thread-local is exactly "the budget
 //! of the poll in progress", and reading it costs one load, no atomics.
 //! [`with_budget`] saves the previous value and restores it on exit (also on
@@ -55,11 +55,18 @@
 //! every thread and outside any scope, is *unconstrained*: under smol, a
 //! plain `block_on` or a test harness, `poll_proceed` always proceeds, so
 //! weft-sync keeps working with no limit. Unconstrained is not a separate
-//! state but a count no thread can spend (`u64::MAX`), so the fast path of
-//! a leaf (load, test for zero, store the decrement) has no branch for it;
-//! an `Option<u8>` with `None` for unconstrained cost a second test and a
-//! two-byte read-modify-write on every operation (`docs/performance.md`
-//! has the instruction counts).
+//! state but a count no thread can spend (`i64::MAX / 2`), so the fast path
+//! has no branch for it.
+//!
+//! The fast path of a leaf is one read-modify-write and a branch: take a
+//! unit by decrementing the count, and go out of line only if it went
+//! negative, where the refused take is undone before the task is woken. On
+//! x86-64 that is `dec qword ptr fs:[reg]; js` plus one instruction for the
+//! thread-local's offset, half of what a load, a test for zero and a store
+//! of the decrement cost. A signed count is what makes it one instruction:
+//! with an unsigned one, "none left" is a test before the store.
+//! `docs/performance.md` ("What the budget costs") has the instruction
+//! counts.
 //!
 //! A leaf future asks before it works and confirms after: the guard
 //! [`RestoreOnPending`] gives the unit back when it is dropped without
@@ -457,7 +464,32 @@ mod tests {
             assert_eq!(counter.0.load(Ordering::Relaxed), 0);
             assert!(poll_proceed(&mut cx).is_pending());
             assert_eq!(counter.0.load(Ordering::Relaxed), 1, "INV-3: woken");
+            for _ in 0..3 {
+                assert!(poll_proceed(&mut cx).is_pending());
+            }
+            assert_eq!(left(), Some(0), "a refused take is undone");
+            assert_eq!(counter.0.load(Ordering::Relaxed), 4, "INV-3: woken each time");
         });
+    }
+
+    #[test]
+    fn a_guard_refunded_in_an_unconstrained_scope_leaves_it_unconstrained() {
+        let mut cx = Context::from_waker(Waker::noop());
+        with_budget(|| {
+            let guards: Vec<_> = (0..3)
+                .map(|_| match poll_proceed(&mut cx) {
+                    Poll::Ready(guard) => guard,
+                    Poll::Pending => unreachable!("the budget is fresh"),
+                })
+                .collect();
+            scoped(UNCONSTRAINED, || {
+                drop(guards);
+                assert_eq!(left(), None);
+                assert!(has_budget_remaining());
+            });
+            assert_eq!(left(), Some(BUDGET_PER_POLL - 3), "INV-2");
+        });
+        assert_eq!(left(), None, "INV-1");
     }
 
     #[test]
