@@ -2,8 +2,10 @@
 //!
 //! Role: the `poll` of each waiting future (`Acquire` under `Lock`,
 //! `RwLock` and `Semaphore`; `EventWait`; `Condition`'s notification;
-//! `BarrierWait`; the queue's `Put`, `Get` and `Join`; oneshot's `Receiver`)
-//! runs its body through [`budgeted`]; it calls out to `weft_coop`.
+//! `BarrierWait`; the queue's `Put`, `Get` and `Join`) runs its body
+//! through [`budgeted`]; oneshot's `Receiver`, which can tell from one load
+//! whether it will complete, calls [`spend_then`] only when it takes the
+//! value. Both call out to `weft_coop`.
 //!
 //! Design: the budget is asked for *before* the body runs, so a future told
 //! to yield has taken nothing (no permit, no item, no arrival) and has
@@ -13,6 +15,13 @@
 //! refunds it. Under an executor that is not weft's there is no budget
 //! scope, so every poll proceeds (weft-coop INV-1): weft-sync keeps
 //! depending on no runtime crate, only on the std-only `weft-coop`.
+//!
+//! [`spend_then`] is the same rule for a future that knows it is ready
+//! before it takes anything: it asks for the unit only then, so a poll
+//! that waits costs nothing (no unit taken and refunded). Every future
+//! could be written so; the others find out whether they complete only
+//! under their lock, half-way through the body, and the take-and-refund
+//! of [`budgeted`] keeps that body in one piece.
 //!
 //! Rejected: spending in the waitlist kernel (`WaitList::poll`): the fast
 //! paths (a free permit, a queued item) never reach the list, and they are
@@ -34,4 +43,15 @@ pub(crate) fn budgeted<T>(
     body: impl FnOnce(&mut Context<'_>) -> Poll<T>,
 ) -> Poll<T> {
     weft_coop::poll_budgeted(cx, body)
+}
+
+/// The step of a leaf future that has found its operation ready and has
+/// taken nothing yet: spends one unit and runs `take`, or, with the budget
+/// spent, wakes the task and returns `Pending` with nothing taken
+/// (`weft_coop::poll_proceed` with the progress confirmed at once).
+#[inline(always)]
+pub(crate) fn spend_then<T>(cx: &mut Context<'_>, take: impl FnOnce() -> T) -> Poll<T> {
+    let coop = std::task::ready!(weft_coop::poll_proceed(cx));
+    coop.made_progress();
+    Poll::Ready(take())
 }

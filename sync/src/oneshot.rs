@@ -67,6 +67,11 @@
 //!       else Pending
 //! ```
 //!
+//! Taking the value in R1 spends one unit of the cooperative budget first
+//! (`budget.rs`); with none left, the receiver wakes its task and returns
+//! `Pending` without taking it, and the next poll comes back to R1. A poll
+//! that waits spends nothing.
+//!
 //! Why no wakeup is lost: S2 and R5 are read-modify-writes of one word, so
 //! one is ordered first. If S2 came first, R5 sees COMPLETE and the receiver
 //! finishes at once; if R5 came first, S2 sees RX_WAKER_SET and S4 wakes the
@@ -347,34 +352,34 @@ impl<T> Receiver<T> {
 impl<T> Future for Receiver<T> {
     type Output = Result<T, RecvError>;
 
-    /// R1–R5 of the module doc.
+    /// R1–R5 of the module doc. Only taking the value spends the
+    /// cooperative budget: a poll that waits returns `Pending` anyway, so it
+    /// never asks for a unit that it would have to give back.
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        crate::budget::budgeted(cx, |cx| {
-            let inner = &*self.inner;
-            let mut state = inner.state.load();
+        let inner = &*self.inner;
+        let mut state = inner.state.load();
+        if state.is_complete() {
+            return crate::budget::spend_then(cx, || inner.take_value());
+        }
+        if state.is_waker_set() {
+            if inner.stored_waker_will_wake(cx.waker()) {
+                return Poll::Pending;
+            }
+            state = inner.state.unregister_waker();
             if state.is_complete() {
-                return Poll::Ready(inner.take_value());
+                return crate::budget::spend_then(cx, || inner.take_value());
             }
-            if state.is_waker_set() {
-                if inner.stored_waker_will_wake(cx.waker()) {
-                    return Poll::Pending;
-                }
-                state = inner.state.unregister_waker();
-                if state.is_complete() {
-                    return Poll::Ready(inner.take_value());
-                }
-            }
-            // SAFETY: INV-2: RX_WAKER_SET is clear (it was, or R3 cleared it) and
-            // only the receiver sets it, so no one else touches the cell (R4).
-            inner
-                .waker
-                .with_mut(|cell| unsafe { *cell = Some(cx.waker().clone()) });
-            if inner.state.register_waker().is_complete() {
-                return Poll::Ready(inner.take_value());
-            }
-            Poll::Pending
-        })
+        }
+        // SAFETY: INV-2: RX_WAKER_SET is clear (it was, or R3 cleared it) and
+        // only the receiver sets it, so no one else touches the cell (R4).
+        inner
+            .waker
+            .with_mut(|cell| unsafe { *cell = Some(cx.waker().clone()) });
+        if inner.state.register_waker().is_complete() {
+            return crate::budget::spend_then(cx, || inner.take_value());
+        }
+        Poll::Pending
     }
 }
 
