@@ -5,7 +5,7 @@
 //! `BarrierWait`; the queue's `Put`, `Get` and `Join`) runs its body
 //! through [`budgeted`]; oneshot's `Receiver`, which can tell from one load
 //! whether it will complete, calls [`spend_then`] only when it takes the
-//! value. Both call out to `weft_coop`.
+//! value, through [`budgeted`] too, which calls out to `weft_coop`.
 //!
 //! Design: the budget is asked for *before* the body runs, so a future told
 //! to yield has taken nothing (no permit, no item, no arrival) and has
@@ -47,11 +47,11 @@ pub(crate) fn budgeted<T>(
 
 /// The step of a leaf future that has found its operation ready and has
 /// taken nothing yet: spends one unit and runs `take`, or, with the budget
-/// spent, wakes the task and returns `Pending` with nothing taken
-/// (`weft_coop::poll_proceed` with the progress confirmed at once).
+/// spent, wakes the task and returns `Pending` with nothing taken. It is
+/// [`budgeted`] around a body that always completes, so the refund test
+/// folds away and every weft-sync future still spends through that one
+/// helper.
 #[inline(always)]
 pub(crate) fn spend_then<T>(cx: &mut Context<'_>, take: impl FnOnce() -> T) -> Poll<T> {
-    let coop = std::task::ready!(weft_coop::poll_proceed(cx));
-    coop.made_progress();
-    Poll::Ready(take())
+    budgeted(cx, |_| Poll::Ready(take()))
 }

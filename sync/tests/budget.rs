@@ -162,3 +162,41 @@ fn each_operation_spends_one_unit() {
         assert!(pin!(semaphore.acquire()).poll(&mut cx).is_pending());
     });
 }
+
+/// A oneshot receive spends a unit only when it takes the value: waiting
+/// polls leave the budget alone, and one that waits with the budget spent
+/// still registers, so the send wakes it and a fresh budget takes the value.
+/// With the value there and the budget spent it yields and leaves the value.
+#[test]
+fn a_oneshot_receive_spends_only_when_it_takes_the_value() {
+    let (sender, receiver) = oneshot::channel();
+    let (wakes, waker) = counting_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut receiver = pin!(receiver);
+    weft_coop::with_budget(|| {
+        for _ in 0..2 * usize::from(weft_coop::BUDGET_PER_POLL) {
+            assert!(receiver.as_mut().poll(&mut cx).is_pending());
+        }
+        spend_budget(&mut cx);
+        assert!(receiver.as_mut().poll(&mut cx).is_pending());
+    });
+    assert_eq!(wakes.0.load(Ordering::Relaxed), 0, "a waiting receive yielded for budget");
+    sender.send(7).unwrap();
+    assert_eq!(wakes.0.load(Ordering::Relaxed), 1, "the send did not wake the receiver");
+    weft_coop::with_budget(|| {
+        spend_budget(&mut cx);
+        assert!(receiver.as_mut().poll(&mut cx).is_pending());
+    });
+    assert_eq!(wakes.0.load(Ordering::Relaxed), 2, "the yield woke the task");
+    weft_coop::with_budget(|| {
+        assert_eq!(receiver.as_mut().poll(&mut cx), Poll::Ready(Ok(7)));
+        let left = (0..).take_while(|_| {
+            let proceed = weft_coop::poll_proceed(&mut cx);
+            if let Poll::Ready(guard) = &proceed {
+                guard.made_progress();
+            }
+            proceed.is_ready()
+        });
+        assert_eq!(left.count(), usize::from(weft_coop::BUDGET_PER_POLL) - 1);
+    });
+}
