@@ -468,7 +468,11 @@ mod tests {
                 assert!(poll_proceed(&mut cx).is_pending());
             }
             assert_eq!(left(), Some(0), "a refused take is undone");
-            assert_eq!(counter.0.load(Ordering::Relaxed), 4, "INV-3: woken each time");
+            assert_eq!(
+                counter.0.load(Ordering::Relaxed),
+                4,
+                "INV-3: woken each time"
+            );
         });
     }
 

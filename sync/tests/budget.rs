@@ -180,14 +180,26 @@ fn a_oneshot_receive_spends_only_when_it_takes_the_value() {
         spend_budget(&mut cx);
         assert!(receiver.as_mut().poll(&mut cx).is_pending());
     });
-    assert_eq!(wakes.0.load(Ordering::Relaxed), 0, "a waiting receive yielded for budget");
+    assert_eq!(
+        wakes.0.load(Ordering::Relaxed),
+        0,
+        "a waiting receive yielded for budget"
+    );
     sender.send(7).unwrap();
-    assert_eq!(wakes.0.load(Ordering::Relaxed), 1, "the send did not wake the receiver");
+    assert_eq!(
+        wakes.0.load(Ordering::Relaxed),
+        1,
+        "the send did not wake the receiver"
+    );
     weft_coop::with_budget(|| {
         spend_budget(&mut cx);
         assert!(receiver.as_mut().poll(&mut cx).is_pending());
     });
-    assert_eq!(wakes.0.load(Ordering::Relaxed), 2, "the yield woke the task");
+    assert_eq!(
+        wakes.0.load(Ordering::Relaxed),
+        2,
+        "the yield woke the task"
+    );
     weft_coop::with_budget(|| {
         assert_eq!(receiver.as_mut().poll(&mut cx), Poll::Ready(Ok(7)));
         let left = (0..).take_while(|_| {
