@@ -92,6 +92,11 @@
 //!   nothing in another shard's wheel).
 //! - INV-5: lock order: shards in index order, then the clock's lock. A
 //!   registration holds one shard lock at a time.
+//! - INV-6: every entry taken out of a wheel is woken, even when an earlier
+//!   waker in its batch panics: a waker's panic is contained where it is
+//!   woken (and reported by the panic hook), never unwound through the rest
+//!   of the batch, whose wakers would otherwise be dropped unwoken and
+//!   their tasks never run again.
 //!
 //! The state machine of each shard's `park` is drawn in `shard.rs`.
 //!
@@ -126,6 +131,7 @@
 //! P1 sees the entry; one in a shard still `Parked` unparks needlessly, which
 //! is harmless.
 
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::Duration;
@@ -352,10 +358,11 @@ impl Shared {
                     }
                 }
             }
-            // INV-1: wake with the lock released.
+            // INV-1: wake with the lock released; INV-6: one waker's panic
+            // does not cost the rest of the batch their wake.
             for waker in batch.iter_mut().take(taken) {
                 if let Some(waker) = waker.take() {
-                    waker.wake();
+                    wake_contained(waker);
                 }
             }
             fired += taken;
@@ -391,8 +398,17 @@ impl Shared {
             wakers.extend(std::iter::from_fn(|| state.wheel.poll(u64::MAX)));
         }
         // INV-1: wake with the locks released; the woken tasks' timers panic
-        // with SHUTDOWN_MESSAGE if they are polled again.
-        wakers.into_iter().for_each(Waker::wake);
+        // with SHUTDOWN_MESSAGE if they are polled again. INV-6 as in `process`.
+        wakers.into_iter().for_each(wake_contained);
+    }
+}
+
+/// Wakes `waker`, containing a panic from its `wake` (INV-6). The panic hook
+/// has already reported the panic when it was raised; the payload is dropped,
+/// itself under `catch_unwind` in case its destructor panics too.
+fn wake_contained(waker: Waker) {
+    if let Err(payload) = panic::catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+        let _ = panic::catch_unwind(AssertUnwindSafe(|| drop(payload)));
     }
 }
 

@@ -336,3 +336,55 @@ fn odd_deadlines_on_the_real_clock_never_fire_early() {
         }
     });
 }
+
+/// A waker that panics when woken (a buggy executor's, say).
+struct PanickingWaker;
+
+impl Wake for PanickingWaker {
+    fn wake(self: Arc<Self>) {
+        panic!("this waker panics on wake");
+    }
+}
+
+/// Two timers due at the same tick fire in one batch; the first one's
+/// waker panics. The driver contains that panic and still wakes the second
+/// (INV-6 of the timer's shared state): before, the unwind dropped the rest
+/// of the batch unwoken, and its tasks never ran again.
+#[test]
+fn a_panicking_waker_does_not_cost_the_rest_of_its_batch_their_wake() {
+    let driver = weft_timer::Driver::new(true, Arc::new(|| {}));
+    let _guard = driver.handle().enter();
+    let panicking = Waker::from(Arc::new(PanickingWaker));
+    let counting = CountingWaker::new();
+    let mut first = Box::pin(sleep(Duration::from_secs(1)));
+    let mut second = Box::pin(sleep(Duration::from_secs(1)));
+    assert!(poll_once(&mut first, &panicking).is_pending());
+    assert!(poll_once(&mut second, &Waker::from(counting.clone())).is_pending());
+    assert!(driver.auto_advance());
+    assert_eq!(driver.process(), 2, "both entries fired");
+    assert_eq!(counting.count(), 1, "the second waker was woken");
+    assert!(poll_once(&mut second, &common::noop_waker()).is_ready());
+}
+
+/// Shutting the driver down wakes every pending timer, a panicking waker's
+/// included, and the others after it still (INV-6).
+#[test]
+fn shutdown_wakes_every_timer_past_a_panicking_waker() {
+    let driver = weft_timer::Driver::new(true, Arc::new(|| {}));
+    let counting = CountingWaker::new();
+    let (mut first, mut second) = {
+        let _guard = driver.handle().enter();
+        (
+            Box::pin(sleep(Duration::from_secs(1))),
+            Box::pin(sleep(Duration::from_secs(2))),
+        )
+    };
+    let panicking = Waker::from(Arc::new(PanickingWaker));
+    {
+        let _guard = driver.handle().enter();
+        assert!(poll_once(&mut first, &panicking).is_pending());
+        assert!(poll_once(&mut second, &Waker::from(counting.clone())).is_pending());
+    }
+    drop(driver);
+    assert_eq!(counting.count(), 1, "the later timer was woken at shutdown");
+}
