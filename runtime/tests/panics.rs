@@ -3,6 +3,7 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use weft_runtime::{Builder, Runtime, UnhandledPanic};
 
 fn runtimes() -> Vec<Runtime> {
@@ -178,5 +179,49 @@ fn panicking_waker_fired_by_the_timer_driver_is_contained() {
             armed.is_ok() && weft_runtime::spawn(async { 4 }).await.unwrap() == 4
         });
         assert!(ok);
+    }
+}
+
+/// The panicking timer and the task's own next timer share a deadline, so
+/// the driver fires them in one batch, the panicking one first. The task
+/// must still be woken: before the timer contained each wake, the unwind
+/// dropped the rest of the batch and the task never ran again (a hang that
+/// valgrind's slowdown once produced in the test above, by letting both of
+/// its timers come due before one park).
+#[test]
+fn a_panicking_timer_waker_does_not_cost_its_batch_their_wake() {
+    struct PanickingWaker;
+    impl std::task::Wake for PanickingWaker {
+        fn wake(self: Arc<Self>) {
+            panic!("this waker panics on wake");
+        }
+    }
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for rt in runtimes() {
+            let woke = rt.block_on(async {
+                weft_runtime::spawn(async {
+                    let deadline = weft_timer::Instant::now() + Duration::from_millis(30);
+                    let mut armed = Box::pin(weft_timer::sleep_until(deadline));
+                    let waker = std::task::Waker::from(Arc::new(PanickingWaker));
+                    // Pending unless a heavy slowdown let the deadline pass
+                    // already; the task must finish either way.
+                    let _ = std::future::Future::poll(
+                        armed.as_mut(),
+                        &mut std::task::Context::from_waker(&waker),
+                    );
+                    weft_timer::sleep_until(deadline).await;
+                })
+                .await
+                .is_ok()
+            });
+            done.send(woke).expect("the test waits for each flavour");
+        }
+    });
+    for flavour in ["multi-thread", "current-thread"] {
+        let finished_ok = finished
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("{flavour}: the task's timer was never woken"));
+        assert!(finished_ok, "{flavour}: the task did not finish cleanly");
     }
 }
