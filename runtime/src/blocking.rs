@@ -30,7 +30,7 @@
 //! Concurrency: every field of `PoolState` is behind the mutex.
 
 use crate::debug::contain_panic;
-use crate::task::{self, Id, JoinHandle, Notified, Schedule, SpawnMeta, Task};
+use crate::task::{self, Id, JoinHandle, Notified, Observer, Schedule, SpawnMeta, Task};
 use crate::trace::Kind;
 use parking_lot::{Condvar, Mutex};
 use std::collections::VecDeque;
@@ -175,12 +175,10 @@ impl BlockingPool {
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,
     {
-        let (task, notified, join) = task::new_task_at(
-            BlockingTask(Some(f)),
-            BlockingSchedule,
-            Id::next(),
-            SpawnMeta::new(Kind::Blocking),
-        );
+        let id = Id::next();
+        let site = SpawnMeta::new(Kind::Blocking).site(id, Observer::default());
+        let (task, notified, join) =
+            task::new_task_at(BlockingTask(Some(f)), BlockingSchedule, || (id, site));
         // Not in any owned list (BlockingSchedule::release).
         drop(task);
         let mut state = self.inner.state.lock();

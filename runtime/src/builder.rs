@@ -406,7 +406,8 @@ impl Builder {
         let hooks = (!self.task_hooks.is_empty()).then(|| Box::new(self.task_hooks.clone()));
         let times_polls = slow_poll.is_some() || self.poll_histograms;
         let config = Config {
-            observes_tasks: hooks.is_some() || self.poll_histograms,
+            hooked: hooks.is_some(),
+            plain_spawns: hooks.is_none() && !self.poll_histograms && self.explore.is_none(),
             instruments_polls: hooks.is_some() || times_polls,
             times_polls,
             slow_poll,

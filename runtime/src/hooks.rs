@@ -4,16 +4,21 @@
 //!
 //! Role: `Builder` collects the callbacks into a [`TaskHooks`], which the
 //! scheduler keeps in its settings. `task::new_task_at` fires `spawn`
-//! (through `Schedule::hooks`); the scheduler's poll (`Shared::poll_task`,
-//! through `Notified::run_with_hooks`) fires `before_poll`/`after_poll`
-//! around each run of a task; the harness fires `terminate` in
-//! `Harness::complete` (output, panic, abort or shutdown).
+//! (through the site the runtime's spawn makes, `task::SpawnMeta::site`);
+//! the scheduler's poll (`Shared::poll_task`, through
+//! `Notified::run_with_hooks`) fires `before_poll`/`after_poll` around
+//! each run of a task; the runtime's `Schedule::release`, which
+//! `Harness::complete` calls for every finished task (output, panic, abort
+//! or shutdown), fires `terminate`.
 //!
-//! Design: a runtime with no hook set keeps `None` in its settings, and the
-//! poll path tests one flag it tests anyway (`instruments_polls`, shared
-//! with slow-poll reports and histograms), so a runtime without hooks runs
-//! the task code it ran before hooks existed; spawn and completion pay one
-//! load and branch each. The poll pair is around the scheduler's run of the
+//! Design: a runtime with no hook set keeps `None` in its settings. Each
+//! path tests one flag of the settings: the spawn the flag it tests anyway
+//! for explore mode (`plain_spawns`), the poll the one shared with
+//! slow-poll reports and histograms (`instruments_polls`), the completion
+//! `hooked`, in the function that reads the runtime's owned list anyway;
+//! so a runtime without hooks runs the task code it ran before hooks
+//! existed, plus one compare and branch per poll and per completion. The
+//! poll pair is around the scheduler's run of the
 //! task, as in tokio, rather than inside the harness around the future's
 //! poll: a second caller of every future's `poll` in the harness (hooked
 //! and unhooked) cost ping_pong 8 % of its instructions, because the

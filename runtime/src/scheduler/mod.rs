@@ -138,6 +138,10 @@ pub(crate) struct Config {
     pub(crate) local_owner: Option<std::thread::ThreadId>,
     /// The task hooks, `None` when none is set (`hooks.rs`).
     pub(crate) hooks: Option<Box<TaskHooks>>,
+    /// `hooks.is_some()`, as the flag a task's completion tests
+    /// (`Schedule::release`): one compare with memory, where the pointer
+    /// would be loaded and then tested.
+    pub(crate) hooked: bool,
     /// `hooks.is_some() || times_polls`: the one flag `Shared::poll_task`
     /// tests; when false it runs the task exactly as without either.
     pub(crate) instruments_polls: bool,
@@ -152,7 +156,8 @@ pub(crate) struct Config {
     /// Explore mode (current-thread only): `block_on` runs the explore
     /// loop (`explore.rs`) and task ids count per runtime.
     pub(crate) explore: Option<Arc<ExploreRun>>,
-    /// `hooks.is_some() || poll_histograms`: the one flag the spawn path
-    /// tests (`Schedule::observes_tasks`).
-    pub(crate) observes_tasks: bool,
+    /// `hooks.is_none() && !poll_histograms && explore.is_none()`: a spawn
+    /// needs nothing but a process-wide id and its location; the one flag
+    /// the spawn path tests (`Shared::identify`).
+    pub(crate) plain_spawns: bool,
 }

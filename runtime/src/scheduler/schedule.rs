@@ -37,11 +37,14 @@
 use super::shared::{Runnable, Shared};
 use super::worker_context::{is_driving, with_current_core};
 use crate::debug::UnhandledPanic;
-use crate::hooks::TaskHooks;
 use crate::metrics::SharedMetrics;
-use crate::task::{self, Id, JoinHandle, Notified, Schedule, SpawnMeta, Task, TaskMeta};
+use crate::task::{
+    self, Header, Id, JoinHandle, Notified, Observer, Schedule, Site, SpawnMeta, Task, TaskMeta,
+};
+use crate::trace;
 use std::any::Any;
 use std::future::Future;
+use std::panic::Location;
 use std::sync::Arc;
 
 impl Shared {
@@ -52,7 +55,7 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        self.spawn_with(future, SpawnMeta::new(crate::trace::Kind::Task))
+        self.spawn_with(future, SpawnMeta::new(trace::Kind::Task))
     }
 
     /// Spawns `future` with a name or other options (`task::Builder`).
@@ -65,7 +68,8 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        let (task, notified, join) = task::new_task_at(future, self.clone(), self.next_id(), meta);
+        let (task, notified, join) =
+            task::new_task_at(future, self.clone(), || self.identify(meta));
         self.count_spawn();
         if let Some(notified) = self.owned().bind(task, notified) {
             self.schedule_task(notified, false);
@@ -98,7 +102,7 @@ impl Shared {
         // its owner thread (LIFE-3), the thread we are on (asserted above),
         // and the task and its queue entry go to this runtime alone.
         let (task, notified, join) =
-            unsafe { task::new_local_task(future, self.clone(), self.next_id(), meta) };
+            unsafe { task::new_local_task(future, self.clone(), || self.identify(meta)) };
         self.count_spawn();
         if let Some(notified) = self.owned().bind(task, notified) {
             self.schedule_task(notified, false);
@@ -106,59 +110,60 @@ impl Shared {
         join
     }
 
-    /// The id of a task spawned now: process-wide, or counted per runtime
-    /// in explore mode (so a replayed schedule shows the same ids).
-    fn next_id(&self) -> Id {
-        match self.explore() {
+    /// The id and site of a task spawned now (`task::SpawnMeta::site`,
+    /// which calls the spawn hook). The common spawn (unnamed, on a runtime
+    /// with no hooks, no histograms and no explore mode) takes a
+    /// process-wide id and the one-word site after one test of one flag,
+    /// the test explore mode's ids need anyway; everything else is out of
+    /// line.
+    #[inline]
+    fn identify(&self, meta: SpawnMeta<'_>) -> (Id, Site) {
+        if self.config().plain_spawns && meta.name.is_none() && !trace::ENABLED {
+            return (Id::next(), Site::plain(meta.spawned_at));
+        }
+        self.identify_observed(meta.name, meta.kind, meta.spawned_at)
+    }
+
+    /// [`identify`](Self::identify) for a named, hooked, timed, traced or
+    /// explored spawn. It takes the parts of the `SpawnMeta`, not the
+    /// struct, so the caller passes them in registers.
+    #[cold]
+    #[inline(never)]
+    fn identify_observed(
+        &self,
+        name: Option<&str>,
+        kind: trace::Kind,
+        spawned_at: &'static Location<'static>,
+    ) -> (Id, Site) {
+        // Explore mode counts ids per runtime, so that a replayed schedule
+        // shows the same ones.
+        let id = match self.explore() {
             None => Id::next(),
             Some(explore) => explore.next_id(),
-        }
+        };
+        let config = self.config();
+        let observer = Observer {
+            hooks: config.hooks.as_deref(),
+            stamps_wakes: config.poll_histograms,
+        };
+        let meta = SpawnMeta {
+            name,
+            kind,
+            spawned_at,
+        };
+        (id, meta.site(id, observer))
     }
 
     /// Queues `task`: on this thread's core if it drives one of ours, else
-    /// through the injector.
+    /// through the injector. With the histograms on, the wake is stamped
+    /// first (a test in each arm, so the queueing has one shape and one
+    /// copy whether or not they are on).
     fn schedule_task(self: &Arc<Self>, task: Runnable, is_yield: bool) {
-        if self.config().poll_histograms {
-            return self.schedule_stamped(task, is_yield);
-        }
-        self.route(task, is_yield, |_, _| {});
-    }
-
-    /// `schedule_task` with the wake stamped for the schedule-latency
-    /// histogram; out of line, and taking the task by value, so the plain
-    /// path keeps the shape it had without histograms.
-    #[cold]
-    #[inline(never)]
-    fn schedule_stamped(self: &Arc<Self>, task: Runnable, is_yield: bool) {
-        self.route(task, is_yield, |task, worker| {
-            self.stamp_wake(task, worker, is_yield);
-        });
-    }
-
-    /// Stamps `task`'s wake (HIST-3 of `histogram.rs`): a wake from inside
-    /// a poll on `worker` takes that poll's start; a yield (requeued as its
-    /// own poll ends) and a wake from anywhere else read the clock.
-    fn stamp_wake(&self, task: &Runnable, worker: Option<usize>, is_yield: bool) {
-        let poll_start = worker
-            .filter(|_| !is_yield)
-            .and_then(|index| self.poll_stats(index))
-            .and_then(|stats| stats.poll_started_at());
-        let at = poll_start.unwrap_or_else(|| self.config().poll_clock.now());
-        task.header().site.stamp_woken(at);
-    }
-
-    /// Puts `task` on this thread's core or in the injector, calling
-    /// `stamp` first with the core's index (or `None` for the injector).
-    #[inline(always)]
-    fn route(
-        self: &Arc<Self>,
-        task: Runnable,
-        is_yield: bool,
-        stamp: impl Fn(&Runnable, Option<usize>),
-    ) {
         let task = with_current_core(self, |core| match core {
             Some(core) => {
-                stamp(&task, Some(core.index()));
+                if self.config().poll_histograms {
+                    self.stamp_wake(task.header(), Some(core.index()), is_yield);
+                }
                 if core.push_woken(task, is_yield) && self.can_steal() {
                     self.notify_parked();
                 }
@@ -167,8 +172,34 @@ impl Shared {
             None => Some(task),
         });
         if let Some(task) = task {
-            stamp(&task, None);
+            if self.config().poll_histograms {
+                self.stamp_wake(task.header(), None, is_yield);
+            }
             self.schedule_remote(task);
+        }
+    }
+
+    /// Stamps a task's wake (HIST-3 of `histogram.rs`): a wake from inside
+    /// a poll on `worker` takes that poll's start; a yield (requeued as its
+    /// own poll ends) and a wake from anywhere else read the clock.
+    #[cold]
+    #[inline(never)]
+    fn stamp_wake(&self, task: &Header, worker: Option<usize>, is_yield: bool) {
+        let poll_start = worker
+            .filter(|_| !is_yield)
+            .and_then(|index| self.poll_stats(index))
+            .and_then(|stats| stats.poll_started_at());
+        let at = poll_start.unwrap_or_else(|| self.config().poll_clock.now());
+        task.site.stamp_woken(at);
+    }
+
+    /// The terminate hook (HOOK-1) for `task`, out of line: a runtime
+    /// without hooks pays one test of its settings in `release`.
+    #[cold]
+    #[inline(never)]
+    fn call_terminate_hook(&self, task: &Header) {
+        if let Some(hooks) = self.config().hooks.as_deref() {
+            hooks.terminate(task);
         }
     }
 
@@ -189,22 +220,10 @@ impl Schedule for Arc<Shared> {
     }
 
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {
+        if self.config().hooked {
+            self.call_terminate_hook(task.header());
+        }
         self.owned().remove(task.header())
-    }
-
-    #[inline]
-    fn hooks(&self) -> Option<&TaskHooks> {
-        self.config().hooks.as_deref()
-    }
-
-    #[inline]
-    fn stamps_wakes(&self) -> bool {
-        self.config().poll_histograms
-    }
-
-    #[inline]
-    fn observes_tasks(&self) -> bool {
-        self.config().observes_tasks
     }
 
     fn spawn_stamp(&self) -> u64 {

@@ -195,22 +195,24 @@ impl Shared {
     /// goes through here, counted, and timed if slow polls are reported or
     /// the histograms are on (one flag; off, no clock is read).
     pub(crate) fn poll_task(&self, index: usize, task: Runnable) {
-        self.count(index, WorkerCounter::Polls);
-        if !self.config.instruments_polls {
-            return task.run();
+        if self.config.instruments_polls {
+            return self.poll_task_instrumented(index, task);
         }
-        self.poll_task_instrumented(self.queues.remote(index).metrics(), task);
+        self.count(index, WorkerCounter::Polls);
+        task.run();
     }
 
     /// `poll_task` with task hooks or the clock (slow-poll reports,
-    /// histograms), whichever the runtime has.
+    /// histograms), whichever the runtime has. Tested first and given the
+    /// worker's index, so that the plain path keeps nothing live for it.
     #[inline(never)]
-    fn poll_task_instrumented(&self, metrics: &WorkerMetrics, task: Runnable) {
+    fn poll_task_instrumented(&self, index: usize, task: Runnable) {
+        self.count(index, WorkerCounter::Polls);
         let hooks = self.config.hooks.as_deref();
         if !self.config.times_polls {
             return run(task, hooks);
         }
-        self.poll_task_timed(metrics, task, hooks);
+        self.poll_task_timed(self.queues.remote(index).metrics(), task, hooks);
     }
 
     /// `poll_task` with the clock: records the wait since the task was

@@ -186,15 +186,13 @@ where
     /// Running -> Complete, then hands the output over and drops the
     /// runner's reference (and the owned list's, if it gave it back).
     ///
-    /// The task leaves the owned list, and its terminate hook and span
-    /// close run, *before* `transition_to_complete` makes the output
-    /// visible: a `JoinHandle` that has returned its output must never find
-    /// its task still listed by `Handle::dump` or counted as alive.
+    /// The task leaves the owned list, and its terminate hook (both in
+    /// `Schedule::release`) and span close run, *before*
+    /// `transition_to_complete` makes the output visible: a `JoinHandle`
+    /// that has returned its output must never find its task still listed
+    /// by `Handle::dump` or counted as alive.
     fn complete(&self) {
         let header = self.header();
-        if let Some(hooks) = self.cell().scheduler.hooks() {
-            hooks.terminate(header);
-        }
         let task = ManuallyDrop::new(Task::from_raw(self.raw()));
         let released = self.cell().scheduler.release(&task);
         // The released Task's reference is dropped by the count below.
@@ -365,12 +363,11 @@ where
 /// Allocates a task for `future` on `scheduler` with this file's vtable
 /// for them (so INV-6 holds from the start). A future that is not `Send`
 /// makes a local task (INV-10): only `task::new_local_task` passes one.
-pub(super) fn new_raw<F, S>(future: F, scheduler: S, id: Id, site: Site) -> RawTask
+pub(super) fn new_raw<F, S>(future: F, scheduler: S, id: Id, site: Site, spawned: u64) -> RawTask
 where
     F: Future + 'static,
     S: Schedule,
 {
-    let spawned = scheduler.spawn_stamp();
     RawTask::new(future, scheduler, vtable::<F, S>(), id, site, spawned)
 }
 

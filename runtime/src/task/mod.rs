@@ -103,12 +103,13 @@ pub use error::JoinError;
 pub use id::{id, try_id, Id};
 pub use join::{AbortHandle, JoinHandle};
 pub(crate) use list::OwnedTasks;
+pub(crate) use meta::Site;
 pub use meta::TaskMeta;
 pub(crate) use raw::Header;
 pub(crate) use schedule::{Notified, Schedule, Task};
 #[cfg(all(test, loom))]
 pub(crate) use spawn::new_task;
-pub(crate) use spawn::{new_local_task, new_task_at, SpawnMeta};
+pub(crate) use spawn::{new_local_task, new_task_at, Observer, SpawnMeta};
 pub use task_local::{LocalKey, Scope};
 pub use weft_coop::{consume_budget, unconstrained, Unconstrained};
 pub use yield_now::yield_now;

@@ -43,8 +43,12 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
         self.schedule(task);
     }
 
-    /// Removes a completed task from the owned list, returning the list's
-    /// reference if it held one.
+    /// The task has finished (output, panic, abort or shutdown): calls the
+    /// terminate hook if the scheduler has one (HOOK-1 of `hooks.rs`), then
+    /// removes the task from the owned list, returning the list's reference
+    /// if it held one. Called before the output is visible to the
+    /// `JoinHandle`. One call for both, so that a runtime without hooks
+    /// tests for them where it has its own state in hand already.
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>>;
 
     /// The spawn stamp of a task spawned now on this thread (`stamp.rs`);
@@ -58,24 +62,6 @@ pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     /// moves into the `JoinError`).
     fn unhandled_panic(&self, task: TaskMeta<'_>, payload: &(dyn Any + Send)) {
         let _ = (task, payload);
-    }
-
-    /// The task hooks to call (`hooks.rs`), or `None`: then nothing is
-    /// called and the check costs one branch per spawn, poll and completion.
-    fn hooks(&self) -> Option<&TaskHooks> {
-        None
-    }
-
-    /// True if this scheduler stamps the time of each wake into its tasks
-    /// (the schedule-latency histogram): tasks then carry `Details`.
-    fn stamps_wakes(&self) -> bool {
-        false
-    }
-
-    /// True if `hooks` is `Some` or `stamps_wakes` is true: the one flag
-    /// the spawn path tests.
-    fn observes_tasks(&self) -> bool {
-        false
     }
 }
 
