@@ -311,9 +311,9 @@ impl Builder {
     /// [`RuntimeMetrics::schedule_latency_histogram`](crate::RuntimeMetrics::schedule_latency_histogram)
     /// (how long a woken task waited for a worker). Off by default: it
     /// costs one clock read per poll (plus one per `yield_now` and per wake
-    /// from outside the runtime's threads) and a small allocation per task
-    /// for its wake time, which on a workload of 50 ns polls is most of a
-    /// poll again; a runtime without it reads no clock for them. The wait
+    /// from outside the runtime's threads) and a small block per task for
+    /// its wake time (from the thread's cache of freed task blocks), which
+    /// on a workload of 50 ns polls is most of a poll again; a runtime without it reads no clock for them. The wait
     /// of a task woken by another task's poll is counted from the start of
     /// that poll: an upper bound, long by at most that poll's duration.
     ///

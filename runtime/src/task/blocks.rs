@@ -3,8 +3,10 @@
 //! allocator.
 //!
 //! Role: `raw.rs` takes a block for every new task with [`alloc`] and
-//! `harness.rs` gives it back with [`free`] when the last reference goes.
-//! Nothing else uses it.
+//! `harness.rs` gives it back with [`free`] when the last reference goes;
+//! `meta.rs` does the same for a task's `Details` (a named task's, or
+//! every task's while the histograms are on), which live and die with the
+//! task block. Nothing else uses it.
 //!
 //! Design: a spawn-heavy workload frees a task block and allocates one of
 //! the same size a moment later on the same thread (a chain of spawns, a
@@ -82,7 +84,8 @@ fn class_layout(layout: Layout) -> (Layout, Option<usize>) {
 }
 
 /// Allocates a block for `layout` (never zero-sized: a task block holds a
-/// header), from this thread's cache when it has one.
+/// header, a `Details` a location), from this thread's cache when it has
+/// one.
 ///
 /// Inlined into the spawn: with the layout a constant the class is one,
 /// and what is left is the list's head test; a spawn whose block the
@@ -93,7 +96,7 @@ pub(super) fn alloc(layout: Layout) -> NonNull<u8> {
     if let Some(block) = class.and_then(cache::pop) {
         return block;
     }
-    assert!(block_layout.size() > 0, "a task block is never zero-sized");
+    assert!(block_layout.size() > 0, "a block is never zero-sized");
     // SAFETY: `block_layout` has a non-zero size (asserted above).
     let ptr = unsafe { std::alloc::alloc(block_layout) };
     NonNull::new(ptr).unwrap_or_else(|| std::alloc::handle_alloc_error(block_layout))

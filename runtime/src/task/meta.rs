@@ -13,7 +13,7 @@
 //! figures weft is measured on, so a name must not cost unnamed tasks a
 //! byte. A [`Site`] is one word: either the `&'static Location` of the
 //! spawn (the common case, exactly what the header held before), or, with
-//! its low bit set, a pointer to a boxed [`Details`] that holds the
+//! its low bit set, a pointer to a [`Details`] that holds the
 //! location plus the extras. A task gets `Details` only when it is named,
 //! when the runtime stamps wakes (histograms on) or when the `tracing`
 //! feature is built in; every other spawn allocates and stores what it did
@@ -23,18 +23,20 @@
 //! and a second place to clean up); a `Details` box for every task (one
 //! more allocation per spawn, measurable in `chain_spawn`).
 //!
-//! Unsafe: this module holds three `unsafe` blocks outside the allowed list
+//! Unsafe: this module holds four `unsafe` blocks outside the allowed list
 //! (`task::{raw, harness}`): turning the tagged word back into the
-//! reference it was made from, and freeing the boxed `Details`; and the
-//! `Send`/`Sync` impls a raw pointer needs. A safe enum of the two cases would take two
+//! reference it was made from, writing the `Details` into its block, and
+//! dropping and freeing them; and the `Send`/`Sync` impls a raw pointer
+//! needs. A safe enum of the two cases would take two
 //! words (the header would grow to 56 bytes); the tag costs one bit that
 //! both pointees' alignment leaves free (TAG-1), checked at compile time.
 //!
 //! Invariants:
 //!
 //! - TAG-1: `Site::word` is either the address of a `'static Location` with
-//!   the low bit clear, or the address of a live `Details` allocated by
-//!   `Box` plus one, owned by this `Site` and freed only by its `Drop`.
+//!   the low bit clear, or the address of a live `Details` in a block from
+//!   `blocks::alloc` for `Layout::new::<Details>()`, plus one, owned by
+//!   this `Site` and dropped and freed only by its `Drop`.
 //!   Both types are at least 2-aligned, so their addresses have the low bit
 //!   clear.
 //!
@@ -42,8 +44,10 @@
 //! only read afterwards (`&self`), except for `Details::woken_at`, an atomic
 //! described on the field.
 
+use super::blocks;
 use super::id::Id;
 use crate::trace;
+use std::alloc::Layout;
 use std::fmt;
 use std::marker::PhantomData;
 use std::panic::Location;
@@ -82,7 +86,7 @@ const _: () = assert!(std::mem::align_of::<Location<'static>>() > TAG);
 const _: () = assert!(std::mem::align_of::<Details>() > TAG);
 
 // SAFETY: a Site is a `&'static Location` (Send + Sync) or an owned
-// `Box<Details>`, whose fields are all Send + Sync; TAG-1.
+// `Details` (as a `Box` would), whose fields are all Send + Sync; TAG-1.
 unsafe impl Send for Site {}
 // SAFETY: as for Send: shared access is `&Location` or `&Details`.
 unsafe impl Sync for Site {}
@@ -97,13 +101,20 @@ impl Site {
         }
     }
 
-    /// A site carrying `details`.
+    /// A site carrying `details`, in a block of the task-block cache
+    /// (`blocks.rs`): a spawn that needs them (the histograms stamp every
+    /// task's wakes) frees a `Details` and takes one a moment later on the
+    /// same thread, as with the task's own block.
     pub(crate) fn detailed(details: Details) -> Site {
-        let word = NonNull::from(Box::leak(Box::new(details))).cast::<u8>();
-        // The allocation is at least 2-aligned (TAG-1), so adding one keeps
-        // the pointer inside it and non-null.
-        let word = NonNull::new(word.as_ptr().wrapping_add(TAG))
-            .expect("a boxed pointer plus one is not null");
+        let block = blocks::alloc(Layout::new::<Details>()).cast::<Details>();
+        // SAFETY: BLOCK-2: `blocks::alloc` returned an unused block with at
+        // least the size and alignment of `Details`; it is written once,
+        // here, and owned by the `Site` from now on (TAG-1).
+        unsafe { block.as_ptr().write(details) };
+        // The block is at least 2-aligned (TAG-1), so adding one keeps the
+        // pointer inside it and non-null.
+        let word = NonNull::new(block.as_ptr().cast::<u8>().wrapping_add(TAG))
+            .expect("a block pointer plus one is not null");
         Site {
             word,
             _details: PhantomData,
@@ -178,14 +189,20 @@ impl Drop for Site {
 }
 
 impl Site {
-    /// The slow half of `drop`: frees the boxed details.
+    /// The slow half of `drop`: drops the details and frees their block.
     #[cold]
     #[inline(never)]
     fn free_details(&mut self) {
         let ptr = self.word.as_ptr().wrapping_sub(TAG).cast::<Details>();
-        // SAFETY: TAG-1: the tagged word came from `Box::leak` in `detailed`
-        // and is freed only here (`drop` runs once), once.
-        drop(unsafe { Box::from_raw(ptr) });
+        // SAFETY: TAG-1: the untagged word is the live `Details` that
+        // `detailed` wrote into a block from `blocks::alloc` for
+        // `Layout::new::<Details>()` (so the untagged word is not null);
+        // `drop` runs once, so it is dropped and its block given back once
+        // (BLOCK-2: with the same layout).
+        unsafe {
+            std::ptr::drop_in_place(ptr);
+            blocks::free(NonNull::new_unchecked(ptr).cast(), Layout::new::<Details>());
+        }
     }
 }
 
