@@ -195,6 +195,32 @@ fn yielding_tasks_all_make_progress() {
     assert_eq!(total, 200);
 }
 
+/// The tasks the current-thread `block_on`'s own future spawns are queued
+/// on the core directly (none through the injector) and run in the order
+/// they were spawned, the last one too (it would sit in the LIFO slot).
+#[test]
+fn main_future_spawns_on_the_current_thread_core_in_spawn_order() {
+    let rt = current_thread();
+    let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+    rt.block_on(async {
+        let handles: Vec<_> = (0..10)
+            .map(|i| {
+                let order = order.clone();
+                weft_runtime::spawn(async move { order.lock().unwrap().push(i) })
+            })
+            .collect();
+        for handle in handles {
+            handle.await.unwrap();
+        }
+    });
+    assert_eq!(*order.lock().unwrap(), (0..10).collect::<Vec<_>>());
+    assert_eq!(
+        rt.metrics().injected(),
+        0,
+        "a main-future spawn went through the injector"
+    );
+}
+
 /// `Handle::block_on` works from a thread that is not the runtime's, and
 /// two threads can block_on a current-thread runtime at once.
 #[test]

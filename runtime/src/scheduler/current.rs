@@ -14,6 +14,12 @@
 //! current-thread core, this `block_on` polls its own future and waits to
 //! take the core over when it is returned (tokio does the same).
 //!
+//! The main future is polled with the core lent to the worker context
+//! (`poll_main`), as a task is: what it spawns or wakes is queued on the
+//! core directly, in spawn order. Rejected: polling it with the core held
+//! back, which sent each of its spawns through the injector and an unpark
+//! of the thread that was about to run them anyway.
+//!
 //! Invariants: SCHED-1: the core is owned by exactly one `block_on`; a
 //! `CoreGuard` (`main_future.rs`) returns it to the `Lifecycle` even if the main future
 //! panics, so a later `block_on` can drive the runtime again.
@@ -121,12 +127,13 @@ fn drive<F: Future>(
     loop {
         check_shutdown_panic(shared);
         if main.take_woken() {
-            if let Some(core) = &guard.core {
-                // Not a task: its poll is no task's poll time (HIST-2).
-                shared.break_poll_run(core.index());
-            }
-            // The main future gets a fresh cooperative budget per poll, as tasks do.
-            if let Poll::Ready(output) = weft_coop::with_budget(|| future.as_mut().poll(&mut cx)) {
+            let core = guard
+                .core
+                .take()
+                .expect("block_on holds the core (SCHED-1)");
+            let (core, polled) = poll_main(&worker_cx, core, future.as_mut(), &mut cx);
+            guard.core = Some(core);
+            if let Poll::Ready(output) = polled {
                 return output;
             }
         }
@@ -162,4 +169,27 @@ fn drive<F: Future>(
             guard.core = Some(core);
         }
     }
+}
+
+/// Polls the main future with the core lent to the worker context, as a
+/// task's poll is: the tasks it spawns and wakes go straight to the core,
+/// where through the injector each would cost a push on a shared queue and
+/// an unpark of this very thread. The last of them sits in the LIFO slot,
+/// which would run it before the others; it goes to the back of the deque,
+/// so the main future's spawns run in the order it made them, as they did
+/// through the injector and as asyncio runs `create_task`s.
+fn poll_main<F: Future>(
+    worker_cx: &WorkerContext,
+    core: Box<WorkerCore>,
+    future: Pin<&mut F>,
+    cx: &mut Context<'_>,
+) -> (Box<WorkerCore>, Poll<F::Output>) {
+    // Not a task: its poll is no task's poll time (HIST-2).
+    worker_cx.shared.break_poll_run(core.index());
+    // The main future gets a fresh cooperative budget per poll, as tasks do.
+    let (mut core, polled) = worker_cx.lend(core, || weft_coop::with_budget(|| future.poll(cx)));
+    if let Some(last) = core.take_lifo() {
+        core.push_back(last);
+    }
+    (core, polled)
 }

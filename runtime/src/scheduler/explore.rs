@@ -17,9 +17,9 @@
 //! `swap_remove`, so a step is O(1) for `Strategy::Random`.
 //!
 //! The main future is polled with the core lent to the worker context, as
-//! tasks are, so its spawns and wakes land on the core too (the normal
-//! loop sends them through the injector, which here would count as a
-//! wake from another thread).
+//! tasks are and as the normal loop does, so its spawns and wakes land on
+//! the core too (through the injector they would count as wakes from
+//! another thread).
 //!
 //! Rejected: hooking the choice into `Core::next_task` and `run_task` (two
 //! branches on the normal hot path, and the LIFO chain in `run_task` would
@@ -90,7 +90,7 @@ pub(crate) fn drive<F: Future>(
                 main.take_woken();
                 // Not a task: its poll is no task's poll time (HIST-2).
                 shared.break_poll_run(core.index());
-                let (core, polled) = lent(&worker_cx, core, || future.as_mut().poll(&mut cx));
+                let (core, polled) = worker_cx.lend(core, || future.as_mut().poll(&mut cx));
                 if let Poll::Ready(output) = polled {
                     guard.core = Some(core);
                     return output;
@@ -99,7 +99,7 @@ pub(crate) fn drive<F: Future>(
             }
             Some(Choice::Task(task)) => {
                 let index = core.index();
-                lent(&worker_cx, core, || shared.poll_task(index, task)).0
+                worker_cx.lend(core, || shared.poll_task(index, task)).0
             }
             None => {
                 if !can_progress(shared, blocking, &main) {
@@ -138,24 +138,6 @@ fn can_progress(shared: &Shared, blocking: &BlockingPool, main: &MainWaker) -> b
         || blocking.has_work_in_flight()
         || shared.queues().has_stealable_work()
         || main.woken.load(Ordering::Acquire)
-}
-
-/// Runs `f` with the core in the worker context, so wakes and spawns made
-/// during it reach the core (SCHED-1). On unwind the core stays there and
-/// the `CoreGuard` takes it back.
-fn lent<R>(
-    cx: &WorkerContext,
-    core: Box<WorkerCore>,
-    f: impl FnOnce() -> R,
-) -> (Box<WorkerCore>, R) {
-    *cx.core.borrow_mut() = Some(core);
-    let result = f();
-    let core = cx
-        .core
-        .borrow_mut()
-        .take()
-        .expect("the core stays in the worker context during a poll (SCHED-1)");
-    (core, result)
 }
 
 /// What a step runs.

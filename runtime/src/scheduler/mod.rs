@@ -71,9 +71,10 @@
 //! # Invariants
 //!
 //! - SCHED-1: a `Core` is owned by at most one thread; it sits in that
-//!   thread's `WorkerContext` exactly while a task is being polled there or
-//!   while that thread parks in or polls the drivers, so `schedule` can
-//!   reach it without locks.
+//!   thread's `WorkerContext` exactly while a task is being polled there,
+//!   while the current-thread `block_on` polls its own future, or while
+//!   that thread parks in or polls the drivers, so `schedule` can reach it
+//!   without locks.
 //! - SCHED-2: every `Notified` handed to `schedule` ends in a queue that
 //!   some thread will drain, or is dropped at shutdown (its reference
 //!   released); none is leaked.

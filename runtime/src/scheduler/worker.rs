@@ -167,13 +167,7 @@ pub(crate) fn run_task(
     let mut lifo_polls = 0;
     loop {
         let index = core.index();
-        *cx.core.borrow_mut() = Some(core);
-        shared.poll_task(index, task);
-        core = cx
-            .core
-            .borrow_mut()
-            .take()
-            .expect("the core stays in the worker context during a poll (SCHED-1)");
+        core = cx.lend(core, || shared.poll_task(index, task)).0;
         let Some(next) = core.take_lifo() else {
             return core;
         };

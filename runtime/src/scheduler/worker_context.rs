@@ -4,7 +4,9 @@
 //!
 //! Role: the worker loop and the current-thread `block_on` install a
 //! [`WorkerContext`] ([`WorkerContextGuard::enter`]) and lend it their core
-//! while they poll a task or sit in the drivers (`worker::in_context`);
+//! ([`WorkerContext::lend`]) while they poll a task, while `block_on`
+//! polls its own future, or while they sit in the drivers
+//! (`worker::in_context`);
 //! `Shared::schedule` reads it through [`with_current_core`].
 //!
 //! Design: one `RefCell<Option<Box<WorkerCore>>>` per thread: a poll that wakes a
@@ -27,6 +29,29 @@ use std::sync::Arc;
 pub(crate) struct WorkerContext {
     pub(crate) shared: Arc<Shared>,
     pub(crate) core: RefCell<Option<Box<WorkerCore>>>,
+}
+
+impl WorkerContext {
+    /// Runs `f` with `core` lent to this context, so the wakes and spawns
+    /// made during it reach the core without a lock (SCHED-1): a task's
+    /// poll, the current-thread `block_on`'s poll of its own future. On
+    /// unwind the core stays here, and the `CoreGuard` of `block_on`
+    /// (`main_future.rs`) or the unwinding worker takes it back.
+    #[inline(always)]
+    pub(crate) fn lend<R>(
+        &self,
+        core: Box<WorkerCore>,
+        f: impl FnOnce() -> R,
+    ) -> (Box<WorkerCore>, R) {
+        *self.core.borrow_mut() = Some(core);
+        let result = f();
+        let core = self
+            .core
+            .borrow_mut()
+            .take()
+            .expect("the core stays in the worker context while it is lent (SCHED-1)");
+        (core, result)
+    }
 }
 
 thread_local! {
