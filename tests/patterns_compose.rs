@@ -173,10 +173,22 @@ fn task_group_join_all_returns_panics_as_errors() {
 }
 
 /// `race` on the runtime: the first timer wins and the other is dropped.
+///
+/// On the paused clock: the racers' sleeps are armed one after another in
+/// the first poll, and on the real clock a first poll slower than the gap
+/// between two deadlines (67 ms for the first `Sleep` poll under valgrind)
+/// lets the 30 ms deadline pass before the 5 ms one is armed, so both are
+/// due at the next poll and `race` rightly returns the first ready in
+/// index order. The paused clock stands still while the racers are armed
+/// and jumps only to the earliest deadline.
 #[test]
 fn race_of_timers_returns_the_earliest_and_drops_the_rest() {
     let drops = Arc::new(AtomicUsize::new(0));
-    let winner = weft::run({
+    let runtime = weft::Builder::new_current_thread()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let winner = runtime.block_on({
         let drops = Arc::clone(&drops);
         async move {
             let racers = [30u64, 5, 60].map(|ms| {
