@@ -19,7 +19,7 @@ use std::future::Future;
 use std::io::{Read, Write};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::{mpsc, Arc, Mutex};
 use std::task::{Context, Wake, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -60,31 +60,72 @@ impl CountingWaker {
     }
 }
 
+/// Four sleeps spawned in the order 4, 1, 3, 2 (times a step) finish in
+/// deadline order.
+///
+/// Only a run in which all four registered (first poll) before the
+/// earliest deadline can tell: a sleep registered after an earlier
+/// deadline has passed fires as soon as it registers, in spawn order. Under
+/// valgrind the executor thread's start and the first polls took over
+/// 30 ms (seen: `[10, 30, 20, 40]` with 10 ms steps). So each run measures
+/// when the last registration returned; a run where that came after the
+/// earliest deadline does not count, and the next run doubles the step.
 #[test]
 fn sleeps_finish_in_deadline_order_not_spawn_order() {
+    /// The largest step tried: a registration slower than this is a hang.
+    const MAX_STEP: Duration = Duration::from_millis(2560);
+    let mut step = Duration::from_millis(10);
+    loop {
+        let (order, registrations_took) = sleeps_in_order_of_finish(step, [4, 1, 3, 2]);
+        if registrations_took < step {
+            assert_eq!(order, [1, 2, 3, 4], "steps of {step:?}");
+            return;
+        }
+        step *= 2;
+        assert!(
+            step <= MAX_STEP,
+            "registering four sleeps took {registrations_took:?}"
+        );
+    }
+}
+
+/// Spawns one sleep of `step` times each of `multiples` on a toy executor,
+/// in that order; returns the multiples in the order their sleeps finished
+/// and how long after the sleeps were made the last one registered.
+fn sleeps_in_order_of_finish(step: Duration, multiples: [u32; 4]) -> (Vec<u32>, Duration) {
     let timer = Timer::new();
     let executor = Executor::new();
     let (done, finished) = mpsc::channel();
     let (order_tx, order) = mpsc::channel();
-    for ms in [40, 10, 30, 20] {
-        let (sleep, done, order_tx) = (
-            timer.sleep(Duration::from_millis(ms)),
+    let registered = Arc::new(Mutex::new(Vec::new()));
+    let made = Instant::now();
+    for multiple in multiples {
+        let (mut sleep, done, order_tx, registered) = (
+            timer.sleep(step * multiple),
             done.clone(),
             order_tx.clone(),
+            registered.clone(),
         );
         executor.spawn(async move {
-            sleep.await;
-            order_tx.send(ms).unwrap();
+            let mut first_poll = true;
+            std::future::poll_fn(|cx| {
+                let poll = Pin::new(&mut sleep).poll(cx);
+                if std::mem::take(&mut first_poll) {
+                    registered.lock().unwrap().push(Instant::now());
+                }
+                poll
+            })
+            .await;
+            order_tx.send(multiple).unwrap();
             done.send(()).unwrap();
         });
     }
-    let started = Instant::now();
     run_until_done(executor, &finished, 4, "four sleeps");
-    assert!(
-        started.elapsed() >= Duration::from_millis(40),
-        "a sleep never ends early"
-    );
-    assert_eq!(order.try_iter().collect::<Vec<_>>(), [10, 20, 30, 40]);
+    let longest = step * multiples.into_iter().max().unwrap_or(0);
+    assert!(made.elapsed() >= longest, "a sleep never ends early");
+    let last_registration = registered.lock().unwrap().iter().max().copied();
+    let registrations_took = last_registration.expect("every sleep registered") - made;
+    (order.try_iter().collect(), registrations_took)
 }
 
 /// T2 of `timer.rs`: a future polled with a new waker must wake that one.
