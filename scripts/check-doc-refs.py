@@ -35,6 +35,14 @@ What a code span is taken to name, and when it is sound:
 3. A call `name()` (one segment with parentheses): sound if a `fn name`
    is defined anywhere in the workspace, or `name` is in EXTERNAL_CALLS
    (functions of std, libc or other crates that prose cites).
+4. A bare snake_case name of three words or more (`no_clock_reads_unless_enabled`,
+   `block_on_main_future_loop_yields`): prose names tests this way, and a
+   renamed or deleted test leaves the sentence describing something that
+   no longer runs. Sound if the workspace defines the name (a fn, const,
+   static, type, field or module, as in 2), a benchmark names a workload
+   so (a string literal in benches/), or it is in EXTERNAL_NAMES. Shorter
+   names (`block_on`, `will_wake`) are too often words of std or of other
+   crates to check this way.
 
 Exit status: 0 when every reference resolves, 1 otherwise (each listed as
 `file:line: problem`). `--list` prints every reference checked.
@@ -64,6 +72,13 @@ EXTERNAL_CALLS = {
     "qsize", "empty", "full", "copy_context", "current_task", "all_tasks",
     # hyper's
     "graceful_shutdown",
+}
+
+# Bare names of three words or more (check 4) that are other projects'
+# items: aiohttp's, rustc's lints, tokio's, crossbeam's, asyncio's, std's.
+EXTERNAL_NAMES = {
+    "limit_per_host", "unused_must_use", "enable_metrics_poll_time_histogram",
+    "steal_batch_and_pop", "add_signal_handler", "size_of_val",
 }
 
 # First segments that name std or other crates' items even where weft has
@@ -96,6 +111,7 @@ CODE_SPAN = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
 FENCE = re.compile(r"^\s*(```|~~~)")
 PATH_SPAN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:<[^<>]*>)?(?:::[A-Za-z_][A-Za-z0-9_]*(?:<[^<>]*>)?)+(?:\(\)|!)?$")
 CALL_SPAN = re.compile(r"^([a-z_][a-z0-9_]*)\(\)$")
+NAME_SPAN = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+){2,}$")
 FILE_SPAN = re.compile(r"^[A-Za-z0-9_./-]+(?:\.rs|\.md|/)$")
 
 
@@ -162,6 +178,7 @@ class Index:
         self.fns = set()
         self.modules = {}  # module name -> set of files (its own file)
         self.aliases = {}  # type alias -> the types it names
+        self.names = set()  # every name defined anywhere, and benchmark workload names
         for path in defining_files():
             with open(path, encoding="utf-8") as f:
                 code = strip_comments(f.read())
@@ -171,6 +188,9 @@ class Index:
             for m in REEXPORT.finditer(code):
                 names.update(re.findall(r"([A-Za-z_]\w*)(?=\s*(?:[,}]|$))", m.group(1)))
             self.defines[path] = names
+            self.names |= names
+            if os.sep + "benches" + os.sep in path:
+                self.names.update(re.findall(r'"([a-z][a-z0-9_]*)"', code))
             self.fns.update(re.findall(r"\bfn\s+([A-Za-z_]\w*)", code))
             for m in OWNER_DEF.finditer(code):
                 self.owners.setdefault(m.group(1), set()).add(path)
@@ -294,6 +314,10 @@ def main(argv):
             missing = index.check_path(segments)
             if missing:
                 problem = f"{span}: {missing} is not defined where it says"
+        elif NAME_SPAN.match(span):
+            checked += 1
+            if span not in index.names and span not in EXTERNAL_NAMES and span not in EXTERNAL_CALLS:
+                problem = f"{span}: nothing of that name in the workspace (a renamed test?)"
         elif CALL_SPAN.match(span):
             name = CALL_SPAN.match(span).group(1)
             checked += 1
