@@ -44,6 +44,13 @@ What a code span is taken to name, and when it is sound:
    names (`block_on`, `will_wake`) are too often words of std or of other
    crates to check this way.
 
+5. A constant and the value prose gives it: `` `NAME` (5 ms) ``,
+   `` [`NAME`](link) (3) ``, `` `NAME`, 1 ms `` or `` `NAME` = 6 `` in docs/ and
+   the READMEs. Sound if some `const NAME` of the workspace has that value:
+   an integer expression of literals and other constants, or a
+   `Duration::from_secs/millis/micros/nanos`. A constant whose definition
+   this script cannot evaluate is not checked.
+
 Exit status: 0 when every reference resolves, 1 otherwise (each listed as
 `file:line: problem`). `--list` prints every reference checked.
 """
@@ -286,6 +293,86 @@ def prose_spans():
                     previous = (previous + " " + text)[-160:]
 
 
+CONST_DEF = re.compile(r"\bconst\s+([A-Z][A-Z0-9_]*)\s*:\s*([^=;]+?)\s*=\s*([^;]+);")
+CONST_VALUE = re.compile(
+    r"`([A-Z][A-Z0-9_]{2,})`(?:\]\([^)]*\))?(?: \(|, | = )"
+    r"([0-9][0-9,]*(?:\.[0-9]+)?)(?: ?(ns|µs|us|ms|s)\b)?"
+)
+NANOS = {"ns": 1, "µs": 1_000, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
+
+
+def constant_values():
+    """name -> set of values (int, or ("ns", n) for a Duration) of every
+    `const` in the workspace whose definition evaluates."""
+    raw = {}
+    for path in defining_files():
+        with open(path, encoding="utf-8") as f:
+            for m in CONST_DEF.finditer(strip_comments(f.read())):
+                raw.setdefault(m.group(1), []).append(m.group(3).strip())
+
+    def evaluate(expr, depth=0):
+        if depth > 5:
+            return None
+        d = re.fullmatch(r"(?:std::time::)?Duration::from_(secs|millis|micros|nanos)\(\s*([0-9_]+)\s*\)", expr)
+        if d:
+            unit = {"secs": "s", "millis": "ms", "micros": "µs", "nanos": "ns"}[d.group(1)]
+            return ("ns", int(d.group(2).replace("_", "")) * NANOS[unit])
+        expr = re.sub(r"\b([0-9][0-9_]*)(?:u8|u16|u32|u64|u128|usize|i32|i64)?\b",
+                      lambda m: m.group(1).replace("_", ""), expr)
+        for name in set(re.findall(r"\b[A-Z][A-Z0-9_]*\b", expr)):
+            values = {evaluate(e, depth + 1) for e in raw.get(name, [])} - {None}
+            if len(values) != 1 or isinstance(next(iter(values)), tuple):
+                return None
+            expr = re.sub(r"\b%s\b" % name, str(next(iter(values))), expr)
+        if not re.fullmatch(r"[0-9 ()<>*/+-]+", expr):
+            return None
+        try:
+            return int(eval(expr.replace("/", "//"), {"__builtins__": {}}))
+        except Exception:  # noqa: BLE001 - anything unevaluable is skipped
+            return None
+
+    return {name: {evaluate(e) for e in exprs} - {None} for name, exprs in raw.items()}
+
+
+def constant_problems(listing):
+    """(problems, checked) for check 5, printing each problem."""
+    values = constant_values()
+    problems = checked = 0
+    docs = [os.path.join(REPO, "docs", n) for n in sorted(os.listdir(os.path.join(REPO, "docs"))) if n.endswith(".md")]
+    guide = os.path.join(REPO, "docs", "guide")
+    docs += [os.path.join(guide, n) for n in sorted(os.listdir(guide)) if n.endswith(".md")]
+    docs += [os.path.join(REPO, "README.md")]
+    for path in docs:
+        with open(path, encoding="utf-8") as f:
+            in_fence = False
+            for number, line in enumerate(f, start=1):
+                if FENCE.match(line):
+                    in_fence = not in_fence
+                    continue
+                if in_fence:
+                    continue
+                for m in CONST_VALUE.finditer(line):
+                    name, number_text, unit = m.group(1), m.group(2).replace(",", ""), m.group(3)
+                    known = values.get(name)
+                    if not known:
+                        continue  # not weft's, or not evaluable
+                    said = float(number_text)
+                    if unit:
+                        claim = ("ns", said * NANOS[unit])
+                        ok = any(isinstance(v, tuple) and abs(v[1] - claim[1]) < 1e-6 for v in known)
+                    else:
+                        ok = any(not isinstance(v, tuple) and v == said for v in known)
+                    checked += 1
+                    where = f"{os.path.relpath(path, REPO)}:{number}"
+                    if listing:
+                        print(f"{where}: {name} {number_text}{unit or ''}")
+                    if not ok:
+                        problems += 1
+                        shown = ", ".join(f"{v[1] / 1e6:g} ms" if isinstance(v, tuple) else str(v) for v in known)
+                        print(f"{where}: {name} is {shown} in the code, not {m.group(2)}{' ' + unit if unit else ''}")
+    return problems, checked
+
+
 def main(argv):
     if any(a in ("-h", "--help") for a in argv):
         print(__doc__.strip())
@@ -330,6 +417,9 @@ def main(argv):
         if problem:
             problems += 1
             print(f"{os.path.relpath(path, REPO)}:{number}: {problem}")
+    more_problems, more_checked = constant_problems(listing)
+    problems += more_problems
+    checked += more_checked
     if problems:
         print(f"check-doc-refs: {problems} stale reference(s) of {checked} checked", file=sys.stderr)
         return 1
