@@ -12,9 +12,15 @@ use weft_io::net::TcpListener;
 
 /// How long the test holds every descriptor while `accept` waits.
 const EXHAUSTED_FOR: Duration = Duration::from_millis(300);
-/// CPU time `accept` may burn in that window: a spinning accept loop burns
-/// the whole window; backing off every 10 ms costs a few milliseconds.
-const MAX_CPU_WHILE_EXHAUSTED: Duration = Duration::from_millis(100);
+/// The same under valgrind, whose one-off cost of translating the code the
+/// window runs first (130 ms of CPU in a 300 ms window, measured under
+/// scripts/memcheck.sh) does not grow with the window, while a spinning
+/// loop's does.
+const EXHAUSTED_FOR_UNDER_VALGRIND: Duration = Duration::from_millis(1500);
+/// The share of the window `accept` may burn as CPU time: a spinning
+/// accept loop burns the whole window; backing off every 10 ms costs a few
+/// milliseconds.
+const MAX_CPU_SHARE_WHILE_EXHAUSTED: u32 = 3;
 
 /// User plus system CPU time of this process so far.
 fn cpu_time() -> Duration {
@@ -73,11 +79,15 @@ fn accept_survives_emfile_without_spinning() {
         }
         assert!(!hogs.is_empty());
 
+        let exhausted_for = match under_valgrind() {
+            true => EXHAUSTED_FOR_UNDER_VALGRIND,
+            false => EXHAUSTED_FOR,
+        };
         let (release_tx, release_rx) = std::sync::mpsc::channel::<Duration>();
         let listening_on = listener.local_addr().unwrap();
         let releaser = std::thread::spawn(move || {
             let cpu_before = cpu_time();
-            std::thread::sleep(EXHAUSTED_FOR);
+            std::thread::sleep(exhausted_for);
             let cpu_used = cpu_time() - cpu_before;
             drop(hogs);
             release_tx.send(cpu_used).unwrap();
@@ -89,7 +99,7 @@ fn accept_survives_emfile_without_spinning() {
         let (accepted, peer) = listener.accept().await.unwrap();
         // `started` is a little after the releaser began its sleep.
         assert!(
-            started.elapsed() >= EXHAUSTED_FOR / 2,
+            started.elapsed() >= exhausted_for / 2,
             "accepted while exhausted?"
         );
         let second_client = releaser.join().unwrap();
@@ -98,8 +108,8 @@ fn accept_survives_emfile_without_spinning() {
         assert_eq!(accepted.peer_addr().unwrap(), peer);
         let cpu_used = release_rx.recv().unwrap();
         assert!(
-            cpu_used < MAX_CPU_WHILE_EXHAUSTED,
-            "accept burned {cpu_used:?} of CPU in {EXHAUSTED_FOR:?}"
+            cpu_used < exhausted_for / MAX_CPU_SHARE_WHILE_EXHAUSTED,
+            "accept burned {cpu_used:?} of CPU in {exhausted_for:?}"
         );
     });
 }
