@@ -193,7 +193,10 @@ impl Shared {
 
     /// Polls one task on worker `index`: every task poll of the runtime
     /// goes through here, counted, and timed if slow polls are reported or
-    /// the histograms are on (one flag; off, no clock is read).
+    /// the histograms are on (one flag; off, no clock is read). Inlined into
+    /// the loops that call it (`worker::run_task`); the instrumented poll
+    /// stays out of line.
+    #[inline(always)]
     pub(crate) fn poll_task(&self, index: usize, task: Runnable) {
         if self.config.instruments_polls {
             return self.poll_task_instrumented(index, task);

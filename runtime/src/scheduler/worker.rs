@@ -46,7 +46,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 /// Advances `core`'s tick; every `EVENT_INTERVAL` ticks gives the drivers
-/// a turn ([`maintain`]).
+/// a turn ([`maintain`]). Inlined into both loops, with [`find_task`] and
+/// [`run_task`]: called once per task, a call of its own cost more than
+/// its body.
+#[inline(always)]
 pub(crate) fn tick(cx: &WorkerContext, mut core: Box<WorkerCore>) -> Box<WorkerCore> {
     if core.tick() {
         core = maintain(cx, core);
@@ -156,6 +159,8 @@ pub(crate) fn run(shared: Arc<Shared>, mut core: Box<WorkerCore>) {
 
 /// Runs `task`, then up to [`MAX_LIFO_POLLS_PER_TICK`] tasks it woke into
 /// the LIFO slot. The core sits in the context during each poll (SCHED-1).
+/// Inlined into both loops, as [`tick`] is.
+#[inline(always)]
 pub(crate) fn run_task(
     cx: &WorkerContext,
     mut core: Box<WorkerCore>,

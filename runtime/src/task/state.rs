@@ -230,12 +230,18 @@ impl State {
 
     /// Reads the word. Acquire: the caller may go on to touch what a
     /// transition released (the output, the join waker).
+    ///
+    /// Inlined, as the two transitions of every poll below are: the task's
+    /// poll (`harness.rs`) is generic, compiled in the crate that spawns
+    /// the task, and a call from there into these went through the GOT.
+    #[inline]
     pub(crate) fn load(&self) -> Snapshot {
         Snapshot(self.value.load(Ordering::Acquire))
     }
 
     /// Notified -> Running, or Notified(CANCELLED) -> Running to cancel.
     /// Consumes the caller's `Notified` reference if the task cannot run.
+    #[inline]
     pub(crate) fn transition_to_running(&self) -> TransitionToRunning {
         self.fetch_update_action(|mut next| {
             debug_assert!(next.is_notified(), "a queued task must be notified (INV-5)");
@@ -262,6 +268,7 @@ impl State {
     /// Running -> Idle after a `Pending` poll, dropping the runner's
     /// reference unless the task was woken meanwhile (then the runner's
     /// reference becomes the queue's).
+    #[inline]
     pub(crate) fn transition_to_idle(&self) -> TransitionToIdle {
         self.fetch_update_action(|mut next| {
             debug_assert!(next.is_running(), "only the runner goes idle (INV-1)");
