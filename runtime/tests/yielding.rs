@@ -4,24 +4,46 @@
 use std::sync::{Arc, Mutex};
 use weft_runtime::Builder;
 
+/// Where the yielding tasks are spawned from.
+#[derive(Clone, Copy)]
+enum SpawnedFrom {
+    /// The test thread, before `block_on`: the tasks wait in the injector,
+    /// where only the yield's turn (CORE-3) lets them in before the
+    /// yielder runs again.
+    Outside,
+    /// The future given to `block_on`: the tasks go to the core's own
+    /// deque, in spawn order.
+    MainFuture,
+}
+
 /// Spawns `tasks` tasks that each log `(task, round)` then yield, `ROUNDS`
 /// times, on a current-thread runtime; returns the log.
-fn yield_log_current_thread(tasks: usize) -> Vec<(usize, usize)> {
+fn yield_log_current_thread(tasks: usize, from: SpawnedFrom) -> Vec<(usize, usize)> {
     const ROUNDS: usize = 3;
     let rt = Builder::new_current_thread().build().unwrap();
     let log = Arc::new(Mutex::new(Vec::new()));
-    rt.block_on(async {
-        let handles: Vec<_> = (0..tasks)
+    let spawn_all = || -> Vec<_> {
+        (0..tasks)
             .map(|task| {
                 let log = log.clone();
-                weft_runtime::spawn(async move {
+                rt.spawn(async move {
                     for round in 0..ROUNDS {
                         log.lock().unwrap().push((task, round));
                         weft_runtime::yield_now().await;
                     }
                 })
             })
-            .collect();
+            .collect()
+    };
+    let outside = match from {
+        SpawnedFrom::Outside => spawn_all(),
+        SpawnedFrom::MainFuture => Vec::new(),
+    };
+    rt.block_on(async {
+        let handles = match from {
+            SpawnedFrom::Outside => outside,
+            SpawnedFrom::MainFuture => spawn_all(),
+        };
         for handle in handles {
             handle.await.unwrap();
         }
@@ -37,14 +59,25 @@ fn round_robin(tasks: usize, rounds: usize) -> Vec<(usize, usize)> {
         .collect()
 }
 
+/// Spawned from outside the runtime, so they start in the injector.
 #[test]
 fn two_yielding_tasks_interleave_strictly_on_current_thread() {
-    assert_eq!(yield_log_current_thread(2), round_robin(2, 3));
+    let log = yield_log_current_thread(2, SpawnedFrom::Outside);
+    assert_eq!(log, round_robin(2, 3));
 }
 
+/// Spawned from outside the runtime, so they start in the injector.
 #[test]
 fn three_yielding_tasks_interleave_strictly_on_current_thread() {
-    assert_eq!(yield_log_current_thread(3), round_robin(3, 3));
+    let log = yield_log_current_thread(3, SpawnedFrom::Outside);
+    assert_eq!(log, round_robin(3, 3));
+}
+
+/// Spawned by the main future, so they start on the core's deque.
+#[test]
+fn yielding_tasks_spawned_by_the_main_future_interleave_strictly() {
+    let log = yield_log_current_thread(3, SpawnedFrom::MainFuture);
+    assert_eq!(log, round_robin(3, 3));
 }
 
 /// On the multi-thread flavour every yielding task keeps running: none is
