@@ -80,6 +80,16 @@
 //!   released); none is leaked.
 //! - SCHED-3: after shutdown starts, workers stop taking tasks; the owned
 //!   list cancels every task that is not mid-poll.
+//! - SCHED-4: a wake may reach `Shared` through the scheduler handle inside
+//!   the woken task's own block (a poll that woke its own task, a waker
+//!   woken by value: both hand the task's reference to the queue). Once
+//!   the task is queued, another thread may run it to completion and free
+//!   that block, handle and all, so the wake path (`schedule.rs`) reads
+//!   the handle only before the push; after it, it uses `Shared` itself,
+//!   kept alive by the worker context's `Arc` on a worker's own path and
+//!   by a clone on the remote path. (Found by AddressSanitizer: a yield's
+//!   `can_steal` read the freed handle while another worker had already
+//!   finished the task.)
 //!
 //! # Concurrency
 //!

@@ -22,7 +22,7 @@
 //! a core) and `shared.rs`: rejected, the wake path inside `shared.rs`,
 //! which made `shared <-> worker_context` a circle.
 //!
-//! Invariants: SCHED-1, SCHED-2 (`scheduler/mod.rs`).
+//! Invariants: SCHED-1, SCHED-2, SCHED-4 (`scheduler/mod.rs`).
 //!
 //! Unsafe: one block, outside the task modules that otherwise hold the
 //! crate's `unsafe`: `spawn_local` creates a task whose future is not
@@ -72,7 +72,7 @@ impl Shared {
             task::new_task_at(future, self.clone(), || self.identify(meta));
         self.count_spawn();
         if let Some(notified) = self.owned().bind(task, notified) {
-            self.schedule_task(notified, false);
+            self.schedule_task(notified, false, false);
         }
         join
     }
@@ -105,7 +105,7 @@ impl Shared {
             unsafe { task::new_local_task(future, self.clone(), || self.identify(meta)) };
         self.count_spawn();
         if let Some(notified) = self.owned().bind(task, notified) {
-            self.schedule_task(notified, false);
+            self.schedule_task(notified, false, false);
         }
         join
     }
@@ -158,24 +158,38 @@ impl Shared {
     /// through the injector. With the histograms on, the wake is stamped
     /// first (a test in each arm, so the queueing has one shape and one
     /// copy whether or not they are on).
-    fn schedule_task(self: &Arc<Self>, task: Runnable, is_yield: bool) {
+    ///
+    /// `self` may be the handle inside `task`'s own block (SCHED-4: a wake,
+    /// which the last argument says): after the push it is not read again. On this
+    /// core's path `shared`, the `Shared` itself, is kept alive by the
+    /// worker context's `Arc`; a wake on the remote path holds a clone of
+    /// its own until the notify is done. A spawn's `self` is the caller's.
+    #[inline]
+    fn schedule_task(self: &Arc<Self>, task: Runnable, is_yield: bool, handle_in_task: bool) {
+        let shared: &Shared = self;
         let task = with_current_core(self, |core| match core {
             Some(core) => {
-                if self.config().poll_histograms {
-                    self.stamp_wake(task.header(), Some(core.index()), is_yield);
+                if shared.config().poll_histograms {
+                    shared.stamp_wake(task.header(), Some(core.index()), is_yield);
                 }
-                if core.push_woken(task, is_yield) && self.can_steal() {
-                    self.notify_parked();
+                // SCHED-4: from here on `task` may be freed, and `self` with it.
+                if core.push_woken(task, is_yield) && shared.can_steal() {
+                    shared.notify_parked();
                 }
                 None
             }
             None => Some(task),
         });
         if let Some(task) = task {
-            if self.config().poll_histograms {
-                self.stamp_wake(task.header(), None, is_yield);
+            if shared.config().poll_histograms {
+                shared.stamp_wake(task.header(), None, is_yield);
             }
-            self.schedule_remote(task);
+            if handle_in_task {
+                // SCHED-4: no worker context keeps `Shared` alive here.
+                Arc::clone(self).schedule_remote(task);
+            } else {
+                shared.schedule_remote(task);
+            }
         }
     }
 
@@ -212,11 +226,11 @@ impl Shared {
 
 impl Schedule for Arc<Shared> {
     fn schedule(&self, task: Notified<Self>) {
-        self.schedule_task(task, false);
+        self.schedule_task(task, false, true);
     }
 
     fn yield_now(&self, task: Notified<Self>) {
-        self.schedule_task(task, true);
+        self.schedule_task(task, true, true);
     }
 
     fn release(&self, task: &Task<Self>) -> Option<Task<Self>> {

@@ -34,6 +34,13 @@ use std::marker::PhantomData;
 /// state (and by a mock in the loom model).
 pub(crate) trait Schedule: Send + Sync + Sized + 'static {
     /// Queues a woken task.
+    ///
+    /// `self` may be the handle stored in `task`'s own block (a waker woken
+    /// by value, or a poll that woke its own task, hands the task's
+    /// reference to the queue): once `task` is queued another thread may
+    /// run it to completion and free the block, so an implementation must
+    /// not read `self` after it has queued `task` (SCHED-4 in
+    /// `scheduler/mod.rs`). The same holds for [`yield_now`](Self::yield_now).
     fn schedule(&self, task: Notified<Self>);
 
     /// Queues a task that was woken while it ran (it yielded): it should go
