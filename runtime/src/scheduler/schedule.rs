@@ -160,10 +160,11 @@ impl Shared {
     /// copy whether or not they are on).
     ///
     /// `self` may be the handle inside `task`'s own block (SCHED-4: a wake,
-    /// which the last argument says): after the push it is not read again. On this
-    /// core's path `shared`, the `Shared` itself, is kept alive by the
-    /// worker context's `Arc`; a wake on the remote path holds a clone of
-    /// its own until the notify is done. A spawn's `self` is the caller's.
+    /// which the last argument says): after the push it is not read again.
+    /// On this core's path `shared`, the `Shared` itself, is kept alive by
+    /// the worker context's `Arc`; a wake on the remote path holds a clone
+    /// of its own until the notify is done. A spawn's `self` is the
+    /// caller's.
     #[inline]
     fn schedule_task(self: &Arc<Self>, task: Runnable, is_yield: bool, handle_in_task: bool) {
         let shared: &Shared = self;

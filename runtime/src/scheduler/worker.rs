@@ -110,13 +110,7 @@ pub(crate) fn in_context(
     let parker = core.parker().clone();
     cx.shared.break_poll_run(core.index());
     core.enter_drivers();
-    *cx.core.borrow_mut() = Some(core);
-    park(&parker);
-    let mut core = cx
-        .core
-        .borrow_mut()
-        .take()
-        .expect("the core stays in the worker context while its thread parks (SCHED-1)");
+    let (mut core, ()) = cx.lend(core, || park(&parker));
     core.leave_drivers();
     core
 }

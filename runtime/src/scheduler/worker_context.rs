@@ -34,9 +34,10 @@ pub(crate) struct WorkerContext {
 impl WorkerContext {
     /// Runs `f` with `core` lent to this context, so the wakes and spawns
     /// made during it reach the core without a lock (SCHED-1): a task's
-    /// poll, the current-thread `block_on`'s poll of its own future. On
-    /// unwind the core stays here, and the `CoreGuard` of `block_on`
-    /// (`main_future.rs`) or the unwinding worker takes it back.
+    /// poll, the current-thread `block_on`'s poll of its own future, a park
+    /// in or poll of the drivers (`worker::in_context`). On unwind the core
+    /// stays here, where the `CoreGuard` of `block_on` (`main_future.rs`)
+    /// takes it back.
     #[inline(always)]
     pub(crate) fn lend<R>(
         &self,
