@@ -35,7 +35,7 @@
 //! lock-free injector.
 
 use super::shared::{Runnable, Shared};
-use super::worker_context::{is_driving, with_current_core};
+use super::worker_context::{current_context, with_context_core, WorkerContext};
 use crate::debug::UnhandledPanic;
 use crate::metrics::SharedMetrics;
 use crate::task::{
@@ -68,11 +68,14 @@ impl Shared {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        // One look at the thread-local for the stamp and the queueing both.
+        let cx = current_context(self);
+        let spawned = self.spawn_stamp_for(cx.is_some());
         let (task, notified, join) =
-            task::new_task_at(future, self.clone(), || self.identify(meta));
+            task::new_task_stamped(future, self.clone(), spawned, || self.identify(meta));
         self.count_spawn();
         if let Some(notified) = self.owned().bind(task, notified) {
-            self.schedule_task(notified, false, false);
+            self.schedule_spawned(cx.as_deref(), notified);
         }
         join
     }
@@ -98,14 +101,16 @@ impl Shared {
             self.lifecycle().is_local_owner(),
             "a local task may only be spawned on the thread that owns its LocalRuntime"
         );
+        let cx = current_context(self);
+        let spawned = self.spawn_stamp_for(cx.is_some());
         // SAFETY: INV-10 (task/raw.rs): this runtime's core is driven only by
         // its owner thread (LIFE-3), the thread we are on (asserted above),
         // and the task and its queue entry go to this runtime alone.
         let (task, notified, join) =
-            unsafe { task::new_local_task(future, self.clone(), || self.identify(meta)) };
+            unsafe { task::new_local_task(future, self.clone(), spawned, || self.identify(meta)) };
         self.count_spawn();
         if let Some(notified) = self.owned().bind(task, notified) {
-            self.schedule_task(notified, false, false);
+            self.schedule_spawned(cx.as_deref(), notified);
         }
         join
     }
@@ -167,8 +172,33 @@ impl Shared {
     /// caller's.
     #[inline]
     fn schedule_task(self: &Arc<Self>, task: Runnable, is_yield: bool, handle_in_task: bool) {
+        self.schedule_in(
+            current_context(self).as_deref(),
+            task,
+            is_yield,
+            handle_in_task,
+        );
+    }
+
+    /// Queues a task just spawned and bound, `cx` being this thread's
+    /// worker context as [`current_context`] found it (the spawn looked it
+    /// up once, for the stamp too). A spawn's `self` is the caller's.
+    #[inline]
+    fn schedule_spawned(self: &Arc<Self>, cx: Option<&WorkerContext>, task: Runnable) {
+        self.schedule_in(cx, task, false, false);
+    }
+
+    /// [`schedule_task`](Self::schedule_task) with the context looked up.
+    #[inline(always)]
+    fn schedule_in(
+        self: &Arc<Self>,
+        cx: Option<&WorkerContext>,
+        task: Runnable,
+        is_yield: bool,
+        handle_in_task: bool,
+    ) {
         let shared: &Shared = self;
-        let task = with_current_core(self, |core| match core {
+        let task = with_context_core(cx, |core| match core {
             Some(core) => {
                 if shared.config().poll_histograms {
                     shared.stamp_wake(task.header(), Some(core.index()), is_yield);
@@ -192,6 +222,17 @@ impl Shared {
                 shared.schedule_remote(task);
             }
         }
+    }
+
+    /// The spawn stamp (`task/stamp.rs`) of a task spawned now, on a
+    /// thread that drives one of this runtime's cores if `driving`. An
+    /// awake worker keeps the coarse reading fresh for spawns from other
+    /// threads too; `notify_parked` refreshes it as it wakes one.
+    #[inline]
+    fn spawn_stamp_for(&self, driving: bool) -> u64 {
+        let queues = self.queues();
+        let kept_fresh = driving || (queues.can_steal() && !queues.sleepers().is_all_parked());
+        queues.spawn_clock().stamp(kept_fresh)
     }
 
     /// Stamps a task's wake (HIST-3 of `histogram.rs`): a wake from inside
@@ -242,13 +283,7 @@ impl Schedule for Arc<Shared> {
     }
 
     fn spawn_stamp(&self) -> u64 {
-        // An awake worker keeps the coarse reading fresh for spawns from
-        // other threads too (`task/stamp.rs`); `notify_parked` refreshes it
-        // as it wakes one.
-        let queues = self.queues();
-        let kept_fresh = queues.can_steal() && !queues.sleepers().is_all_parked();
-        let kept_fresh = kept_fresh || is_driving(self);
-        queues.spawn_clock().stamp(kept_fresh)
+        self.spawn_stamp_for(current_context(self).is_some())
     }
 
     fn unhandled_panic(&self, task: TaskMeta<'_>, payload: &(dyn Any + Send)) {

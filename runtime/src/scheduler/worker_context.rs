@@ -7,7 +7,8 @@
 //! ([`WorkerContext::lend`]) while they poll a task, while `block_on`
 //! polls its own future, or while they sit in the drivers
 //! (`worker::in_context`);
-//! `Shared::schedule` reads it through [`with_current_core`].
+//! `Shared::schedule` and `Shared::spawn` read it through
+//! [`current_context`] and [`with_context_core`].
 //!
 //! Design: one `RefCell<Option<Box<WorkerCore>>>` per thread: a poll that wakes a
 //! task borrows it for the push, and a wake that finds it absent or already
@@ -80,26 +81,14 @@ impl Drop for WorkerContextGuard {
     }
 }
 
-/// True if this thread drives one of `shared`'s cores (a worker, or inside
-/// the current-thread `block_on`), whether or not it lends the core now.
-pub(crate) fn is_driving(shared: &Arc<Shared>) -> bool {
+/// This thread's worker context, if it drives one of `shared`'s cores (a
+/// worker, or inside the current-thread `block_on`), whether or not it
+/// lends the core now. A clone of the `Rc`, so the thread-local is not
+/// borrowed while the caller uses it (a wake from inside a wake, a
+/// `block_on` entered by a spawn hook).
+#[inline(always)]
+pub(crate) fn current_context(shared: &Arc<Shared>) -> Option<Rc<WorkerContext>> {
     WORKER
-        .try_with(|worker| {
-            worker
-                .borrow()
-                .as_ref()
-                .is_some_and(|cx| Arc::ptr_eq(&cx.shared, shared))
-        })
-        .unwrap_or(false)
-}
-
-/// Calls `f` with this thread's core if this thread drives one of
-/// `shared`'s cores and is not using it right now (SCHED-1).
-pub(crate) fn with_current_core<R>(
-    shared: &Arc<Shared>,
-    f: impl FnOnce(Option<&mut WorkerCore>) -> R,
-) -> R {
-    let cx = WORKER
         .try_with(|worker| {
             worker
                 .borrow()
@@ -108,7 +97,17 @@ pub(crate) fn with_current_core<R>(
                 .cloned()
         })
         .ok()
-        .flatten();
+        .flatten()
+}
+
+/// Calls `f` with the core of `cx` (this thread's worker context, as
+/// [`current_context`] found it) if there is one and this thread is not
+/// using it right now (SCHED-1).
+#[inline]
+pub(crate) fn with_context_core<R>(
+    cx: Option<&WorkerContext>,
+    f: impl FnOnce(Option<&mut WorkerCore>) -> R,
+) -> R {
     let Some(cx) = cx else { return f(None) };
     let result = match cx.core.try_borrow_mut() {
         Ok(mut core) if core.is_some() => f(core.as_deref_mut()),

@@ -10,6 +10,10 @@
 //! the future is dropped by whichever thread next "polls" it, which means
 //! the JoinHandle yields `JoinError` only after the future is gone (INV-2).
 //!
+//! Dropping a `JoinHandle` with nothing to clean up is one transition
+//! here (`State::try_release_join_handle`); only otherwise does the drop
+//! call through the vtable.
+//!
 //! Invariants: relies on INV-2, INV-3, INV-7.
 //!
 //! Concurrency: any thread may abort or drop either handle at any time.
@@ -91,8 +95,22 @@ impl<T> Future for JoinHandle<T> {
 }
 
 impl<T> Drop for JoinHandle<T> {
+    /// A handle dropped with nothing to clean up (the task not complete,
+    /// no join waker registered: a detached spawn) gives up its interest
+    /// and reference in one step here; anything else goes through the
+    /// vtable to the typed code that drops the output or the waker.
     fn drop(&mut self) {
-        self.raw.raw().drop_join_handle();
+        drop_join_handle(self.raw.raw());
+    }
+}
+
+/// The body of `JoinHandle::drop`, out of line and not generic: one copy
+/// for every output type, so the code that drops a handle (an `.await`
+/// loop's) stays as small as a call to the vtable would keep it.
+#[inline(never)]
+fn drop_join_handle(raw: RawTask) {
+    if !raw.header().state.try_release_join_handle() {
+        raw.drop_join_handle();
     }
 }
 

@@ -109,33 +109,31 @@ impl<S: Schedule> OwnedTasks<S> {
     /// With 2^32 - 1 tasks alive at once in one shard: keys are 32-bit to
     /// keep the task header small (`raw.rs`), and that many tasks would take
     /// over 200 GB.
+    #[inline]
     pub(crate) fn bind(&self, task: Task<S>, notified: Notified<S>) -> Option<Notified<S>> {
         let mut shard = self.shard(task.header()).lock();
         if shard.closed {
             drop(shard);
-            drop(notified);
-            task.shutdown();
+            refuse(task, notified);
             return None;
         }
         let key = match shard.free.pop() {
             Some(key) => key,
-            None => {
-                let key = u32::try_from(shard.slots.len())
-                    .ok()
-                    .filter(|&key| key != u32::MAX)
-                    .expect("at most u32::MAX - 1 tasks can be alive at once");
-                shard.slots.push(None);
-                key
-            }
+            None => shard.new_key(),
         };
         // Relaxed: LIST-2, the mutex orders it.
         task.header().owned_key.store(key, Ordering::Relaxed);
-        shard.slots[key as usize] = Some(task);
+        // LIST-3: a free key's slot is empty, so nothing is dropped here
+        // (and no drop is compiled in).
+        let empty = shard.slots[key as usize].replace(task);
+        debug_assert!(empty.is_none(), "a free key's slot is empty (LIST-3)");
+        std::mem::forget(empty);
         shard.len += 1;
         Some(notified)
     }
 
     /// Takes a completed task out of the list (LIST-2).
+    #[inline]
     pub(crate) fn remove(&self, header: &Header) -> Option<Task<S>> {
         let mut shard = self.shard(header).lock();
         // Relaxed: LIST-2, the mutex orders it.
@@ -184,6 +182,29 @@ impl<S: Schedule> OwnedTasks<S> {
             }
         }
     }
+}
+
+impl<S: 'static> Shard<S> {
+    /// A key for a new slot at the end (the free list is empty).
+    #[cold]
+    #[inline(never)]
+    fn new_key(&mut self) -> u32 {
+        let key = u32::try_from(self.slots.len())
+            .ok()
+            .filter(|&key| key != u32::MAX)
+            .expect("at most u32::MAX - 1 tasks can be alive at once");
+        self.slots.push(None);
+        key
+    }
+}
+
+/// A task spawned onto a closed list (the runtime is shutting down): it is
+/// cancelled at once, so its JoinHandle reports `is_cancelled()`.
+#[cold]
+#[inline(never)]
+fn refuse<S: Schedule>(task: Task<S>, notified: Notified<S>) {
+    drop(notified);
+    task.shutdown();
 }
 
 #[cfg(all(test, not(loom)))]

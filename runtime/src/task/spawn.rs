@@ -1,5 +1,5 @@
-//! Summary: making a task: `new_task_at` (a `Send` future),
-//! `new_local_task` (a future that stays on its thread), the spawn's
+//! Summary: making a task: `new_task_at` and `new_task_stamped` (a
+//! `Send` future), `new_local_task` (a future that stays on its thread), the spawn's
 //! description, `SpawnMeta`, and the task's site built from it.
 //!
 //! Role: the runtime's spawn paths (`scheduler::Shared`, the blocking
@@ -123,11 +123,31 @@ where
     F::Output: Send + 'static,
     S: Schedule,
 {
-    allocate(future, scheduler, identify)
+    let spawned = scheduler.spawn_stamp();
+    allocate(future, scheduler, spawned, identify)
+}
+
+/// [`new_task_at`] with the spawn stamp (`stamp.rs`) given by the caller
+/// instead of asked of `scheduler`: the runtime's spawn finds out once
+/// whether this thread drives one of its cores, which both the stamp and
+/// the queueing need.
+pub(crate) fn new_task_stamped<F, S>(
+    future: F,
+    scheduler: S,
+    spawned: u64,
+    identify: impl FnOnce() -> (Id, Site),
+) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: Schedule,
+{
+    allocate(future, scheduler, spawned, identify)
 }
 
 /// Allocates a local task: one whose future and output need not be
-/// `Send` (INV-10). Otherwise as [`new_task_at`].
+/// `Send` (INV-10). Otherwise as [`new_task_stamped`] (`spawned` is the
+/// spawn stamp).
 ///
 /// # Safety
 ///
@@ -138,6 +158,7 @@ where
 pub(crate) unsafe fn new_local_task<F, S>(
     future: F,
     scheduler: S,
+    spawned: u64,
     identify: impl FnOnce() -> (Id, Site),
 ) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
 where
@@ -145,22 +166,23 @@ where
     F::Output: 'static,
     S: Schedule,
 {
-    allocate(future, scheduler, identify)
+    allocate(future, scheduler, spawned, identify)
 }
 
-/// The body of [`new_task_at`] and [`new_local_task`], which state the
-/// `Send` requirements (INV-10). `identify` runs after the spawn stamp, on
-/// the same unwind path (see the module doc).
+/// The body of [`new_task_at`], [`new_task_stamped`] and
+/// [`new_local_task`], which state the `Send` requirements (INV-10).
+/// `identify` runs after the spawn stamp was taken, on the same unwind path
+/// (see the module doc).
 fn allocate<F, S>(
     future: F,
     scheduler: S,
+    spawned: u64,
     identify: impl FnOnce() -> (Id, Site),
 ) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
 where
     F: Future + 'static,
     S: Schedule,
 {
-    let spawned = scheduler.spawn_stamp();
     let (id, site) = identify();
     let raw = harness::new_raw(future, scheduler, id, site, spawned);
     let task = Task::from_raw(raw);

@@ -424,6 +424,40 @@ impl State {
         })
     }
 
+    /// The `released` case of
+    /// [`transition_to_join_handle_dropped`](Self::transition_to_join_handle_dropped)
+    /// alone, which needs no typed code: `JoinHandle::drop` tries it before
+    /// going through the vtable. True if the JoinHandle's interest and
+    /// reference are gone; false, with the word unchanged, if the full
+    /// transition is needed (the task is complete, the join waker is set,
+    /// or this is the last reference).
+    ///
+    /// Its own compare-and-swap loop rather than `fetch_update_action`:
+    /// the refusal, which every awaited handle takes (its task is
+    /// complete), is then a load and three tests.
+    #[inline]
+    pub(crate) fn try_release_join_handle(&self) -> bool {
+        let mut curr = self.load();
+        loop {
+            debug_assert!(curr.is_join_interested(), "one JoinHandle per task");
+            if curr.is_complete() || curr.is_join_waker_set() || curr.0 < 2 * REF_ONE {
+                return false;
+            }
+            // INV-3: not complete and JOIN_WAKER clear, so the slot is empty:
+            // nothing to clean up, and not the last reference.
+            let mut next = curr;
+            next.unset_join_interested();
+            next.ref_dec();
+            match self
+                .value
+                .compare_exchange(curr.0, next.0, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return true,
+                Err(actual) => curr = Snapshot(actual),
+            }
+        }
+    }
+
     /// The JoinHandle has written its waker and hands the slot to the task
     /// (INV-3). `Err` with the current snapshot if the task completed first.
     pub(crate) fn transition_to_join_waker_set(&self) -> Result<Snapshot, Snapshot> {
@@ -735,6 +769,37 @@ mod tests {
                 "from {from:?}"
             );
             assert_eq!(word(&s), after | (after_refs * REF_ONE), "from {from:?}");
+        }
+    }
+
+    /// `try_release_join_handle` does exactly what the full transition does
+    /// where that says `released`, and leaves the word alone everywhere
+    /// else (the full transition then runs from the same word).
+    #[test]
+    fn try_release_join_handle_is_the_released_case_alone() {
+        let starts = [
+            (JOIN_INTEREST, 1),
+            (JOIN_INTEREST, 2),
+            (JOIN_INTEREST, 3),
+            (JOIN_INTEREST | NOTIFIED, 3),
+            (JOIN_INTEREST | RUNNING, 2),
+            (JOIN_INTEREST | RUNNING | NOTIFIED | CANCELLED, 2),
+            (JOIN_INTEREST | JOIN_WAKER, 2),
+            (JOIN_INTEREST | JOIN_WAKER | RUNNING, 3),
+            (JOIN_INTEREST | COMPLETE, 2),
+            (JOIN_INTEREST | JOIN_WAKER | COMPLETE, 2),
+        ];
+        for (bits, refs) in starts {
+            let from = Snapshot(bits | (refs * REF_ONE));
+            let full = state(bits, refs);
+            let released = full.transition_to_join_handle_dropped().released;
+            let fast = state(bits, refs);
+            assert_eq!(fast.try_release_join_handle(), released, "from {from:?}");
+            if released {
+                assert_eq!(word(&fast), word(&full), "from {from:?}");
+            } else {
+                assert_eq!(word(&fast), from.0, "unchanged from {from:?}");
+            }
         }
     }
 
