@@ -95,9 +95,17 @@ for entry in "${binaries[@]}"; do
     echo "==> memcheck $name"
     # Leaks fail only when definitely lost (the test harness and std keep
     # some "still reachable" and "possibly lost" thread-local state on purpose).
+    # --fair-sched=yes: valgrind runs one thread at a time, and its default
+    # lock lets the thread that gives it up take it straight back. A thread
+    # that waits by spinning (crossbeam's injector waiting for a push to
+    # finish writing its slot, a test's yield loop) then keeps the CPU while
+    # the thread it waits for never runs: tests stalled past their limits
+    # or saw nothing of the other threads' work (docs/reliability.md,
+    # "Valgrind's thread scheduling"). The fair lock hands the CPU round in
+    # turn, as the kernel does.
     status=0
     (cd "$package_dir" && CARGO_MANIFEST_DIR="$package_dir" \
-        timeout "$BINARY_TIMEOUT_S" valgrind --tool=memcheck --error-exitcode=$MEMCHECK_ERROR --leak-check=full \
+        timeout "$BINARY_TIMEOUT_S" valgrind --tool=memcheck --fair-sched=yes --error-exitcode=$MEMCHECK_ERROR --leak-check=full \
         --errors-for-leak-kinds=definite --show-leak-kinds=definite --num-callers=40 --suppressions="$suppressions" \
         --quiet "$binary" --test-threads=2) || status=$?
     case $status in

@@ -32,7 +32,7 @@ fn a_blocking_call_offloaded_to_spawn_blocking_is_not_a_slow_poll() {
     let reports: Arc<Mutex<Vec<SlowPoll>>> = Arc::default();
     let sink = reports.clone();
     let rt = weft::Builder::new_current_thread()
-        .slow_poll_threshold(THRESHOLD)
+        .slow_poll_threshold(threshold())
         .on_slow_poll(move |slow| sink.lock().unwrap().push(slow.clone()))
         .build()
         .expect("the runtime builds");
@@ -47,4 +47,15 @@ fn a_blocking_call_offloaded_to_spawn_blocking_is_not_a_slow_poll() {
         "a task blocked its worker (call blocking code through spawn_blocking):\n{}",
         lines.join("\n")
     );
+}
+
+/// The threshold in force: `THRESHOLD`, or three times it under a memory
+/// checker (`WEFT_CHECKER=1`), where the first polls of fresh code took 51
+/// ms under valgrind; still below `BLOCK`, so a blocking call made inside
+/// the task would still be reported.
+fn threshold() -> Duration {
+    match std::env::var("WEFT_CHECKER").is_ok_and(|value| value == "1") {
+        true => THRESHOLD * 3,
+        false => THRESHOLD,
+    }
 }
