@@ -384,6 +384,59 @@ fn loom_oneshot_waker_swap_vs_send() {
     });
 }
 
+/// oneshot: both halves dropped at once, neither having sent nor waited:
+/// the shared block is freed exactly once, by whichever let go second
+/// (INV-5; loom's leak tracker in the block fails the model if nobody
+/// does, and a second free would drop the tracker twice).
+#[test]
+fn loom_oneshot_both_halves_dropped_at_once() {
+    model(|| {
+        let (tx, rx) = oneshot::channel::<Arc<()>>();
+        let sender = thread::spawn(move || drop(tx));
+        drop(rx);
+        sender.join().unwrap();
+    });
+}
+
+/// oneshot: a receiver that registered its waker is dropped while the
+/// sender sends: the sender wakes the stored waker (S4) and only then
+/// lets go, so the block is freed after the wake, once, and the value is
+/// dropped exactly once, by whichever half frees the block or by the
+/// sender that got it back.
+#[test]
+fn loom_oneshot_send_vs_registered_receiver_drop() {
+    model(|| {
+        let (tx, rx) = oneshot::channel();
+        let value = Arc::new(());
+        let sent = value.clone();
+        let mut rx = Box::pin(rx);
+        let waker = Waker::from(Arc::new(Noop));
+        let early = rx.as_mut().poll(&mut Context::from_waker(&waker));
+        assert!(early.is_pending());
+        let sender = thread::spawn(move || drop(tx.send(sent)));
+        drop(rx);
+        sender.join().unwrap();
+        assert_eq!(Arc::strong_count(&value), 1);
+    });
+}
+
+/// oneshot: as above with the sender dropped instead of sending.
+#[test]
+fn loom_oneshot_sender_drop_vs_registered_receiver_drop() {
+    model(|| {
+        let (tx, rx) = oneshot::channel::<u8>();
+        let mut rx = Box::pin(rx);
+        let waker = Waker::from(Arc::new(Noop));
+        assert!(rx
+            .as_mut()
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        let sender = thread::spawn(move || drop(tx));
+        drop(rx);
+        sender.join().unwrap();
+    });
+}
+
 /// oneshot: send vs receiver drop: the value comes back to the sender
 /// exactly when the receiver closed first, and is dropped exactly once.
 #[test]

@@ -20,10 +20,13 @@
 //! thread may reuse any block), and each list is bounded
 //! ([`MAX_CACHED`]), past which blocks go back to the allocator, so a
 //! thread that only frees (a worker completing tasks spawned elsewhere)
-//! holds at most `MAX_CACHED` blocks per class. Classes are the block size
-//! rounded up to 16 bytes, the allocator's own granularity, so caching
-//! costs no memory per live task; blocks larger than [`MAX_CLASS_BYTES`]
-//! or aligned above 16 skip the cache.
+//! holds at most `MAX_CACHED` blocks per class. Classes are the sizes that
+//! fill one of glibc's chunks (16-byte steps, less its 8-byte size word:
+//! 8, 24, ..., 136, 152, ...), so caching costs no memory per live task: a
+//! block is allocated in the chunk its own size would have taken. (Classes
+//! at multiples of 16 cost a chunk 16 bytes larger for every size 8 past
+//! one, such as a 136-byte task block.) Blocks larger than
+//! [`MAX_CLASS_BYTES`] or aligned above 16 skip the cache.
 //!
 //! Alternatives rejected: a cache owned by the worker's core (tokio keeps
 //! none; glommio's is per executor) would be reachable only where a core
@@ -59,10 +62,13 @@ use std::ptr::NonNull;
 
 /// The class granularity and the largest alignment a class block has.
 const CLASS_BYTES: usize = 16;
+/// The allocator's word in front of each chunk (glibc's size field): a
+/// request of `16 * n - 8` bytes fills a `16 * n`-byte chunk.
+const CHUNK_WORD: usize = 8;
 /// The largest block the cache keeps (a no-op task is about 100 bytes; a
 /// typical request handler's future a few hundred).
 const MAX_CLASS_BYTES: usize = 512;
-/// Classes: 16, 32, ..., 512 bytes.
+/// Classes: 8, 24, ..., 504 bytes.
 #[cfg(not(any(loom, weft_no_block_cache)))]
 const CLASSES: usize = MAX_CLASS_BYTES / CLASS_BYTES;
 /// Blocks kept per class per thread.
@@ -70,17 +76,18 @@ const CLASSES: usize = MAX_CLASS_BYTES / CLASS_BYTES;
 const MAX_CACHED: u32 = 64;
 
 /// The layout a block of `layout` is allocated with (BLOCK-2): its size
-/// rounded up to the class, aligned to 16, when it fits a class. Always
-/// inlined: a task's layout is a constant, so this folds away.
+/// rounded up to the class (the rest of its allocator chunk), aligned to
+/// 16, when it fits a class. Always inlined: a task's layout is a
+/// constant, so this folds away.
 #[inline(always)]
 fn class_layout(layout: Layout) -> (Layout, Option<usize>) {
-    if layout.align() > CLASS_BYTES || layout.size() > MAX_CLASS_BYTES || layout.size() == 0 {
+    let chunk = (layout.size() + CHUNK_WORD).next_multiple_of(CLASS_BYTES);
+    if layout.align() > CLASS_BYTES || chunk > MAX_CLASS_BYTES + CHUNK_WORD || layout.size() == 0 {
         return (layout, None);
     }
-    let size = layout.size().next_multiple_of(CLASS_BYTES);
-    let class_layout = Layout::from_size_align(size, CLASS_BYTES)
-        .expect("a class size is a small multiple of 16, a valid layout");
-    (class_layout, Some(size / CLASS_BYTES - 1))
+    let class_layout = Layout::from_size_align(chunk - CHUNK_WORD, CLASS_BYTES)
+        .expect("a class size is a small multiple of 16 less 8, a valid layout");
+    (class_layout, Some(chunk / CLASS_BYTES - 1))
 }
 
 /// Allocates a block for `layout` (never zero-sized: a task block holds a
@@ -133,7 +140,7 @@ mod cache {
     //! registers (or refuses); the fast paths test only the head (pop) and
     //! the room (push), which they would test anyway.
 
-    use super::{class_layout, CLASSES, CLASS_BYTES, MAX_CACHED};
+    use super::{class_layout, CHUNK_WORD, CLASSES, CLASS_BYTES, MAX_CACHED};
     use std::alloc::Layout;
     use std::cell::{Cell, UnsafeCell};
     use std::ptr::NonNull;
@@ -211,7 +218,7 @@ mod cache {
                 return push_slow(lists, class, block);
             }
             // SAFETY: the caller of `free` gave up the block, which is
-            // at least 16 bytes and 16-aligned (its class layout), so
+            // at least 8 bytes and 16-aligned (its class layout), so
             // its first word is ours to write (BLOCK-1).
             unsafe { block.cast::<Option<NonNull<u8>>>().write(list.head) };
             list.head = Some(block);
@@ -248,7 +255,7 @@ mod cache {
                 let all = unsafe { &mut *lists.lists.get() };
                 for (class, list) in all.iter_mut().enumerate() {
                     list.room = 0;
-                    let size = (class + 1) * CLASS_BYTES;
+                    let size = (class + 1) * CLASS_BYTES - CHUNK_WORD;
                     let (layout, _) = class_layout(
                         Layout::from_size_align(size, 8).expect("a class size is a valid layout"),
                     );
@@ -289,16 +296,21 @@ mod tests {
     use super::{alloc, class_layout, free};
     use std::alloc::Layout;
 
-    /// Sizes round up to 16-byte classes; large or over-aligned blocks and
-    /// zero sizes skip the cache.
+    /// Sizes round up to the class that fills their allocator chunk
+    /// (16-byte steps less 8); large or over-aligned blocks and zero sizes
+    /// skip the cache.
     #[test]
     fn class_layouts() {
         let l = |size, align| Layout::from_size_align(size, align).unwrap();
-        assert_eq!(class_layout(l(96, 8)), (l(96, 16), Some(5)));
-        assert_eq!(class_layout(l(97, 8)), (l(112, 16), Some(6)));
-        assert_eq!(class_layout(l(1, 1)), (l(16, 16), Some(0)));
-        assert_eq!(class_layout(l(512, 16)).1, Some(31));
-        assert_eq!(class_layout(l(513, 8)), (l(513, 8), None));
+        assert_eq!(class_layout(l(88, 8)), (l(88, 16), Some(5)));
+        assert_eq!(class_layout(l(96, 8)), (l(104, 16), Some(6)));
+        assert_eq!(class_layout(l(97, 8)), (l(104, 16), Some(6)));
+        // A task block for a 64-byte future: a 144-byte chunk, not 160.
+        assert_eq!(class_layout(l(136, 8)), (l(136, 16), Some(8)));
+        assert_eq!(class_layout(l(144, 8)), (l(152, 16), Some(9)));
+        assert_eq!(class_layout(l(1, 1)), (l(8, 16), Some(0)));
+        assert_eq!(class_layout(l(504, 16)).1, Some(31));
+        assert_eq!(class_layout(l(505, 8)), (l(505, 8), None));
         assert_eq!(class_layout(l(64, 64)), (l(64, 64), None));
     }
 
@@ -314,7 +326,7 @@ mod tests {
         let other_class = alloc(Layout::from_size_align(300, 8).unwrap());
         assert_ne!(other_class, block, "another class does not take it");
         let again = alloc(Layout::from_size_align(104, 8).unwrap());
-        assert_eq!(again, block, "the same class (112 bytes) reuses it");
+        assert_eq!(again, block, "the same class (104 bytes) reuses it");
         // SAFETY: as above, each with the layout it was allocated for.
         unsafe {
             free(again, Layout::from_size_align(104, 8).unwrap());

@@ -7,9 +7,9 @@
 //! a `Mutex`, which makes `JoinError` `Sync` although `Box<dyn Any + Send>`
 //! is not; the lock is never contended (only `into_panic` takes it). The
 //! mutex is boxed so that `JoinError` is two words: it sits inside every
-//! task's heap block (`Stage::Finished` in `raw.rs`), and unboxed it made a
-//! no-op task's block 16 bytes larger, for the sake of the rare panic path
-//! that now pays one more allocation.
+//! task's heap block (the `output` of `Stage` in `raw.rs`), and unboxed it
+//! made a no-op task's block 16 bytes larger, for the sake of the rare
+//! panic path that now pays one more allocation.
 //!
 //! Invariants: none beyond the variant matching what happened.
 //!

@@ -13,8 +13,9 @@
 //! a panic can never unwind out of the middle of a transition and leave the
 //! state word torn; a panic in `poll` becomes `JoinError::Panic`.
 //!
-//! Invariants: relies on INV-1..5 (`state.rs`) and INV-6..9 (`raw.rs`);
-//! owns none.
+//! Invariants: relies on INV-1..5 (`state.rs`) and INV-6..11 (`raw.rs`);
+//! owns none. The stage is a union without a tag (INV-11): each access
+//! below names the member it touches and why that member is the live one.
 //!
 //! Concurrency: see `state.rs`; every access to `stage` and `join_waker`
 //! below cites the invariant that grants it.
@@ -23,7 +24,7 @@ use super::blocks;
 use super::error::JoinError;
 use super::id::{CurrentTaskGuard, Id};
 use super::meta::Site;
-use super::raw::{Cell, Header, RawTask, Stage, Vtable};
+use super::raw::{Cell, Header, RawTask, Vtable};
 use super::schedule::{Notified, Schedule, Task};
 use super::state::{TransitionToIdle, TransitionToRunning};
 use std::alloc::Layout;
@@ -118,11 +119,9 @@ where
         let _entered = header.site.span().map(|span| span.enter());
         let polled = catch_unwind(AssertUnwindSafe(|| {
             self.cell().stage.with_mut(|stage| {
-                // SAFETY: INV-1: we set RUNNING, so the stage is ours.
-                let future = match unsafe { &mut *stage } {
-                    Stage::Running(future) => future,
-                    _ => unreachable!("a RUNNING task's stage holds its future (INV-2)"),
-                };
+                // SAFETY: INV-1: we set RUNNING, so the stage is ours; INV-11:
+                // a runner that has not dropped the future finds it there.
+                let future: &mut F = unsafe { &mut (*stage).future };
                 // Every task poll, whatever runs it, gets a fresh cooperative
                 // budget: the leaf futures it awaits yield once it is spent.
                 weft_coop::with_budget(|| {
@@ -134,7 +133,7 @@ where
         }));
         let result = match polled {
             Ok(Poll::Pending) => return Poll::Pending,
-            Ok(Poll::Ready(output)) => match self.drop_stage() {
+            Ok(Poll::Ready(output)) => match self.drop_future() {
                 Ok(()) => Ok(output),
                 Err(payload) => Err(JoinError::panic(header.id, payload)),
             },
@@ -144,7 +143,7 @@ where
                     .unhandled_panic(header.meta(), &*payload);
                 // A second panic from the future's destructor is dropped: the
                 // first one is the one the user needs to see.
-                let _ = self.drop_stage();
+                let _ = self.drop_future();
                 Err(JoinError::panic(header.id, payload))
             }
         };
@@ -156,31 +155,49 @@ where
     /// `JoinError::Cancelled`. Requires RUNNING (INV-1).
     fn cancel_future(&self) {
         let id = self.header().id;
-        let result = match self.drop_stage() {
+        let result = match self.drop_future() {
             Ok(()) => Err(JoinError::cancelled(id)),
             Err(payload) => Err(JoinError::panic(id, payload)),
         };
         self.store_output(result);
     }
 
-    /// Replaces the stage with `Consumed`, catching a panicking destructor.
-    /// The caller owns the stage (INV-1 or INV-2).
-    fn drop_stage(&self) -> Result<(), Box<dyn Any + Send>> {
+    /// Drops the future where it lies (INV-9), catching a panicking
+    /// destructor; either way the future is gone and the stage holds
+    /// nothing until `store_output`. Requires RUNNING (INV-1) with the
+    /// future not yet dropped, and is called once per task (INV-11).
+    fn drop_future(&self) -> Result<(), Box<dyn Any + Send>> {
         catch_unwind(AssertUnwindSafe(|| {
-            // SAFETY: the caller owns the stage (INV-1 or INV-2).
+            // SAFETY: INV-1: the caller holds RUNNING, so the stage is ours;
+            // INV-11: the future is live until this one drop.
             self.cell()
                 .stage
-                .with_mut(|stage| unsafe { *stage = Stage::Consumed });
+                .with_mut(|stage| unsafe { ManuallyDrop::drop(&mut (*stage).future) });
         }))
     }
 
-    /// Stores the output. Requires RUNNING (INV-1) with the stage Consumed,
-    /// so the assignment runs no user destructor.
+    /// Drops the output, catching a panicking destructor. The caller is
+    /// the one party INV-11 lets consume it: the task in `complete` with
+    /// JOIN_INTEREST clear at COMPLETE, or the JoinHandle's drop with the
+    /// output not yet read (INV-2).
+    fn drop_output(&self) -> Result<(), Box<dyn Any + Send>> {
+        catch_unwind(AssertUnwindSafe(|| {
+            // SAFETY: INV-2: the caller owns the output; INV-11: it is live
+            // and nobody else consumes it.
+            self.cell()
+                .stage
+                .with_mut(|stage| unsafe { ManuallyDrop::drop(&mut (*stage).output) });
+        }))
+    }
+
+    /// Stores the output. Requires RUNNING (INV-1) with the future already
+    /// dropped, so the write overwrites nothing live (INV-11).
     fn store_output(&self, result: Result<F::Output, JoinError>) {
-        // SAFETY: INV-1: we hold RUNNING.
+        // SAFETY: INV-1: we hold RUNNING; INV-11: the future was dropped, so
+        // no member is live and writing one drops nothing.
         self.cell()
             .stage
-            .with_mut(|stage| unsafe { *stage = Stage::Finished(result) });
+            .with_mut(|stage| unsafe { (*stage).output = ManuallyDrop::new(result) });
     }
 
     /// Running -> Complete, then hands the output over and drops the
@@ -207,8 +224,9 @@ where
         }
         let snapshot = header.state.transition_to_complete();
         if !snapshot.is_join_interested() {
-            // INV-2: nobody will read the output; it is ours to drop.
-            let _ = self.drop_stage();
+            // INV-2: nobody will read the output; it is ours to drop
+            // (INV-11: the task's, as JOIN_INTEREST was clear at COMPLETE).
+            let _ = self.drop_output();
         } else if snapshot.is_join_waker_set() {
             // INV-3: JOIN_WAKER was set when we completed, so the slot is ours
             // to read and the JoinHandle will not write it again. A panicking
@@ -231,10 +249,16 @@ where
     // ---- join --------------------------------------------------------------
 
     /// True if the output can be read now; otherwise `waker` is registered.
+    /// Panics if the output was read already.
     fn can_read_output(&self, waker: &Waker) -> bool {
         let snapshot = self.header().state.load();
-        debug_assert!(snapshot.is_join_interested());
         if snapshot.is_complete() {
+            // INV-11: only this JoinHandle clears JOIN_INTEREST while it is
+            // alive, and only once it has moved the output out.
+            assert!(
+                snapshot.is_join_interested(),
+                "JoinHandle polled after it returned Ready; poll it to completion only once"
+            );
             return true;
         }
         let registered = if !snapshot.is_join_waker_set() {
@@ -293,17 +317,14 @@ where
             return;
         }
         // SAFETY: INV-2: complete with JOIN_INTEREST set (we are the JoinHandle),
-        // so the output is ours.
-        let stage = self
+        // so the output is ours; INV-11: not read yet (`can_read_output`
+        // checked JOIN_INTEREST), so it is live, and we move it out once:
+        // clearing JOIN_INTEREST right after records that it is gone.
+        let output = self
             .cell()
             .stage
-            .with_mut(|stage| unsafe { std::mem::replace(&mut *stage, Stage::Consumed) });
-        let output = match stage {
-            Stage::Finished(output) => output,
-            _ => {
-                panic!("JoinHandle polled after it returned Ready; poll it to completion only once")
-            }
-        };
+            .with_mut(|stage| unsafe { ManuallyDrop::take(&mut (*stage).output) });
+        self.header().state.transition_to_output_read();
         // SAFETY: INV-7: `dst` comes from the `JoinRaw<F::Output>` made for
         // this task, so it is a valid `Poll<Result<F::Output, JoinError>>`.
         unsafe { *dst = Poll::Ready(output) };
@@ -318,8 +339,9 @@ where
             return;
         }
         if dropped.drop_output {
-            // INV-2: complete while we were interested: the output is ours.
-            let _ = self.drop_stage();
+            // INV-2: complete while we were interested: the output is ours;
+            // INV-11: JOIN_INTEREST was still set, so we had not read it.
+            let _ = self.drop_output();
         }
         if dropped.drop_waker {
             // SAFETY: INV-3: JOIN_WAKER is clear (or was never read), so the
@@ -413,6 +435,22 @@ where
     S: Schedule,
 {
     let cell = ptr.cast::<Cell<F, S>>();
+    // SAFETY: INV-4: no reference is left, so nothing else reaches the
+    // block, and its header is live until the free below.
+    let complete = unsafe { ptr.as_ref() }.state.load().is_complete();
+    if !complete {
+        // INV-11: never completed, so the future is still in the stage (no
+        // runner holds it: a runner holds a reference).
+        // SAFETY: INV-4 as above; INV-11: the future is the live member,
+        // dropped here once.
+        unsafe {
+            (*cell.as_ptr())
+                .stage
+                .with_mut(|stage| ManuallyDrop::drop(&mut (*stage).future))
+        };
+    }
+    // INV-11: a complete task's output was consumed before the last
+    // reference went, so the stage holds nothing and has no drop glue.
     // SAFETY: INV-4: no reference is left, so nothing else reaches the
     // block; INV-6: it holds a `Cell<F, S>`, written once by `RawTask::new`
     // (INV-9) and dropped here once.

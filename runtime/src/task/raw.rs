@@ -32,11 +32,10 @@
 //! - INV-8: A `Waker` built on [`WAKER_VTABLE`] has a task header pointer
 //!   as its data and owns one reference, except the [`WakerRef`] lent to a
 //!   poll, which borrows the runner's reference and is never dropped.
-//! - INV-9: The future in `Stage::Running` never moves. The `Cell` is
+//! - INV-9: The future in the stage never moves. The `Cell` is
 //!   allocated once (from `blocks.rs`, in `RawTask::new`) and freed only
-//!   by `dealloc`, and the stage is only ever overwritten in place (the future
-//!   dropped where it lies), never moved out while it holds the future. A
-//!   `&mut F` borrowed from the stage may therefore be pinned.
+//!   by `dealloc`, and the future is dropped where it lies, never moved
+//!   out. A `&mut F` borrowed from the stage may therefore be pinned.
 //! - INV-10: A task whose future or output is not `Send` (a *local* task,
 //!   made only by `task::new_local_task`) has its future polled, cancelled
 //!   and dropped, and its unread output dropped by `complete`, only on the
@@ -45,12 +44,27 @@
 //!   threads touch only its header (the state word: wake, abort, reference
 //!   counts) and move its pointer through the scheduler's thread-safe
 //!   queues; its `JoinHandle` crosses threads only when the output is `Send`.
+//! - INV-11: The stage has no tag of its own (a [`Stage`] is a union);
+//!   which member is live follows from the state word (`state.rs`) and
+//!   from who is asking. From `RawTask::new` until the runner drops it
+//!   (`harness.rs`: a `Ready` or panicking poll, or a cancel), the stage
+//!   holds the future; the runner then writes the output before it sets
+//!   COMPLETE and holds its reference until the output has been handed
+//!   over. Once COMPLETE, the output is live until exactly one party
+//!   consumes it: the task itself in `complete` if JOIN_INTEREST was clear
+//!   when COMPLETE was set, else the JoinHandle, by moving it out (and
+//!   then clearing JOIN_INTEREST, `transition_to_output_read`) or by
+//!   dropping it on its own drop. So a runner (INV-1) finds the future; a
+//!   JoinHandle that finds COMPLETE with JOIN_INTEREST still set finds the
+//!   output, and with it clear has already taken it; and `dealloc` (no
+//!   reference left, so no runner and no JoinHandle) finds the future if
+//!   COMPLETE is clear and nothing if it is set.
 //!
 //! Concurrency: the header's immutable fields are written before the task
 //! is published and only read afterwards; `state` is the atomic of
 //! `state.rs`; `owned_key` and `polls` are side channels described on their
-//! fields. The stage and join waker are `UnsafeCell`s guarded by INV-1..3 (and
-//! the future's address by INV-9).
+//! fields. The stage and join waker are `UnsafeCell`s guarded by INV-1..3 (the
+//! future's address by INV-9, the stage's live member by INV-11).
 //!
 //! References: tokio `runtime/task/{core,raw}.rs`; async-task `raw.rs`.
 
@@ -109,13 +123,25 @@ impl Header {
 }
 
 /// What a task is running: its future, then its output, then nothing.
-pub(super) enum Stage<F: Future> {
+///
+/// A union, not an enum: an enum's tag took 8 bytes beside the future
+/// (the future's alignment), and those 8 bytes moved every task block up one
+/// 16-byte malloc size class. Which member is live is INV-11's to say; a
+/// member is only read, dropped or overwritten by its owner (INV-1, INV-2).
+pub(super) union Stage<F: Future> {
     /// The future, not yet complete (owned per INV-1).
-    Running(F),
+    pub(super) future: ManuallyDrop<F>,
     /// The output, waiting for the JoinHandle (owned per INV-2).
-    Finished(Result<F::Output, JoinError>),
-    /// The output was read or dropped.
-    Consumed,
+    pub(super) output: ManuallyDrop<Result<F::Output, JoinError>>,
+}
+
+impl<F: Future> Stage<F> {
+    /// The stage of a new task: its future (INV-11).
+    fn running(future: F) -> Stage<F> {
+        Stage {
+            future: ManuallyDrop::new(future),
+        }
+    }
 }
 
 /// The whole heap block of one task.
@@ -126,7 +152,8 @@ pub(super) struct Cell<F: Future, S> {
     /// The scheduler the task submits itself to when woken.
     pub(super) scheduler: S,
     /// # Invariant
-    /// Touched only by the owner named in INV-1 and INV-2.
+    /// Touched only by the owner named in INV-1 and INV-2; which member is
+    /// live is INV-11's.
     pub(super) stage: UnsafeCell<Stage<F>>,
     /// # Invariant
     /// Touched only by the owner named in INV-3.
@@ -191,7 +218,7 @@ impl RawTask {
                 polls: AtomicU32::new(0),
             },
             scheduler,
-            stage: UnsafeCell::new(Stage::Running(future)),
+            stage: UnsafeCell::new(Stage::running(future)),
             join_waker: UnsafeCell::new(None),
         };
         let block = blocks::alloc(Layout::new::<Cell<F, S>>()).cast::<Cell<F, S>>();
@@ -412,9 +439,15 @@ fn task_of(ptr: *const ()) -> RawTask {
 
 #[cfg(all(test, not(loom)))]
 mod tests {
-    use super::{Cell, Header};
+    use super::{Cell, Header, Stage};
     use std::future::Future;
     use std::mem::size_of;
+
+    /// The block of a task running `F`, with a pointer-sized scheduler
+    /// reference (the runtime's is an `Arc`).
+    fn block_size<F: Future>(_: &F) -> usize {
+        size_of::<Cell<F, std::sync::Arc<u8>>>()
+    }
 
     /// The header's budget: 48 bytes, memory every idle task pays.
     #[test]
@@ -426,18 +459,39 @@ mod tests {
         );
     }
 
-    /// A no-op task's whole block, with a pointer-sized scheduler reference
-    /// (the runtime's is an `Arc`), stays well under tokio's 256 bytes.
+    /// A no-op task's whole block stays well under tokio's 256 bytes.
     #[test]
     fn noop_task_block_is_at_most_128_bytes() {
-        fn block_size<F: Future>(_: &F) -> usize {
-            size_of::<Cell<F, std::sync::Arc<u8>>>()
-        }
         let size = block_size(&async {});
         assert!(size <= 128, "a no-op task takes {size} bytes");
         println!(
             "no-op task block: {size} bytes, header: {} bytes",
             size_of::<Header>()
+        );
+    }
+
+    /// The stage adds nothing to the future (INV-11: no tag): a task
+    /// block is the header, the scheduler, the future and the join waker,
+    /// nothing more. With a 64-byte future (a parked task in
+    /// `benches/wait_memory.rs`) that is 136 bytes, which glibc serves from
+    /// a 144-byte chunk; with an 8-byte tag it was 144, a 160-byte chunk.
+    #[test]
+    fn the_stage_adds_no_tag_to_the_future() {
+        let future = async {
+            let held = [0u64; 7];
+            std::future::pending::<()>().await;
+            std::hint::black_box(held);
+        };
+        fn stage_size<F: Future>(_: &F) -> usize {
+            size_of::<Stage<F>>()
+        }
+        assert_eq!(std::mem::size_of_val(&future), 64);
+        assert_eq!(stage_size(&future), 64);
+        assert_eq!(block_size(&future), 48 + 8 + 64 + 16);
+        // A future smaller than the output leaves the output's size.
+        assert_eq!(
+            size_of::<Stage<std::future::Pending<()>>>(),
+            size_of::<Result<(), super::JoinError>>()
         );
     }
 }

@@ -33,6 +33,10 @@
 //! - INV-2: Once COMPLETE is set it is never cleared, and the future has been
 //!   dropped before it is set. After COMPLETE the output belongs to the
 //!   JoinHandle if JOIN_INTEREST was set at that moment, else to the task.
+//!   After COMPLETE only the JoinHandle clears JOIN_INTEREST: when it moves
+//!   the output out (`transition_to_output_read`) or when it is dropped, so
+//!   a JoinHandle that finds JOIN_INTEREST clear has taken the output
+//!   already (what the stage holds when is `raw.rs` INV-11).
 //! - INV-3: While JOIN_WAKER is clear (and the task is not COMPLETE) only the
 //!   JoinHandle touches the join waker slot; while it is set only the task
 //!   reads it, and only after COMPLETE. JOIN_WAKER is only set while
@@ -79,6 +83,7 @@
 //! | Running          | `transition_to_notified_by_*`       | Running + NOTIFIED    | 0/-1 | nothing                        |
 //! | Idle             | `transition_to_notified_and_cancel` | Notified + CANCELLED  | +1   | submit                         |
 //! | Idle/Notified    | `transition_to_shutdown`            | Running + CANCELLED   |  0   | drop the future, complete      |
+//! | Complete         | `transition_to_output_read`         | Complete, no interest |  0   | nothing (the output was moved) |
 //!
 //! Who owns the future: the thread holding RUNNING (INV-1); nobody while
 //! Idle or Notified (the queue holds a reference, not the future); after
@@ -215,8 +220,9 @@ pub(crate) struct TransitionToJoinHandleDropped {
     /// The join waker slot came back to the JoinHandle: clear it.
     pub(crate) drop_waker: bool,
     /// The transition also dropped the JoinHandle's reference: there was
-    /// nothing to clean up (not complete, the slot empty by INV-3) and it
-    /// was not the last one. Otherwise the caller drops it after cleaning.
+    /// nothing to clean up (not complete, the slot empty by INV-3; or the
+    /// output already read) and it was not the last one. Otherwise the
+    /// caller drops it after cleaning.
     pub(crate) released: bool,
 }
 
@@ -386,12 +392,30 @@ impl State {
 
     /// The JoinHandle gives up its interest. If the task is not complete the
     /// join waker comes back to the JoinHandle (INV-3); if it is, the output
-    /// is the JoinHandle's to drop (INV-2). With nothing to clean up and
-    /// other references left, its reference goes in the same step
-    /// (`released`).
+    /// is the JoinHandle's to drop (INV-2), unless it read it already
+    /// (JOIN_INTEREST clear: `transition_to_output_read`). With nothing to
+    /// clean up and other references left, its reference goes in the same
+    /// step (`released`).
     pub(crate) fn transition_to_join_handle_dropped(&self) -> TransitionToJoinHandleDropped {
         self.fetch_update_action(|mut next| {
-            debug_assert!(next.is_join_interested(), "one JoinHandle per task");
+            if !next.is_join_interested() {
+                // INV-2: the output was read (only then does a live
+                // JoinHandle find its interest gone); the join waker slot
+                // is the task's (JOIN_WAKER set) or empty (INV-3).
+                debug_assert!(next.is_complete(), "one JoinHandle per task");
+                let released = next.ref_count() >= 2;
+                let done = TransitionToJoinHandleDropped {
+                    drop_output: false,
+                    drop_waker: false,
+                    released,
+                };
+                if !released {
+                    // The last reference: the caller drops it and frees.
+                    return (done, None);
+                }
+                next.ref_dec();
+                return (done, Some(next));
+            }
             next.unset_join_interested();
             let done = if next.is_complete() {
                 // INV-2: the output is the JoinHandle's; the join waker slot
@@ -429,22 +453,32 @@ impl State {
     /// alone, which needs no typed code: `JoinHandle::drop` tries it before
     /// going through the vtable. True if the JoinHandle's interest and
     /// reference are gone; false, with the word unchanged, if the full
-    /// transition is needed (the task is complete, the join waker is set,
-    /// or this is the last reference).
+    /// transition is needed (the task is complete with its output unread,
+    /// the join waker is set, or this is the last reference).
+    ///
+    /// A handle that has read the output (its interest already gone,
+    /// `transition_to_output_read`) has nothing to clean up either, so an
+    /// awaited handle's drop is also released here unless it holds the
+    /// last reference.
     ///
     /// Its own compare-and-swap loop rather than `fetch_update_action`:
-    /// the refusal, which every awaited handle takes (its task is
-    /// complete), is then a load and three tests.
+    /// a refusal is then a load and a few tests.
     #[inline]
     pub(crate) fn try_release_join_handle(&self) -> bool {
         let mut curr = self.load();
         loop {
-            debug_assert!(curr.is_join_interested(), "one JoinHandle per task");
-            if curr.is_complete() || curr.is_join_waker_set() || curr.0 < 2 * REF_ONE {
+            // INV-2: a live JoinHandle without interest has read the output.
+            let read = !curr.is_join_interested();
+            debug_assert!(!read || curr.is_complete(), "one JoinHandle per task");
+            if curr.0 < 2 * REF_ONE
+                || (!read && (curr.is_complete() || curr.is_join_waker_set()))
+            {
                 return false;
             }
-            // INV-3: not complete and JOIN_WAKER clear, so the slot is empty:
-            // nothing to clean up, and not the last reference.
+            // INV-3: not complete and JOIN_WAKER clear, so the slot is empty;
+            // or INV-2: the output was read, and the slot is the task's
+            // (JOIN_WAKER set) or empty. Nothing to clean up, and not the
+            // last reference.
             let mut next = curr;
             next.unset_join_interested();
             next.ref_dec();
@@ -456,6 +490,21 @@ impl State {
                 Err(actual) => curr = Snapshot(actual),
             }
         }
+    }
+
+    /// Complete -> Complete without JOIN_INTEREST: the JoinHandle has moved
+    /// the output out of the stage (INV-2, `raw.rs` INV-11), so a second
+    /// read panics and its drop finds nothing to drop. Relaxed: only the
+    /// JoinHandle itself reads the bit back (no other party reads
+    /// JOIN_INTEREST after COMPLETE), and its move out of the stage is
+    /// ordered before the block's free by its own reference's AcqRel
+    /// decrement, which comes after this.
+    pub(crate) fn transition_to_output_read(&self) {
+        let prev = Snapshot(self.value.fetch_and(!JOIN_INTEREST, Ordering::Relaxed));
+        debug_assert!(
+            prev.is_complete() && prev.is_join_interested(),
+            "the JoinHandle reads a complete task's output once (INV-2)"
+        );
     }
 
     /// The JoinHandle has written its waker and hands the slot to the task
@@ -788,6 +837,10 @@ mod tests {
             (JOIN_INTEREST | JOIN_WAKER | RUNNING, 3),
             (JOIN_INTEREST | COMPLETE, 2),
             (JOIN_INTEREST | JOIN_WAKER | COMPLETE, 2),
+            // The output was read (`transition_to_output_read`).
+            (COMPLETE, 2),
+            (COMPLETE | JOIN_WAKER, 3),
+            (COMPLETE, 1),
         ];
         for (bits, refs) in starts {
             let from = Snapshot(bits | (refs * REF_ONE));
@@ -801,6 +854,37 @@ mod tests {
                 assert_eq!(word(&fast), from.0, "unchanged from {from:?}");
             }
         }
+    }
+
+    #[test]
+    fn output_read_then_join_handle_dropped() {
+        let s = state(JOIN_INTEREST | COMPLETE | JOIN_WAKER, 2);
+        s.transition_to_output_read();
+        assert_eq!(word(&s), COMPLETE | JOIN_WAKER | (2 * REF_ONE));
+        // Not the last reference: dropped in the same step.
+        let t = s.transition_to_join_handle_dropped();
+        assert_eq!(
+            t,
+            TransitionToJoinHandleDropped {
+                drop_output: false,
+                drop_waker: false,
+                released: true
+            }
+        );
+        assert_eq!(word(&s), COMPLETE | JOIN_WAKER | REF_ONE);
+        // The last reference: left to the caller, who frees the task.
+        let s = state(JOIN_INTEREST | COMPLETE, 1);
+        s.transition_to_output_read();
+        let t = s.transition_to_join_handle_dropped();
+        assert_eq!(
+            t,
+            TransitionToJoinHandleDropped {
+                drop_output: false,
+                drop_waker: false,
+                released: false
+            }
+        );
+        assert_eq!(word(&s), COMPLETE | REF_ONE);
     }
 
     #[test]

@@ -15,7 +15,8 @@
 //! checks the future). Preemptions are bounded to keep the run short.
 //!
 //! Invariants checked: INV-1 (one poller), INV-2 (output handed over once),
-//! INV-4 (freed once, never leaked), INV-5 (no double submit).
+//! INV-4 (freed once, never leaked), INV-5 (no double submit), INV-11 (the
+//! untagged stage: the output consumed once).
 //!
 //! Concurrency: models only.
 
@@ -70,7 +71,11 @@ impl Mock {
         }))
     }
 
-    fn spawn<F: Future<Output = usize> + Send + 'static>(&self, future: F) -> JoinHandle<usize> {
+    fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
         let (task, notified, join) = new_task(future, self.clone(), Id::next());
         *self.0.owned.lock().unwrap() = Some(task);
         self.schedule(notified);
@@ -283,6 +288,37 @@ fn loom_shutdown_races_wake() {
             other => panic!("expected a cancellation, got {other:?}"),
         }
         drop(probe.waker.lock().unwrap().take());
+    });
+}
+
+/// The stage has no tag (`raw.rs` INV-11): a JoinHandle that reads the
+/// output and is dropped, racing the task's completion on another thread,
+/// leaves the output read or dropped exactly once (by the JoinHandle's
+/// read, its drop, or the task's `complete`) and the task freed once, by
+/// whichever reference goes last. The output is a loom `Arc`: one never
+/// dropped fails the model as a leak, and the count says it went once.
+#[test]
+fn loom_output_read_and_join_drop_race_completion() {
+    model(|| {
+        let mock = Mock::new();
+        let output = Arc::new(());
+        let sent = output.clone();
+        let mut join = mock.spawn(async move { sent });
+        let runner = {
+            let mock = mock.clone();
+            loom::thread::spawn(move || mock.drain())
+        };
+        let mut cx = Context::from_waker(Waker::noop());
+        if let Poll::Ready(result) = Pin::new(&mut join).poll(&mut cx) {
+            drop(result.expect("the task was not cancelled"));
+        }
+        drop(join);
+        runner.join().unwrap();
+        assert_eq!(
+            Arc::strong_count(&output),
+            1,
+            "the output went exactly once"
+        );
     });
 }
 
