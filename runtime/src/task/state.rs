@@ -470,9 +470,7 @@ impl State {
             // INV-2: a live JoinHandle without interest has read the output.
             let read = !curr.is_join_interested();
             debug_assert!(!read || curr.is_complete(), "one JoinHandle per task");
-            if curr.0 < 2 * REF_ONE
-                || (!read && (curr.is_complete() || curr.is_join_waker_set()))
-            {
+            if curr.0 < 2 * REF_ONE || (!read && (curr.is_complete() || curr.is_join_waker_set())) {
                 return false;
             }
             // INV-3: not complete and JOIN_WAKER clear, so the slot is empty;
