@@ -96,7 +96,7 @@ fn wait_without_core<F: Future>(shared: &Arc<Shared>, mut future: Pin<&mut F>) -
         if shared.flavor() == Flavor::CurrentThread && !shared.lifecycle().wait_for_core() {
             return Poll::Pending;
         }
-        if !main.woken.load(Ordering::Acquire) && shared.lifecycle().shutdown_panic().is_none() {
+        if !main.woken.load(Ordering::Acquire) && !shared.lifecycle().has_shutdown_panic() {
             std::thread::park();
         }
     }

@@ -31,11 +31,19 @@
 //!   only that core runs, are only ever polled there (INV-10). Its
 //!   shutdown runs where the `LocalRuntime` is dropped: it is `!Send`, so
 //!   that is the owner thread too.
+//! - LIFE-4: `panicked` is set (Release, under the `panic` lock) right
+//!   after the panic message is, and never cleared; a reader that loads it
+//!   false (Acquire) treats the stop as not yet recorded, exactly as if it
+//!   had taken the lock just before `record_panic` did. `block_on`'s loops
+//!   test it on every turn, so the common case (no panic) is one load,
+//!   not a lock and an unlock; a loop that misses a stop being recorded
+//!   is woken by it (`record_panic` hands back the `block_on` wakers).
 //!
-//! Concurrency: every field is behind its own mutex; `worker_exited` is
-//! signalled under `live_workers` when a worker exits.
+//! Concurrency: every field but `panicked` is behind its own mutex;
+//! `worker_exited` is signalled under `live_workers` when a worker exits.
 
 use parking_lot::{Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::Waker;
 use std::thread::ThreadId;
 use std::time::{Duration, Instant};
@@ -59,6 +67,8 @@ pub(crate) struct Lifecycle<C> {
     /// The first panic message under `UnhandledPanic::ShutdownRuntime`, and
     /// the wakers of `block_on` calls waiting to report it.
     panic: Mutex<PanicState>,
+    /// True once `panic.message` is set (LIFE-4).
+    panicked: AtomicBool,
     /// For a `LocalRuntime`, the only thread that may take the core (LIFE-3).
     local_owner: Option<ThreadId>,
 }
@@ -78,6 +88,7 @@ impl<C> Lifecycle<C> {
             live_workers: Mutex::new(0),
             worker_exited: Condvar::new(),
             panic: Mutex::new(PanicState::default()),
+            panicked: AtomicBool::new(false),
         }
     }
 
@@ -183,12 +194,24 @@ impl<C> Lifecycle<C> {
             return None;
         }
         panic.message = Some(message.to_owned());
+        // LIFE-4: after the message, so a reader that sees the flag finds it.
+        self.panicked.store(true, Ordering::Release);
         Some(panic.block_on_wakers.drain().collect())
     }
 
     /// The message of the panic that shut the runtime down, if any.
+    #[inline]
     pub(crate) fn shutdown_panic(&self) -> Option<String> {
+        if !self.has_shutdown_panic() {
+            return None;
+        }
         self.panic.lock().message.clone()
+    }
+
+    /// True if a panic shut the runtime down: one load (LIFE-4).
+    #[inline]
+    pub(crate) fn has_shutdown_panic(&self) -> bool {
+        self.panicked.load(Ordering::Acquire)
     }
 
     /// Registers a `block_on` waker to be woken by an unhandled panic;
