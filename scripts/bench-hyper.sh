@@ -6,6 +6,7 @@
 #   ROUNDS=5 DURATION=20s CONNECTIONS=200 scripts/bench-hyper.sh
 #   FLAVOURS=multi scripts/bench-hyper.sh  # multi-thread servers only (or FLAVOURS=current)
 #   PARTS=client scripts/bench-hyper.sh    # the client comparison only (PARTS="server client counts" by default)
+#   CLIENT_SPAWN=1 PARTS=client scripts/bench-hyper.sh  # each client request a spawned task (default: all in block_on)
 #   PARTS=counts scripts/bench-hyper.sh    # per-request counts only (CPU, context switches, system calls)
 #
 # Installs wrk from the OS packages if it is missing (apt-get), builds
@@ -129,7 +130,9 @@ if [[ " $PARTS " == *" server "* ]]; then
 fi
 
 if [[ " $PARTS " == *" client "* ]]; then
-    echo "client: hyper-util's pooled client, $CLIENT_CONCURRENCY concurrent keep-alive requests x $CLIENT_ROUNDS, against a tokio server ($WORKERS workers); $ROUNDS rounds"
+    shape="all in block_on's future"
+    [ "${CLIENT_SPAWN:-0}" = 1 ] && shape="each a spawned task"
+    echo "client: hyper-util's pooled client, $CLIENT_CONCURRENCY concurrent keep-alive requests x $CLIENT_ROUNDS ($shape), against a tokio server ($WORKERS workers); $ROUNDS rounds"
     "$server" tokio "127.0.0.1:$PORT_CLIENT" "$WORKERS" 2>/dev/null &
     server_pid=$!
     wait_for_port "$PORT_CLIENT"

@@ -15,7 +15,9 @@
 //! them with `wrk`. The clients are one hyper-util pooled client each,
 //! sending `rounds` rounds of `concurrency` concurrent keep-alive GETs
 //! (joined with the same executor-agnostic `join_all` on both runtimes) to
-//! a server the script started, and print the time taken.
+//! a server the script started, and print the time taken. With
+//! `CLIENT_SPAWN=1` each request runs as a task of its own, spawned on
+//! the client's runtime, and the `join_all` joins the tasks.
 //!
 //! The weft side uses `weft::hyper` (the `hyper` feature): `WeftIo`,
 //! `WeftTimer`, `WeftExecutor` and `HttpConnector`. The tokio side uses
@@ -27,6 +29,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures_util::future::Either;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -109,12 +112,20 @@ async fn client_weft(addr: SocketAddr, concurrency: usize, rounds: usize) -> Dur
         .pool_max_idle_per_host(concurrency)
         .build::<_, Empty<Bytes>>(weft::hyper::HttpConnector::new());
     let uri: hyper::Uri = format!("http://{addr}/").parse().expect("a valid URI");
+    let spawned = spawn_requests();
     drive(concurrency, rounds, || {
         let (client, uri) = (client.clone(), uri.clone());
-        async move {
+        let request = async move {
             let response = client.get(uri).await.expect("the request succeeds");
             let body = response.into_body().collect().await.expect("the body arrives");
             body.to_bytes().len()
+        };
+        match spawned {
+            false => Either::Left(request),
+            true => {
+                let task = weft::spawn(request);
+                Either::Right(async move { task.await.expect("the request task does not panic") })
+            }
         }
     })
     .await
@@ -129,15 +140,32 @@ async fn client_tokio(addr: SocketAddr, concurrency: usize, rounds: usize) -> Du
         .pool_max_idle_per_host(concurrency)
         .build::<_, Empty<Bytes>>(connector);
     let uri: hyper::Uri = format!("http://{addr}/").parse().expect("a valid URI");
+    let spawned = spawn_requests();
     drive(concurrency, rounds, || {
         let (client, uri) = (client.clone(), uri.clone());
-        async move {
+        let request = async move {
             let response = client.get(uri).await.expect("the request succeeds");
             let body = response.into_body().collect().await.expect("the body arrives");
             body.to_bytes().len()
+        };
+        match spawned {
+            false => Either::Left(request),
+            true => {
+                let task = tokio::spawn(request);
+                Either::Right(async move { task.await.expect("the request task does not panic") })
+            }
         }
     })
     .await
+}
+
+/// True when `CLIENT_SPAWN=1`: each request of a round runs as a task of
+/// its own (spawned on the client's runtime and joined), instead of all
+/// of them inside `block_on`'s future through one `join_all`. The two
+/// shapes stress different paths: the second wakes the `block_on` thread
+/// once per round, the first once per response.
+fn spawn_requests() -> bool {
+    std::env::var("CLIENT_SPAWN").is_ok_and(|value| value == "1")
 }
 
 fn number(args: &[String], index: usize, default: usize, what: &str) -> usize {
