@@ -316,14 +316,14 @@ where
         if !self.can_read_output(waker) {
             return;
         }
-        // SAFETY: INV-2: complete with JOIN_INTEREST set (we are the JoinHandle),
-        // so the output is ours; INV-11: not read yet (`can_read_output`
-        // checked JOIN_INTEREST), so it is live, and we move it out once:
-        // clearing JOIN_INTEREST right after records that it is gone.
-        let output = self
-            .cell()
-            .stage
-            .with_mut(|stage| unsafe { ManuallyDrop::take(&mut (*stage).output) });
+        let output = self.cell().stage.with_mut(|stage| {
+            // SAFETY: INV-2: complete with JOIN_INTEREST set (we are the
+            // JoinHandle), so the output is ours; INV-11: not read yet
+            // (`can_read_output` checked JOIN_INTEREST), so it is live, and
+            // we move it out once: clearing JOIN_INTEREST right after
+            // records that it is gone.
+            unsafe { ManuallyDrop::take(&mut (*stage).output) }
+        });
         self.header().state.transition_to_output_read();
         // SAFETY: INV-7: `dst` comes from the `JoinRaw<F::Output>` made for
         // this task, so it is a valid `Poll<Result<F::Output, JoinError>>`.
