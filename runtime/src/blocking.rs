@@ -177,8 +177,11 @@ impl BlockingPool {
     {
         let id = Id::next();
         let site = SpawnMeta::new(Kind::Blocking).site(id, Observer::default());
+        let spawned = BlockingSchedule.spawn_stamp();
         let (task, notified, join) =
-            task::new_task_at(BlockingTask(Some(f)), BlockingSchedule, || (id, site));
+            task::new_task_at(BlockingTask(Some(f)), BlockingSchedule, spawned, || {
+                (id, site)
+            });
         // Not in any owned list (BlockingSchedule::release).
         drop(task);
         let mut state = self.inner.state.lock();

@@ -1,21 +1,14 @@
 //! Aborting tasks: before their first poll, while running, after finishing.
 
+mod common;
+
+use common::runtimes;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
 use std::task::{Context, Poll};
-use weft_runtime::{Builder, Runtime};
-
-fn runtimes() -> Vec<Runtime> {
-    vec![
-        Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap(),
-        Builder::new_current_thread().build().unwrap(),
-    ]
-}
+use weft_runtime::Builder;
 
 /// Sets its flag when dropped.
 struct DropFlag(Arc<AtomicBool>);

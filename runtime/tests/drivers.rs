@@ -2,20 +2,13 @@
 //! flavours, on workers and in `block_on`, and a paused clock jumps to the
 //! next timer when the runtime is idle.
 
+mod common;
+
+use common::runtimes;
 use std::time::Duration;
 use weft_io::io::{AsyncReadExt, AsyncWriteExt};
 use weft_io::net::{TcpListener, TcpStream};
-use weft_runtime::{Builder, Runtime};
-
-fn runtimes() -> Vec<Runtime> {
-    vec![
-        Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap(),
-        Builder::new_current_thread().build().unwrap(),
-    ]
-}
+use weft_runtime::Builder;
 
 /// A real-clock sleep inside a spawned task and in `block_on` completes
 /// and lasts at least its duration.

@@ -1,20 +1,13 @@
 //! Panics in tasks and blocking closures become JoinErrors, and the
 //! runtime keeps running; `UnhandledPanic::ShutdownRuntime` stops it.
 
+mod common;
+
+use common::runtimes;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use weft_runtime::{Builder, Runtime, UnhandledPanic};
-
-fn runtimes() -> Vec<Runtime> {
-    vec![
-        Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap(),
-        Builder::new_current_thread().build().unwrap(),
-    ]
-}
+use weft_runtime::{Builder, UnhandledPanic};
 
 /// A panicking task yields `is_panic()` with its payload; the worker and
 /// the other tasks keep going.

@@ -1,22 +1,15 @@
 //! Shutdown: dropping a runtime drops every unfinished task exactly once,
 //! wakers outliving it are harmless, and misuse panics clearly.
 
+mod common;
+
+use common::runtimes;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use weft_runtime::{Builder, Runtime};
-
-fn runtimes() -> Vec<Runtime> {
-    vec![
-        Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap(),
-        Builder::new_current_thread().build().unwrap(),
-    ]
-}
 
 /// Counts drops of the future that owns it.
 struct Count(Arc<AtomicUsize>);

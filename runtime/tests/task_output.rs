@@ -5,22 +5,15 @@
 //! saying which of the two it holds (`runtime/src/task/raw.rs`, INV-11),
 //! so these paths are the ones that must agree on it.
 
+mod common;
+
+use common::runtimes;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
-use weft_runtime::{Builder, Runtime};
-
-fn runtimes() -> Vec<Runtime> {
-    vec![
-        Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap(),
-        Builder::new_current_thread().build().unwrap(),
-    ]
-}
+use weft_runtime::Builder;
 
 /// Counts its drops.
 #[derive(Debug)]

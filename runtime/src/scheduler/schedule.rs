@@ -72,7 +72,7 @@ impl Shared {
         let cx = current_context(self);
         let spawned = self.spawn_stamp_for(cx.is_some());
         let (task, notified, join) =
-            task::new_task_stamped(future, self.clone(), spawned, || self.identify(meta));
+            task::new_task_at(future, self.clone(), spawned, || self.identify(meta));
         self.count_spawn();
         if let Some(notified) = self.owned().bind(task, notified) {
             self.schedule_spawned(cx.as_deref(), notified);

@@ -95,10 +95,12 @@ impl<T> Future for JoinHandle<T> {
 }
 
 impl<T> Drop for JoinHandle<T> {
-    /// A handle dropped with nothing to clean up (the task not complete,
-    /// no join waker registered: a detached spawn) gives up its interest
-    /// and reference in one step here; anything else goes through the
-    /// vtable to the typed code that drops the output or the waker.
+    /// A handle dropped with nothing to clean up (no join waker registered,
+    /// and the task not complete, as for a detached spawn, or its output
+    /// already read, as after an `.await`) gives up its interest and
+    /// reference in one step here, unless it holds the last reference;
+    /// anything else goes through the vtable to the typed code that drops
+    /// the output, the waker or the block.
     fn drop(&mut self) {
         drop_join_handle(self.raw.raw());
     }

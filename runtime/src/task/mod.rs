@@ -109,7 +109,7 @@ pub(crate) use raw::Header;
 pub(crate) use schedule::{Notified, Schedule, Task};
 #[cfg(all(test, loom))]
 pub(crate) use spawn::new_task;
-pub(crate) use spawn::{new_local_task, new_task_at, new_task_stamped, Observer, SpawnMeta};
+pub(crate) use spawn::{new_local_task, new_task_at, Observer, SpawnMeta};
 pub use task_local::{LocalKey, Scope};
 pub use weft_coop::{consume_budget, unconstrained, Unconstrained};
 pub use yield_now::yield_now;

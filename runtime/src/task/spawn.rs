@@ -1,5 +1,5 @@
-//! Summary: making a task: `new_task_at` and `new_task_stamped` (a
-//! `Send` future), `new_local_task` (a future that stays on its thread), the spawn's
+//! Summary: making a task: `new_task_at` (a `Send` future),
+//! `new_local_task` (a future that stays on its thread), the spawn's
 //! description, `SpawnMeta`, and the task's site built from it.
 //!
 //! Role: the runtime's spawn paths (`scheduler::Shared`, the blocking
@@ -105,33 +105,20 @@ where
     S: Schedule,
 {
     let site = SpawnMeta::new(trace::Kind::Task).site(id, Observer::default());
-    new_task_at(future, scheduler, || (id, site))
+    let spawned = scheduler.spawn_stamp();
+    new_task_at(future, scheduler, spawned, || (id, site))
 }
 
 /// Allocates a task for `future`, returning its three initial handles
 /// (the state word starts with exactly these three references).
-/// `identify` gives the task's id and site, calling the spawn hook (HOOK-1
-/// of `hooks.rs`) through [`SpawnMeta::site`]; it runs once, before the
-/// task exists, so before anything can poll it.
+/// `spawned` is the spawn stamp (`stamp.rs`), taken by the caller (the
+/// runtime's spawn finds out once whether this thread drives one of its
+/// cores, which both the stamp and the queueing need; others ask
+/// [`Schedule::spawn_stamp`]). `identify` gives the task's id and site,
+/// calling the spawn hook (HOOK-1 of `hooks.rs`) through
+/// [`SpawnMeta::site`]; it runs once, before the task exists, so before
+/// anything can poll it.
 pub(crate) fn new_task_at<F, S>(
-    future: F,
-    scheduler: S,
-    identify: impl FnOnce() -> (Id, Site),
-) -> (Task<S>, Notified<S>, JoinHandle<F::Output>)
-where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
-    S: Schedule,
-{
-    let spawned = scheduler.spawn_stamp();
-    allocate(future, scheduler, spawned, identify)
-}
-
-/// [`new_task_at`] with the spawn stamp (`stamp.rs`) given by the caller
-/// instead of asked of `scheduler`: the runtime's spawn finds out once
-/// whether this thread drives one of its cores, which both the stamp and
-/// the queueing need.
-pub(crate) fn new_task_stamped<F, S>(
     future: F,
     scheduler: S,
     spawned: u64,
@@ -146,8 +133,7 @@ where
 }
 
 /// Allocates a local task: one whose future and output need not be
-/// `Send` (INV-10). Otherwise as [`new_task_stamped`] (`spawned` is the
-/// spawn stamp).
+/// `Send` (INV-10). Otherwise as [`new_task_at`].
 ///
 /// # Safety
 ///
@@ -169,8 +155,8 @@ where
     allocate(future, scheduler, spawned, identify)
 }
 
-/// The body of [`new_task_at`], [`new_task_stamped`] and
-/// [`new_local_task`], which state the `Send` requirements (INV-10).
+/// The body of [`new_task_at`] and [`new_local_task`], which state the
+/// `Send` requirements (INV-10).
 /// `identify` runs after the spawn stamp was taken, on the same unwind path
 /// (see the module doc).
 fn allocate<F, S>(
