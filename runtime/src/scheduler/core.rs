@@ -72,6 +72,17 @@
 //!   mode, which drains the queues and lets its seed choose, skips turns).
 //! - CORE-4: the LIFO slot is empty whenever this worker parks or steals
 //!   (`next_task` takes it first).
+//! - CORE-5: a LIFO task that used up the run of
+//!   [`MAX_LIFO_POLLS_PER_TICK`] goes to the back of the deque, and a
+//!   sleeper is woken to steal it only if the deque already held a task
+//!   ([`Core::has_queued`]). Behind an empty deque it is this worker's
+//!   next task, so waking another worker only made it search, find
+//!   nothing and park again: a chain of spawns (each task spawning the
+//!   next) paid a futex wake every fourth link and a sibling reading its
+//!   deque's lines, twice the time per link (`docs/performance.md`,
+//!   "Session 8: a wake for nothing"). If this worker's next poll is an
+//!   injector task (every [`GLOBAL_QUEUE_INTERVAL`] ticks) that blocks,
+//!   the task waits for the stall rescue, as a LIFO task does.
 //!
 //! Concurrency: a `Core` is owned by one thread at a time (SCHED-1); other
 //! threads reach its deque only through the `Stealer` in its `Remote`, and
@@ -211,6 +222,13 @@ impl<S: 'static> Core<S> {
     #[inline]
     pub(crate) fn push_back(&mut self, task: Notified<S>) {
         self.local.push(task);
+    }
+
+    /// True if the deque holds a task (CORE-5: whether a LIFO task moved
+    /// to its back waits behind others).
+    #[inline]
+    pub(crate) fn has_queued(&self) -> bool {
+        !self.local.is_empty()
     }
 
     /// Takes the task in the LIFO slot, if any.

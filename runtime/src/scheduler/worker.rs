@@ -171,8 +171,11 @@ pub(crate) fn run_task(
             return core;
         };
         if lifo_polls >= MAX_LIFO_POLLS_PER_TICK || shared.is_shutdown() {
+            // CORE-5: behind an empty deque the task is this worker's next
+            // (`Core::next_task`), so nobody is woken to steal it.
+            let backlog = core.has_queued();
             core.push_back(next);
-            if shared.can_steal() {
+            if backlog && shared.can_steal() {
                 shared.notify_parked();
             }
             return core;
