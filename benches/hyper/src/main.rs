@@ -117,7 +117,11 @@ async fn client_weft(addr: SocketAddr, concurrency: usize, rounds: usize) -> Dur
         let (client, uri) = (client.clone(), uri.clone());
         let request = async move {
             let response = client.get(uri).await.expect("the request succeeds");
-            let body = response.into_body().collect().await.expect("the body arrives");
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .expect("the body arrives");
             body.to_bytes().len()
         };
         match spawned {
@@ -145,7 +149,11 @@ async fn client_tokio(addr: SocketAddr, concurrency: usize, rounds: usize) -> Du
         let (client, uri) = (client.clone(), uri.clone());
         let request = async move {
             let response = client.get(uri).await.expect("the request succeeds");
-            let body = response.into_body().collect().await.expect("the body arrives");
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .expect("the body arrives");
             body.to_bytes().len()
         };
         match spawned {
@@ -197,7 +205,10 @@ fn tokio_runtime(current_thread: bool, workers: usize) -> tokio::runtime::Runtim
         builder.worker_threads(workers);
         builder
     };
-    builder.enable_all().build().expect("building tokio's runtime")
+    builder
+        .enable_all()
+        .build()
+        .expect("building tokio's runtime")
 }
 
 fn main() {
@@ -225,11 +236,17 @@ fn main() {
         "tokio" => tokio_runtime(current_thread, workers).block_on(serve_tokio(addr)),
         "client-weft" | "client-tokio" => {
             let took = if mode.starts_with("client-weft") {
-                weft_runtime(current_thread, workers)
-                    .block_on(client_weft(addr, concurrency, rounds))
+                weft_runtime(current_thread, workers).block_on(client_weft(
+                    addr,
+                    concurrency,
+                    rounds,
+                ))
             } else {
-                tokio_runtime(current_thread, workers)
-                    .block_on(client_tokio(addr, concurrency, rounds))
+                tokio_runtime(current_thread, workers).block_on(client_tokio(
+                    addr,
+                    concurrency,
+                    rounds,
+                ))
             };
             let requests = concurrency * rounds;
             println!(
