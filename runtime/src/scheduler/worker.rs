@@ -7,7 +7,9 @@
 //! `Core::next_task` (`core.rs`).
 //!
 //! Design: a task pushed to the local deque normally wakes a sleeping
-//! worker to steal it (`Core::push_woken`). Not while this thread is inside
+//! worker to steal it (`Core::push_woken`); a LIFO task that [`run_task`]
+//! moves to the back of an empty deque does not, being this worker's next
+//! (CORE-5 of `core.rs`). Not while this thread is inside
 //! the drivers (`Core::enter_drivers`): the reactor and the timer wake tasks in
 //! batches, and one notification per task cost a futex wake or an eventfd
 //! write each (`docs/performance.md` counts them). The worker checks once on the way out
