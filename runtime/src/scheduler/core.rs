@@ -81,7 +81,8 @@
 //!   next) paid a futex wake every fourth link and a sibling reading its
 //!   deque's lines, twice the time per link (`docs/performance.md`,
 //!   "Session 8: a wake for nothing"). If this worker's next poll is an
-//!   injector task (every [`GLOBAL_QUEUE_INTERVAL`] ticks) that blocks,
+//!   injector task that blocks (one due every [`GLOBAL_QUEUE_INTERVAL`]
+//!   ticks, or one of a yield turn's injector tasks, `turn_injector`),
 //!   the task waits for the stall rescue, as a LIFO task does.
 //!
 //! Concurrency: a `Core` is owned by one thread at a time (SCHED-1); other
