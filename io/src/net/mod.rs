@@ -12,7 +12,8 @@
 //! `write_ready` below. Streams implement futures-io's
 //! `AsyncRead`/`AsyncWrite` rather than a weft-specific trait, so any
 //! futures-io adapter works on them; with the `tokio-io` feature they also
-//! implement tokio's traits (`tokio_io.rs`).
+//! implement tokio's traits (`tokio_io.rs`). Every socket type's `AsRawFd`
+//! and `AsFd` are those of its mio socket, written by `forward_fd!` below.
 //!
 //! Invariants: none of their own; see `reactor`.
 //!
@@ -61,3 +62,33 @@ where
 {
     poll_fn(|cx| source.poll_write(cx, &mut op)).await
 }
+
+/// Implements `AsRawFd` and `AsFd` for a socket type as those of its mio
+/// socket, which `self.<field>.<accessor>()` returns:
+///
+/// ```text
+/// forward_fd!(TcpListener, source.get_ref());
+/// forward_fd!(TcpStream, stream.socket());
+/// ```
+///
+/// Why a macro: the traits are std's, so the orphan rule forbids one
+/// blanket impl over every socket type, and each type needs two impls of
+/// its own that differ only in the type's name and how it reaches its
+/// socket.
+macro_rules! forward_fd {
+    ($ty:ty, $field:ident.$socket:ident()) => {
+        impl std::os::fd::AsRawFd for $ty {
+            fn as_raw_fd(&self) -> std::os::fd::RawFd {
+                std::os::fd::AsRawFd::as_raw_fd(self.$field.$socket())
+            }
+        }
+
+        impl std::os::fd::AsFd for $ty {
+            fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+                std::os::fd::AsFd::as_fd(self.$field.$socket())
+            }
+        }
+    };
+}
+
+pub(crate) use forward_fd;

@@ -23,15 +23,11 @@
 //! write half progress independently (`stream.rs`).
 
 use std::fmt;
-use std::io::{self, IoSlice};
+use std::io;
 use std::net::SocketAddr;
 use std::os::unix::net::SocketAddr as UnixSocketAddr;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
-use futures_io::{AsyncRead, AsyncWrite};
-
-use super::stream::{flushed, SplitStream, Stream};
+use super::stream::{forward_to_stream, SplitStream, Stream};
 use super::{TcpStream, UnixStream};
 
 /// The two halves of `stream`, sharing its `Source`.
@@ -163,16 +159,14 @@ impl<T: SplitStream> OwnedReadHalf<T> {
         self.stream.socket()
     }
 
-    /// The shared stream, for the tokio trait impls.
-    #[cfg_attr(not(feature = "tokio-io"), allow(dead_code))]
+    /// The shared stream, for the trait impls `forward_to_stream!` writes.
     pub(crate) fn stream(&self) -> &Stream<T::Socket> {
         &self.stream
     }
 }
 
 impl<T: SplitStream> OwnedWriteHalf<T> {
-    /// The shared stream, for the tokio trait impls.
-    #[cfg_attr(not(feature = "tokio-io"), allow(dead_code))]
+    /// The shared stream, for the trait impls `forward_to_stream!` writes.
     pub(crate) fn stream(&self) -> &Stream<T::Socket> {
         &self.stream
     }
@@ -193,42 +187,8 @@ impl<T: SplitStream> Drop for OwnedWriteHalf<T> {
     }
 }
 
-impl<T: SplitStream> AsyncRead for OwnedReadHalf<T> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.stream.poll_read(cx, buf)
-    }
-}
-
-impl<T: SplitStream> AsyncWrite for OwnedWriteHalf<T> {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.stream.poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.stream.poll_write_vectored(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        flushed()
-    }
-
-    /// Shuts down the write direction.
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.stream.close_write())
-    }
-}
+forward_to_stream!(impl<T: SplitStream> futures_io::AsyncRead for OwnedReadHalf<T>);
+forward_to_stream!(impl<T: SplitStream> futures_io::AsyncWrite for OwnedWriteHalf<T>);
 
 impl<T: SplitStream> fmt::Debug for OwnedReadHalf<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -28,19 +28,15 @@
 
 use std::fmt;
 use std::future::ready;
-use std::io::{self, IoSlice};
+use std::io;
 use std::net::{Shutdown, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
-use std::pin::Pin;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_io::{AsyncRead, AsyncWrite};
 use mio::Interest;
 
 use super::addr::{try_each_addr, ToSocketAddrs};
-use super::read_ready;
-use super::stream::{flushed, SplitStream, Stream};
+use super::stream::{forward_to_stream, SplitStream, Stream};
+use super::{forward_fd, read_ready};
 use crate::blocking::run_blocking;
 use crate::reactor::{sys, Source};
 
@@ -170,17 +166,7 @@ impl fmt::Debug for TcpListener {
     }
 }
 
-impl AsRawFd for TcpListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.source.get_ref().as_raw_fd()
-    }
-}
-
-impl AsFd for TcpListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.source.get_ref().as_fd()
-    }
-}
+forward_fd!(TcpListener, source.get_ref());
 
 /// A TCP connection; implements `AsyncRead` and `AsyncWrite`.
 pub struct TcpStream {
@@ -277,8 +263,7 @@ impl TcpStream {
 }
 
 impl TcpStream {
-    /// The stream's I/O, for the tokio trait impls.
-    #[cfg_attr(not(feature = "tokio-io"), allow(dead_code))]
+    /// The stream's I/O, for the trait impls `forward_to_stream!` writes.
     pub(crate) fn stream(&self) -> &Stream<mio::net::TcpStream> {
         &self.stream
     }
@@ -296,42 +281,8 @@ impl SplitStream for TcpStream {
     }
 }
 
-impl AsyncRead for TcpStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.stream.poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for TcpStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.stream.poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.stream.poll_write_vectored(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        flushed()
-    }
-
-    /// Shuts down the write direction (the peer reads end-of-file).
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.stream.close_write())
-    }
-}
+forward_to_stream!(impl futures_io::AsyncRead for TcpStream);
+forward_to_stream!(impl futures_io::AsyncWrite for TcpStream);
 
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -342,14 +293,4 @@ impl fmt::Debug for TcpStream {
     }
 }
 
-impl AsRawFd for TcpStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.stream.socket().as_raw_fd()
-    }
-}
-
-impl AsFd for TcpStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.stream.socket().as_fd()
-    }
-}
+forward_fd!(TcpStream, stream.socket());

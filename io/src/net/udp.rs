@@ -20,12 +20,11 @@ use std::fmt;
 use std::future::ready;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 
 use mio::Interest;
 
 use super::addr::{resolve, try_each_addr, ToSocketAddrs};
-use super::{read_ready, write_ready};
+use super::{forward_fd, read_ready, write_ready};
 use crate::reactor::Source;
 
 /// A UDP socket.
@@ -179,14 +178,4 @@ impl fmt::Debug for UdpSocket {
     }
 }
 
-impl AsRawFd for UdpSocket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.source.get_ref().as_raw_fd()
-    }
-}
-
-impl AsFd for UdpSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.source.get_ref().as_fd()
-    }
-}
+forward_fd!(UdpSocket, source.get_ref());

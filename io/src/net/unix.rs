@@ -21,19 +21,15 @@
 //! Concurrency: as for the TCP and UDP types.
 
 use std::fmt;
-use std::io::{self, IoSlice};
+use std::io;
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::net::SocketAddr;
 use std::path::Path;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
-use futures_io::{AsyncRead, AsyncWrite};
 use mio::Interest;
 
-use super::stream::{flushed, SplitStream, Stream};
-use super::{read_ready, write_ready};
+use super::stream::{forward_to_stream, SplitStream, Stream};
+use super::{forward_fd, read_ready, write_ready};
 use crate::reactor::Source;
 
 /// A Unix-domain socket listening for stream connections.
@@ -86,17 +82,7 @@ impl fmt::Debug for UnixListener {
     }
 }
 
-impl AsRawFd for UnixListener {
-    fn as_raw_fd(&self) -> RawFd {
-        self.source.get_ref().as_raw_fd()
-    }
-}
-
-impl AsFd for UnixListener {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.source.get_ref().as_fd()
-    }
-}
+forward_fd!(UnixListener, source.get_ref());
 
 /// A Unix-domain stream connection; implements `AsyncRead` and
 /// `AsyncWrite`.
@@ -203,8 +189,7 @@ impl UnixStream {
 }
 
 impl UnixStream {
-    /// The stream's I/O, for the tokio trait impls.
-    #[cfg_attr(not(feature = "tokio-io"), allow(dead_code))]
+    /// The stream's I/O, for the trait impls `forward_to_stream!` writes.
     pub(crate) fn stream(&self) -> &Stream<mio::net::UnixStream> {
         &self.stream
     }
@@ -222,42 +207,8 @@ impl SplitStream for UnixStream {
     }
 }
 
-impl AsyncRead for UnixStream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        self.stream.poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for UnixStream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        self.stream.poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        self.stream.poll_write_vectored(cx, bufs)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        flushed()
-    }
-
-    /// Shuts down writing (the peer reads end-of-file).
-    fn poll_close(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.stream.close_write())
-    }
-}
+forward_to_stream!(impl futures_io::AsyncRead for UnixStream);
+forward_to_stream!(impl futures_io::AsyncWrite for UnixStream);
 
 impl fmt::Debug for UnixStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -268,17 +219,7 @@ impl fmt::Debug for UnixStream {
     }
 }
 
-impl AsRawFd for UnixStream {
-    fn as_raw_fd(&self) -> RawFd {
-        self.stream.socket().as_raw_fd()
-    }
-}
-
-impl AsFd for UnixStream {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.stream.socket().as_fd()
-    }
-}
+forward_fd!(UnixStream, stream.socket());
 
 /// A Unix-domain datagram socket.
 pub struct UnixDatagram {
@@ -422,14 +363,4 @@ impl fmt::Debug for UnixDatagram {
     }
 }
 
-impl AsRawFd for UnixDatagram {
-    fn as_raw_fd(&self) -> RawFd {
-        self.source.get_ref().as_raw_fd()
-    }
-}
-
-impl AsFd for UnixDatagram {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.source.get_ref().as_fd()
-    }
-}
+forward_fd!(UnixDatagram, source.get_ref());

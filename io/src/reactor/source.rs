@@ -98,14 +98,9 @@ impl<T: mio::event::Source> Source<T> {
         &self,
         cx: &mut Context<'_>,
         len: usize,
-        mut op: impl FnMut(&T) -> io::Result<usize>,
+        op: impl FnMut(&T) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        self.registration.poll_io_draining(
-            cx,
-            Direction::Read,
-            || op(&self.io),
-            |&n| n > 0 && n < len,
-        )
+        self.poll_stream(cx, Direction::Read, len, op)
     }
 
     /// [`Source::poll_write`] for a byte-stream write of `len` bytes: a
@@ -115,14 +110,24 @@ impl<T: mio::event::Source> Source<T> {
         &self,
         cx: &mut Context<'_>,
         len: usize,
+        op: impl FnMut(&T) -> io::Result<usize>,
+    ) -> Poll<io::Result<usize>> {
+        self.poll_stream(cx, Direction::Write, len, op)
+    }
+
+    /// The body of both stream variants above: a byte-stream `op` in
+    /// `direction` that moved some bytes but fewer than `len` emptied the
+    /// receive buffer or filled the send buffer, so the direction's
+    /// readiness is forgotten (O4).
+    fn poll_stream(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        len: usize,
         mut op: impl FnMut(&T) -> io::Result<usize>,
     ) -> Poll<io::Result<usize>> {
-        self.registration.poll_io_draining(
-            cx,
-            Direction::Write,
-            || op(&self.io),
-            |&n| n > 0 && n < len,
-        )
+        self.registration
+            .poll_io_draining(cx, direction, || op(&self.io), |&n| n > 0 && n < len)
     }
 
     /// Runs a write-like non-blocking `op` until it does not block.
