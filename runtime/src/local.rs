@@ -1,5 +1,5 @@
 //! Summary: local (`!Send`) tasks, asyncio's single-threaded model:
-//! [`LocalRuntime`], [`spawn_local`] and [`run_local`]. A local task may
+//! [`LocalRuntime`], [`spawn_local`] and [`run_local`](crate::run_local). A local task may
 //! hold `Rc`, `RefCell` borrows and other `!Send` values across `.await`,
 //! because it never leaves the thread that owns its runtime.
 //!

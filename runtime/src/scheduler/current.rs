@@ -30,20 +30,18 @@
 
 use super::core::EVENT_INTERVAL;
 use super::explore;
-use super::main_future::{scopeguard, CoreGuard, MainWaker, WakeTarget};
+use super::main_future::{Driving, MainRegistration, WakeTarget};
 use super::shared::{Shared, WorkerCore};
 use super::worker::{find_task, park_in_context, run_task, tick};
-use super::worker_context::{WorkerContext, WorkerContextGuard};
+use super::worker_context::WorkerContext;
 use super::Flavor;
 use crate::blocking::BlockingPool;
 use crate::metrics::WorkerCounter;
-use std::cell::RefCell;
 use std::future::Future;
 use std::pin::{pin, Pin};
-use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 /// Drives `future` to completion on this thread (see the module doc).
 /// `blocking` is the runtime's pool, which explore mode asks whether a
@@ -80,11 +78,9 @@ fn check_shutdown_panic(shared: &Shared) {
 /// Polls `future` whenever woken, parking the thread in between. Returns
 /// `Pending` when the current-thread core became free to take.
 fn wait_without_core<F: Future>(shared: &Arc<Shared>, mut future: Pin<&mut F>) -> Poll<F::Output> {
-    let main = MainWaker::new(WakeTarget::Thread(std::thread::current()));
-    let waker = Waker::from(main.clone());
-    let key = shared.lifecycle().add_block_on_waker(waker.clone());
-    let _unregister = scopeguard(|| shared.lifecycle().remove_block_on_waker(key));
-    let mut cx = Context::from_waker(&waker);
+    let registration = MainRegistration::new(shared, WakeTarget::Thread(std::thread::current()));
+    let main = &registration.main;
+    let mut cx = Context::from_waker(&registration.waker);
     loop {
         check_shutdown_panic(shared);
         if main.take_woken() {
@@ -108,22 +104,11 @@ fn drive<F: Future>(
     core: Box<WorkerCore>,
     mut future: Pin<&mut F>,
 ) -> F::Output {
-    let main = MainWaker::new(WakeTarget::Core(core.unparker()));
-    let waker = Waker::from(main.clone());
-    let key = shared.lifecycle().add_block_on_waker(waker.clone());
-    let _unregister = scopeguard(|| shared.lifecycle().remove_block_on_waker(key));
-    let worker_cx = Rc::new(WorkerContext {
-        shared: shared.clone(),
-        core: RefCell::new(None),
-    });
-    let _context = WorkerContextGuard::enter(worker_cx.clone());
-    shared.spawn_clock().refresh();
-    let mut guard = CoreGuard {
-        shared,
-        core: Some(core),
-        worker_cx: &worker_cx,
-    };
-    let mut cx = Context::from_waker(&waker);
+    let mut driving = Driving::enter(shared, core);
+    let guard = &mut driving.guard;
+    let worker_cx = &guard.worker_cx;
+    let main = &driving.registration.main;
+    let mut cx = Context::from_waker(&driving.registration.waker);
     loop {
         check_shutdown_panic(shared);
         if main.take_woken() {
@@ -131,7 +116,7 @@ fn drive<F: Future>(
                 .core
                 .take()
                 .expect("block_on holds the core (SCHED-1)");
-            let (core, polled) = poll_main(&worker_cx, core, future.as_mut(), &mut cx);
+            let (core, polled) = poll_main(worker_cx, core, future.as_mut(), &mut cx);
             guard.core = Some(core);
             if let Poll::Ready(output) = polled {
                 return output;
@@ -141,7 +126,7 @@ fn drive<F: Future>(
             .core
             .take()
             .expect("block_on holds the core (SCHED-1)");
-        let (core, ran) = run_batch(&worker_cx, core);
+        let (core, ran) = run_batch(worker_cx, core);
         guard.core = Some(core);
         if ran == 0 && !main.woken.load(Ordering::Acquire) {
             let core = guard
@@ -150,7 +135,7 @@ fn drive<F: Future>(
                 .expect("block_on holds the core (SCHED-1)");
             // In the context, so I/O and timer wakes land on this core
             // without an unpark (worker::in_context).
-            let core = park_in_context(&worker_cx, core, |parker| {
+            let core = park_in_context(worker_cx, core, |parker| {
                 parker.park(None, &|| shared.is_quiescent())
             });
             shared.count(core.index(), WorkerCounter::Parks);

@@ -33,22 +33,19 @@
 //! injector and mark the run as not replayable.
 
 use super::core::EVENT_INTERVAL;
-use super::main_future::{scopeguard, CoreGuard, MainWaker, WakeTarget};
+use super::main_future::{Driving, MainWaker};
 use super::shared::{Runnable, Shared, WorkerCore};
 use super::worker::{in_context, park_in_context};
-use super::worker_context::{WorkerContext, WorkerContextGuard};
 use crate::blocking::BlockingPool;
 use crate::explore::strategy::Chooser;
 use crate::explore::{Abort, ExploreRun, Record};
 use crate::metrics::WorkerCounter;
 use crate::park::Parker;
-use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 /// The key that names the main future among the candidates (task ids
 /// start at 1, EXP-4).
@@ -62,22 +59,11 @@ pub(crate) fn drive<F: Future>(
     blocking: &BlockingPool,
     mut future: Pin<&mut F>,
 ) -> F::Output {
-    let main = MainWaker::new(WakeTarget::Core(core.unparker()));
-    let waker = Waker::from(main.clone());
-    let key = shared.lifecycle().add_block_on_waker(waker.clone());
-    let _unregister = scopeguard(|| shared.lifecycle().remove_block_on_waker(key));
-    let worker_cx = Rc::new(WorkerContext {
-        shared: shared.clone(),
-        core: RefCell::new(None),
-    });
-    let _context = WorkerContextGuard::enter(worker_cx.clone());
-    shared.spawn_clock().refresh();
-    let mut guard = CoreGuard {
-        shared,
-        core: Some(core),
-        worker_cx: &worker_cx,
-    };
-    let mut cx = Context::from_waker(&waker);
+    let mut driving = Driving::enter(shared, core);
+    let guard = &mut driving.guard;
+    let worker_cx = &guard.worker_cx;
+    let main = &driving.registration.main;
+    let mut cx = Context::from_waker(&driving.registration.waker);
     let mut pool = Pool::new(explore);
     loop {
         let mut core = guard
@@ -102,14 +88,14 @@ pub(crate) fn drive<F: Future>(
                 worker_cx.lend(core, || shared.poll_task(index, task)).0
             }
             None => {
-                if !can_progress(shared, blocking, &main) {
+                if !can_progress(shared, blocking, main) {
                     guard.core = Some(core);
                     let waiting = shared.owned().len();
                     std::panic::resume_unwind(Box::new(Abort::Deadlock { waiting }));
                 }
                 // Paused clock: with nothing runnable the timer jumps to the
                 // next deadline (`DriverPair::park`), the same every run.
-                let core = park_in_context(&worker_cx, core, |parker| {
+                let core = park_in_context(worker_cx, core, |parker| {
                     parker.park(None, &|| shared.is_quiescent())
                 });
                 shared.count(core.index(), WorkerCounter::Parks);
@@ -119,7 +105,7 @@ pub(crate) fn drive<F: Future>(
         // As the normal loop's `tick`, but counted in steps, so due timers
         // fire at the same steps on every run of the seed.
         let core = if pool.chooser.steps() % u64::from(EVENT_INTERVAL) == 0 {
-            in_context(&worker_cx, core, Parker::poll_drivers)
+            in_context(worker_cx, core, Parker::poll_drivers)
         } else {
             core
         };

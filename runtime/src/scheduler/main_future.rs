@@ -1,9 +1,12 @@
 //! Summary: what both `block_on` driving loops share (the normal one in
 //! `current.rs`, explore mode's in `explore.rs`): the waker of the future
-//! given to `block_on`, and the guard that returns the current-thread core.
+//! given to `block_on` and its registration with the `Lifecycle`, and the
+//! guard that returns the current-thread core.
 //!
-//! Role: `current::block_on` and `explore::drive` build a [`MainWaker`]
-//! and hold a [`CoreGuard`] while they drive the core.
+//! Role: `current::block_on` and `explore::drive` enter [`Driving`] (the
+//! registered [`MainWaker`], this thread's worker context and a
+//! [`CoreGuard`]) while they drive the core; a `block_on` waiting without
+//! the core holds a [`MainRegistration`] alone.
 //!
 //! Design: a file of its own below both loops; rejected, keeping these in
 //! `current.rs`, which made `current <-> explore` a circle (`current`
@@ -18,11 +21,13 @@
 //! writes are visible) and unparks the driving thread.
 
 use super::shared::{Shared, WorkerCore};
-use super::worker_context::WorkerContext;
+use super::worker_context::{WorkerContext, WorkerContextGuard};
 use crate::park::Unparker;
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::task::Wake;
+use std::task::{Wake, Waker};
 
 /// The waker of the future passed to `block_on`.
 pub(super) struct MainWaker {
@@ -72,7 +77,7 @@ impl MainWaker {
 pub(super) struct CoreGuard<'a> {
     pub(super) shared: &'a Shared,
     pub(super) core: Option<Box<WorkerCore>>,
-    pub(super) worker_cx: &'a WorkerContext,
+    pub(super) worker_cx: Rc<WorkerContext>,
 }
 
 impl Drop for CoreGuard<'_> {
@@ -84,15 +89,68 @@ impl Drop for CoreGuard<'_> {
     }
 }
 
-/// Runs `f` on drop.
-pub(super) fn scopeguard<F: FnOnce()>(f: F) -> impl Drop {
-    struct Guard<F: FnOnce()>(Option<F>);
-    impl<F: FnOnce()> Drop for Guard<F> {
-        fn drop(&mut self) {
-            if let Some(f) = self.0.take() {
-                f();
-            }
+/// The main future's waker, registered with the `Lifecycle` until dropped,
+/// so that a shutdown on unhandled panic wakes this `block_on` to report it.
+pub(super) struct MainRegistration<'a> {
+    pub(super) main: Arc<MainWaker>,
+    pub(super) waker: Waker,
+    shared: &'a Shared,
+    key: usize,
+}
+
+impl<'a> MainRegistration<'a> {
+    pub(super) fn new(shared: &'a Shared, wake: WakeTarget) -> MainRegistration<'a> {
+        let main = MainWaker::new(wake);
+        let waker = Waker::from(main.clone());
+        let key = shared.lifecycle().add_block_on_waker(waker.clone());
+        MainRegistration {
+            main,
+            waker,
+            shared,
+            key,
         }
     }
-    Guard(Some(f))
+}
+
+impl Drop for MainRegistration<'_> {
+    fn drop(&mut self) {
+        self.shared.lifecycle().remove_block_on_waker(self.key);
+    }
+}
+
+/// A thread driving the current-thread core for `block_on`: the main
+/// future's registered waker (unparking the core's parker), this thread's
+/// worker context, entered, and the core in its [`CoreGuard`].
+///
+/// The fields drop in order: the guard first, returning the core (SCHED-1)
+/// while the context is still entered, then the context, then the
+/// registration.
+pub(super) struct Driving<'a> {
+    pub(super) guard: CoreGuard<'a>,
+    _context: WorkerContextGuard,
+    pub(super) registration: MainRegistration<'a>,
+}
+
+impl<'a> Driving<'a> {
+    /// Takes `core` for this thread: registers the main waker, enters a
+    /// worker context of `shared` and refreshes the spawn clock (time
+    /// passed while the core was idle, `task::stamp`).
+    pub(super) fn enter(shared: &'a Arc<Shared>, core: Box<WorkerCore>) -> Driving<'a> {
+        let registration = MainRegistration::new(shared, WakeTarget::Core(core.unparker()));
+        let worker_cx = Rc::new(WorkerContext {
+            shared: shared.clone(),
+            core: RefCell::new(None),
+        });
+        let context = WorkerContextGuard::enter(worker_cx.clone());
+        shared.spawn_clock().refresh();
+        Driving {
+            guard: CoreGuard {
+                shared,
+                core: Some(core),
+                worker_cx,
+            },
+            _context: context,
+            registration,
+        }
+    }
 }
