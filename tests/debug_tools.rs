@@ -10,7 +10,7 @@
 
 mod reliability_support;
 
-use reliability_support::{settle_alive_tasks, within};
+use reliability_support::{flavours, settle_alive_tasks, within};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use weft::sync::{Event, Queue};
@@ -30,15 +30,6 @@ fn block_worker_for(duration: Duration) {
     while start.elapsed() < duration {
         std::hint::spin_loop();
     }
-}
-
-fn flavours() -> [(&'static str, weft::Builder); 2] {
-    let mut multi = weft::Builder::new_multi_thread();
-    multi.worker_threads(2);
-    [
-        ("current_thread", weft::Builder::new_current_thread()),
-        ("multi_thread", multi),
-    ]
 }
 
 /// A slow poll is reported through `on_slow_poll` with the task's id, the

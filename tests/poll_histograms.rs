@@ -10,21 +10,12 @@
 
 mod reliability_support;
 
-use reliability_support::{is_checker, within};
+use reliability_support::{flavours, is_checker, within};
 use std::time::{Duration, Instant};
 
 const LIMIT: Duration = Duration::from_secs(20);
 /// How long the slow poll blocks its thread.
 const SLOW_POLL: Duration = Duration::from_millis(5);
-
-fn flavours() -> [(&'static str, weft::Builder); 2] {
-    let mut multi = weft::Builder::new_multi_thread();
-    multi.worker_threads(2);
-    [
-        ("current_thread", weft::Builder::new_current_thread()),
-        ("multi_thread", multi),
-    ]
-}
 
 /// The metrics once every poll has been recorded: a worker records a
 /// poll's duration just after the poll, so right after a JoinHandle

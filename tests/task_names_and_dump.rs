@@ -8,21 +8,12 @@
 
 mod reliability_support;
 
-use reliability_support::within;
+use reliability_support::{flavours, within};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use weft::{SlowPoll, UnhandledPanic};
 
 const LIMIT: Duration = Duration::from_secs(30);
-
-fn flavours() -> [(&'static str, weft::Builder); 2] {
-    let mut multi = weft::Builder::new_multi_thread();
-    multi.worker_threads(2);
-    [
-        ("current_thread", weft::Builder::new_current_thread()),
-        ("multi_thread", multi),
-    ]
-}
 
 /// A named task is listed with its name (and the Display line shows it);
 /// an unnamed one has none.

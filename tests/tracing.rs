@@ -9,6 +9,9 @@
 //! multi-thread runtime the subscriber is current only on the spawning
 //! thread, and everything still reaches it.
 
+mod reliability_support;
+
+use reliability_support::flavours;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tracing::field::{Field, Visit};
@@ -80,15 +83,6 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Recorder {
             self.seen().wakers.push((op, task));
         }
     }
-}
-
-fn flavours() -> [(&'static str, weft::Builder); 2] {
-    let mut multi = weft::Builder::new_multi_thread();
-    multi.worker_threads(2);
-    [
-        ("current_thread", weft::Builder::new_current_thread()),
-        ("multi_thread", multi),
-    ]
 }
 
 /// One span per spawn with console's field names and values; entered and

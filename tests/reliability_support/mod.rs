@@ -1,6 +1,6 @@
 //! Shared helpers of the root reliability and debug tests: a watchdog that
-//! turns a hang into a failure, destructor counters, a seeded generator and
-//! the soak scale knob.
+//! turns a hang into a failure, the two runtime flavours they run on,
+//! destructor counters, a seeded generator and the soak scale knob.
 //!
 //! Each test file includes this with `mod reliability_support;`; not every
 //! file uses every helper, hence the `dead_code` allowance below.
@@ -19,6 +19,17 @@ use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The two flavours every debug-tool test runs on, each with its label:
+/// a current-thread runtime and a multi-thread one with two workers.
+pub fn flavours() -> [(&'static str, weft::Builder); 2] {
+    let mut multi = weft::Builder::new_multi_thread();
+    multi.worker_threads(2);
+    [
+        ("current_thread", weft::Builder::new_current_thread()),
+        ("multi_thread", multi),
+    ]
+}
 
 /// Runs `scenario` on its own thread and returns its result; panics if it
 /// does not finish within `limit` (a hang), and re-raises its panic if it
