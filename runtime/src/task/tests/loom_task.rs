@@ -149,6 +149,58 @@ fn probe() -> std::sync::Arc<Probe> {
     })
 }
 
+/// A probe whose future is ready on its first poll.
+fn ready_probe() -> std::sync::Arc<Probe> {
+    let probe = probe();
+    probe.signal.store(true, SeqCst);
+    probe
+}
+
+impl Probe {
+    /// The waker the future's last poll registered.
+    fn take_waker(&self) -> Waker {
+        self.waker.lock().unwrap().take().expect("registered")
+    }
+
+    /// Drops the registered waker, if any, so that no task reference is
+    /// left behind when the model ends (loom reports leaks).
+    fn release_waker(&self) {
+        drop(self.waker.lock().unwrap().take());
+    }
+
+    fn assert_dropped_once(&self) {
+        assert_eq!(
+            self.drops.load(SeqCst),
+            1,
+            "the future is dropped exactly once"
+        );
+    }
+}
+
+/// A thread that sets `probe`'s signal and then wakes its task.
+fn signal_and_wake(probe: &std::sync::Arc<Probe>, waker: Waker) -> loom::thread::JoinHandle<()> {
+    let probe = probe.clone();
+    loom::thread::spawn(move || {
+        probe.signal.store(true, SeqCst);
+        waker.wake();
+    })
+}
+
+impl Mock {
+    /// A thread that runs every queued task.
+    fn drain_on_thread(&self) -> loom::thread::JoinHandle<()> {
+        let mock = self.clone();
+        loom::thread::spawn(move || mock.drain())
+    }
+
+    fn assert_list_empty(&self) {
+        assert!(
+            self.0.owned.lock().unwrap().is_none(),
+            "a completed task leaves the owned list"
+        );
+    }
+}
+
 /// Polls a JoinHandle once with a no-op waker.
 fn poll_join(join: &mut JoinHandle<usize>) -> Poll<Result<usize, crate::task::error::JoinError>> {
     let mut cx = Context::from_waker(Waker::noop());
@@ -165,33 +217,17 @@ fn loom_wake_races_poll_and_join_drop() {
         let probe = probe();
         let join = mock.spawn(Signalled(probe.clone()));
         mock.drain(); // first poll: registers the waker
-        let waker = probe.waker.lock().unwrap().take().expect("registered");
+        let waker = probe.take_waker();
         waker.wake_by_ref(); // queue a second poll
-        let runner = {
-            let mock = mock.clone();
-            loom::thread::spawn(move || mock.drain())
-        };
-        let waking = {
-            let probe = probe.clone();
-            loom::thread::spawn(move || {
-                probe.signal.store(true, SeqCst);
-                waker.wake();
-            })
-        };
+        let runner = mock.drain_on_thread();
+        let waking = signal_and_wake(&probe, waker);
         drop(join);
         runner.join().unwrap();
         waking.join().unwrap();
         mock.drain();
-        assert_eq!(
-            probe.drops.load(SeqCst),
-            1,
-            "the future is dropped exactly once"
-        );
-        assert!(
-            mock.0.owned.lock().unwrap().is_none(),
-            "a completed task leaves the owned list"
-        );
-        drop(probe.waker.lock().unwrap().take());
+        probe.assert_dropped_once();
+        mock.assert_list_empty();
+        probe.release_waker();
     });
 }
 
@@ -204,20 +240,11 @@ fn loom_abort_races_poll_and_wake() {
         let probe = probe();
         let mut join = mock.spawn(Signalled(probe.clone()));
         mock.drain();
-        let waker = probe.waker.lock().unwrap().take().expect("registered");
+        let waker = probe.take_waker();
         let abort = join.abort_handle();
-        let waking = {
-            let probe = probe.clone();
-            loom::thread::spawn(move || {
-                probe.signal.store(true, SeqCst);
-                waker.wake();
-            })
-        };
+        let waking = signal_and_wake(&probe, waker);
         let aborting = loom::thread::spawn(move || abort.abort());
-        let runner = {
-            let mock = mock.clone();
-            loom::thread::spawn(move || mock.drain())
-        };
+        let runner = mock.drain_on_thread();
         waking.join().unwrap();
         aborting.join().unwrap();
         runner.join().unwrap();
@@ -227,12 +254,8 @@ fn loom_abort_races_poll_and_wake() {
             Poll::Ready(Err(err)) => assert!(err.is_cancelled()),
             Poll::Pending => panic!("a woken or aborted task must finish (lost wake)"),
         }
-        assert_eq!(
-            probe.drops.load(SeqCst),
-            1,
-            "the future is dropped exactly once"
-        );
-        drop(probe.waker.lock().unwrap().take());
+        probe.assert_dropped_once();
+        probe.release_waker();
     });
 }
 
@@ -242,14 +265,10 @@ fn loom_abort_races_poll_and_wake() {
 fn loom_complete_races_join_poll() {
     model(|| {
         let mock = Mock::new();
-        let probe = probe();
-        probe.signal.store(true, SeqCst);
+        let probe = ready_probe();
         let mut join = mock.spawn(Signalled(probe.clone()));
         let woken = std::sync::Arc::new(FlagWaker(AtomicBool::new(false)));
-        let runner = {
-            let mock = mock.clone();
-            loom::thread::spawn(move || mock.drain())
-        };
+        let runner = mock.drain_on_thread();
         let waker = Waker::from(woken.clone());
         let first = Pin::new(&mut join).poll(&mut Context::from_waker(&waker));
         runner.join().unwrap();
@@ -264,7 +283,7 @@ fn loom_complete_races_join_poll() {
             }
         }
         drop(join);
-        drop(probe.waker.lock().unwrap().take());
+        probe.release_waker();
     });
 }
 
@@ -277,17 +296,17 @@ fn loom_shutdown_races_wake() {
         let probe = probe();
         let mut join = mock.spawn(Signalled(probe.clone()));
         mock.drain();
-        let waker = probe.waker.lock().unwrap().take().expect("registered");
+        let waker = probe.take_waker();
         let waking = loom::thread::spawn(move || waker.wake());
         mock.shutdown();
         waking.join().unwrap();
         mock.drain();
-        assert_eq!(probe.drops.load(SeqCst), 1);
+        probe.assert_dropped_once();
         match poll_join(&mut join) {
             Poll::Ready(Err(err)) => assert!(err.is_cancelled()),
             other => panic!("expected a cancellation, got {other:?}"),
         }
-        drop(probe.waker.lock().unwrap().take());
+        probe.release_waker();
     });
 }
 
@@ -304,10 +323,7 @@ fn loom_output_read_and_join_drop_race_completion() {
         let output = Arc::new(());
         let sent = output.clone();
         let mut join = mock.spawn(async move { sent });
-        let runner = {
-            let mock = mock.clone();
-            loom::thread::spawn(move || mock.drain())
-        };
+        let runner = mock.drain_on_thread();
         let mut cx = Context::from_waker(Waker::noop());
         if let Poll::Ready(result) = Pin::new(&mut join).poll(&mut cx) {
             drop(result.expect("the task was not cancelled"));
@@ -338,13 +354,9 @@ impl std::task::Wake for FlagWaker {
 fn loom_joined_task_has_left_the_owned_list() {
     model(|| {
         let mock = Mock::new();
-        let probe = probe();
-        probe.signal.store(true, SeqCst);
+        let probe = ready_probe();
         let mut join = mock.spawn(Signalled(probe.clone()));
-        let runner = {
-            let mock = mock.clone();
-            loom::thread::spawn(move || mock.drain())
-        };
+        let runner = mock.drain_on_thread();
         let joined = poll_join(&mut join).is_ready();
         if joined {
             assert!(
@@ -357,7 +369,7 @@ fn loom_joined_task_has_left_the_owned_list() {
             assert!(poll_join(&mut join).is_ready(), "complete after the drain");
         }
         drop(join);
-        drop(probe.waker.lock().unwrap().take());
+        probe.release_waker();
     });
 }
 
@@ -371,25 +383,14 @@ fn loom_joined_task_has_left_the_owned_list() {
 fn loom_fresh_join_handle_drop_races_run() {
     model(|| {
         let mock = Mock::new();
-        let probe = probe();
-        probe.signal.store(true, SeqCst);
+        let probe = ready_probe();
         let join = mock.spawn(Signalled(probe.clone()));
-        let runner = {
-            let mock = mock.clone();
-            loom::thread::spawn(move || mock.drain())
-        };
+        let runner = mock.drain_on_thread();
         drop(join);
         runner.join().unwrap();
         mock.drain();
-        assert_eq!(
-            probe.drops.load(SeqCst),
-            1,
-            "the future is dropped exactly once"
-        );
-        assert!(
-            mock.0.owned.lock().unwrap().is_none(),
-            "a completed task leaves the owned list"
-        );
-        drop(probe.waker.lock().unwrap().take());
+        probe.assert_dropped_once();
+        mock.assert_list_empty();
+        probe.release_waker();
     });
 }
