@@ -23,6 +23,16 @@
 //! `compare/rt.rs` (how each runtime is built), then any workload family:
 //! `tasks`, `channels`, `sync`, `time`, `net`, `memory`, `latency`. Every workload is a
 //! small module with one body per runtime, written with the same logic.
+//!
+//! Where the runtimes' bodies differ only in the names of each runtime's
+//! APIs (its spawn and join, its lock, its sleep), they are written out side
+//! by side: a generic body would need a trait of ours over the three runtimes
+//! and would hide which API each one calls. Where the logic is shared, it is
+//! written once: a function taking each runtime's parts as arguments
+//! (`memory`'s measurement, `latency`'s ticker, `queue_mpmc`'s async-channel
+//! body), or, where it is the same text over each runtime's own types, a
+//! documented `macro_rules!` (`net`'s echo server and client, `channels`'
+//! ping-pong tasks).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

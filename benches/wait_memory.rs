@@ -36,6 +36,15 @@
 //! so a oneshot or a tokio mpsc channel is charged to its task. The last
 //! task to be polled fires a signal the measuring thread waits on, so the
 //! figure is taken with every task parked.
+//!
+//! One function, [`measure`], does all of this for every runtime; what it
+//! asks of a runtime (spawn a task, block on a future) is the two-method
+//! [`Spawner`] trait, one line per runtime. [`child`] lists each kind's three
+//! waits together, as in the table above, each on its runtime ([`on_weft`],
+//! [`on_smol`], [`on_tokio`] build it) and through one of three helpers that
+//! give each task its wait: a clone of a shared primitive
+//! ([`measure_shared`]), a channel of its own ([`measure_own_channel`]) or a
+//! socket of its own ([`measure_tcp_read`]).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -161,16 +170,69 @@ fn tcp_pairs(n: usize) -> Vec<(std::net::TcpStream, std::net::TcpStream)> {
         .collect()
 }
 
-/// Spawns `n` tasks on weft's current-thread runtime, each arriving and
-/// then awaiting `wait(i)`, and returns the RSS growth per task.
-fn weft_sample<F>(n: usize, mut wait: impl FnMut(usize) -> F) -> Sample
+/// What [`measure`] asks of a runtime: spawn a task nobody joins, and block
+/// this thread on a future while the runtime runs its tasks (all three run
+/// on this thread). These two methods are the only per-runtime code of a
+/// sample, one line each in the three impls below.
+trait Spawner {
+    fn spawn_detached<F>(&self, task: F)
+    where
+        F: Future<Output = ()> + Send + 'static;
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output;
+}
+
+impl Spawner for weft::Runtime {
+    fn spawn_detached<F>(&self, task: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        drop(self.spawn(task));
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        weft::Runtime::block_on(self, future)
+    }
+}
+
+impl Spawner for tokio::runtime::Runtime {
+    fn spawn_detached<F>(&self, task: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        drop(self.spawn(task));
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        tokio::runtime::Runtime::block_on(self, future)
+    }
+}
+
+/// smol's executor, run by `async_io::block_on` on this thread.
+impl Spawner for async_executor::Executor<'static> {
+    fn spawn_detached<F>(&self, task: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.spawn(task).detach();
+    }
+
+    fn block_on<F: Future>(&self, future: F) -> F::Output {
+        async_io::block_on(self.run(future))
+    }
+}
+
+/// Spawns `n` tasks on `rt`, each arriving and then awaiting `wait(i)`,
+/// waits until the last has arrived (so every task is parked), and returns
+/// the RSS growth per task. The signal is a futures-channel oneshot on every
+/// runtime: it is made before the baseline and fired once, so it is no part
+/// of the figure.
+fn measure<R, F>(rt: &R, n: usize, mut wait: impl FnMut(usize) -> F) -> Sample
 where
+    R: Spawner,
     F: Future + Send + 'static,
 {
-    let rt = weft::Builder::new_current_thread()
-        .build()
-        .expect("weft runtime");
-    let (all_parked, parked) = weft::sync::oneshot::channel::<()>();
+    let (all_parked, parked) = futures_channel::oneshot::channel::<()>();
     let arrivals = Arrivals::new(n, all_parked);
     let mut future_bytes = 0;
     let before = resident_bytes();
@@ -184,81 +246,10 @@ where
             wait.await;
         };
         future_bytes = std::mem::size_of_val(&task);
-        drop(rt.spawn(task));
+        rt.spawn_detached(task);
     }
     rt.block_on(parked).expect("every task parks");
     let grown = resident_bytes().saturating_sub(before);
-    // The runtime's drop would cancel 100k tasks; the process ends anyway.
-    std::mem::forget(rt);
-    Sample {
-        per_task: grown as f64 / n as f64,
-        future_bytes,
-    }
-}
-
-/// As [`weft_sample`], on tokio's current-thread runtime.
-fn tokio_sample<F>(n: usize, mut wait: impl FnMut(usize) -> F) -> Sample
-where
-    F: Future + Send + 'static,
-    F::Output: Send,
-{
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    let _guard = rt.enter();
-    let (all_parked, parked) = tokio::sync::oneshot::channel::<()>();
-    let arrivals = Arrivals::new(n, all_parked);
-    let mut future_bytes = 0;
-    let before = resident_bytes();
-    for i in 0..n {
-        let arrivals = arrivals.clone();
-        let wait = wait(i);
-        let task = async move {
-            if let Some(signal) = arrivals.arrive() {
-                let _ = signal.send(());
-            }
-            wait.await
-        };
-        future_bytes = std::mem::size_of_val(&task);
-        drop(rt.spawn(task));
-    }
-    rt.block_on(parked).expect("every task parks");
-    let grown = resident_bytes().saturating_sub(before);
-    std::mem::forget(rt);
-    Sample {
-        per_task: grown as f64 / n as f64,
-        future_bytes,
-    }
-}
-
-/// As [`weft_sample`], on smol's executor run by `async_io::block_on` on
-/// this thread.
-fn smol_sample<F>(n: usize, mut wait: impl FnMut(usize) -> F) -> Sample
-where
-    F: Future + Send + 'static,
-    F::Output: Send,
-{
-    let executor = async_executor::Executor::new();
-    let (all_parked, parked) = futures_channel::oneshot::channel::<()>();
-    let arrivals = Arrivals::new(n, all_parked);
-    let mut future_bytes = 0;
-    let before = resident_bytes();
-    for i in 0..n {
-        let arrivals = arrivals.clone();
-        let wait = wait(i);
-        let task = async move {
-            if let Some(signal) = arrivals.arrive() {
-                let _ = signal.send(());
-            }
-            wait.await
-        };
-        future_bytes = std::mem::size_of_val(&task);
-        executor.spawn(task).detach();
-    }
-    async_io::block_on(executor.run(parked)).expect("every task parks");
-    let grown = resident_bytes().saturating_sub(before);
-    std::mem::forget(executor);
     Sample {
         per_task: grown as f64 / n as f64,
         future_bytes,
@@ -275,218 +266,239 @@ struct Sample {
     future_bytes: usize,
 }
 
-/// The child's entry point: one (kind, runtime) sample of `n` tasks.
-fn child(kind: Kind, runtime: Runtime, n: usize) -> Sample {
-    match runtime {
-        Runtime::Weft => weft_child(kind, n),
-        Runtime::Smol => smol_child(kind, n),
-        Runtime::Tokio => tokio_child(kind, n),
+// The three ways a task gets its wait, the same for every runtime: each
+// entry of [`child`] passes its runtime's primitive to one of them (or its
+// sleep straight to `measure`).
+
+/// [`measure`]s tasks that each wait on their own clone of one `primitive`
+/// (an `Arc`, or a handle that is one), made before the baseline.
+fn measure_shared<R, T, F>(rt: &R, n: usize, primitive: T, wait: impl Fn(T) -> F) -> Sample
+where
+    R: Spawner,
+    T: Clone,
+    F: Future + Send + 'static,
+{
+    measure(rt, n, |_| wait(primitive.clone()))
+}
+
+/// [`measure`]s tasks that each wait on a channel of their own from
+/// `channel`, made after the baseline so that it is charged to its task.
+/// The senders are kept (in slots allocated before the baseline), so no
+/// wait ends.
+fn measure_own_channel<R, S, C, F>(
+    rt: &R,
+    n: usize,
+    channel: impl Fn() -> (S, C),
+    wait: impl Fn(C) -> F,
+) -> Sample
+where
+    R: Spawner,
+    F: Future + Send + 'static,
+{
+    let mut senders: Vec<Option<S>> = (0..n).map(|_| None).collect();
+    measure(rt, n, |i| {
+        let (sender, receiver) = channel();
+        senders[i] = Some(sender);
+        wait(receiver)
+    })
+}
+
+/// The wait on a oneshot of the task's own: the same on every runtime.
+#[allow(clippy::manual_async_fn)] // a plain `async fn` makes a larger future
+fn receive<C: Future>(receiver: C) -> impl Future<Output = ()> {
+    async move {
+        let _ = receiver.await;
     }
 }
 
-fn weft_child(kind: Kind, n: usize) -> Sample {
-    match kind {
-        Kind::Event => {
+/// [`measure`]s tasks that each `read` from the server end of a loopback
+/// pair of their own (the pairs, and the vector keeping the client ends
+/// silent, are made before the baseline); no byte ever comes.
+fn measure_tcp_read<R, F>(rt: &R, n: usize, read: impl Fn(std::net::TcpStream) -> F) -> Sample
+where
+    R: Spawner,
+    F: Future + Send + 'static,
+{
+    let mut pairs = tcp_pairs(n).into_iter();
+    let mut silent = Vec::with_capacity(n);
+    measure(rt, n, |_| {
+        let (server, client) = pairs.next().expect("one pair per task");
+        silent.push(client);
+        read(server)
+    })
+}
+
+/// Runs `sample` on a fresh weft current-thread runtime, then leaks the
+/// runtime: its drop would cancel 100k tasks, and the process ends anyway.
+fn on_weft(sample: impl FnOnce(&weft::Runtime) -> Sample) -> Sample {
+    let rt = weft::Builder::new_current_thread()
+        .build()
+        .expect("weft runtime");
+    let sample = sample(&rt);
+    std::mem::forget(rt);
+    sample
+}
+
+/// As [`on_weft`], on smol's executor (run by `async_io::block_on` on this
+/// thread, in [`Spawner::block_on`]).
+fn on_smol(sample: impl FnOnce(&async_executor::Executor<'static>) -> Sample) -> Sample {
+    let executor = async_executor::Executor::new();
+    let sample = sample(&executor);
+    std::mem::forget(executor);
+    sample
+}
+
+/// As [`on_weft`], on tokio's current-thread runtime, entered while the
+/// sample runs: tokio registers sockets and makes sleeps in its context.
+fn on_tokio(sample: impl FnOnce(&tokio::runtime::Runtime) -> Sample) -> Sample {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let guard = rt.enter();
+    let sample = sample(&rt);
+    drop(guard);
+    std::mem::forget(rt);
+    sample
+}
+
+/// The child's entry point: one (kind, runtime) sample of `n` tasks.
+///
+/// Each kind's three waits stand together, in the order of the table in the
+/// module doc (weft, smol, tokio): the same shapes, each with its runtime's
+/// own types, which one generic version could only name through a trait of
+/// ours.
+fn child(kind: Kind, runtime: Runtime, n: usize) -> Sample {
+    use Runtime::{Smol, Tokio, Weft};
+    match (kind, runtime) {
+        (Kind::Event, Weft) => on_weft(|rt| {
             let event = Arc::new(weft::sync::Event::new());
-            weft_sample(n, |_| {
-                let event = event.clone();
-                async move { event.wait().await }
-            })
-        }
-        Kind::Semaphore => {
+            measure_shared(rt, n, event, |event| async move { event.wait().await })
+        }),
+        (Kind::Event, Smol) => on_smol(|ex| {
+            let event = Arc::new(event_listener::Event::new());
+            measure_shared(ex, n, event, |event| async move { event.listen().await })
+        }),
+        (Kind::Event, Tokio) => on_tokio(|rt| {
+            let notify = Arc::new(tokio::sync::Notify::new());
+            measure_shared(
+                rt,
+                n,
+                notify,
+                |notify| async move { notify.notified().await },
+            )
+        }),
+
+        (Kind::Semaphore, Weft) => on_weft(|rt| {
             let semaphore = Arc::new(weft::sync::Semaphore::new(0));
-            weft_sample(n, |_| {
-                let semaphore = semaphore.clone();
-                async move {
-                    let _permit = semaphore.acquire().await;
-                }
+            measure_shared(rt, n, semaphore, |semaphore| async move {
+                let _permit = semaphore.acquire().await;
             })
-        }
-        Kind::Lock => {
+        }),
+        (Kind::Semaphore, Smol) => on_smol(|ex| {
+            let semaphore = Arc::new(async_lock::Semaphore::new(0));
+            measure_shared(ex, n, semaphore, |semaphore| async move {
+                let _permit = semaphore.acquire().await;
+            })
+        }),
+        (Kind::Semaphore, Tokio) => on_tokio(|rt| {
+            let semaphore = Arc::new(tokio::sync::Semaphore::new(0));
+            measure_shared(rt, n, semaphore, |semaphore| async move {
+                let _permit = semaphore.acquire().await;
+            })
+        }),
+
+        (Kind::Lock, Weft) => on_weft(|rt| {
             let lock = Arc::new(weft::sync::Lock::new(()));
             let _held = lock.try_lock().expect("a new lock is free");
-            weft_sample(n, |_| {
-                let lock = lock.clone();
-                async move {
-                    let _guard = lock.lock().await;
-                }
+            measure_shared(rt, n, lock.clone(), |lock| async move {
+                let _guard = lock.lock().await;
             })
-        }
-        Kind::Queue => {
-            let queue = Arc::new(weft::sync::Queue::<u64>::unbounded());
-            weft_sample(n, |_| {
-                let queue = queue.clone();
-                async move {
-                    let _item = queue.get().await;
-                }
-            })
-        }
-        Kind::Oneshot => {
-            let mut senders: Vec<Option<weft::sync::oneshot::Sender<u64>>> =
-                (0..n).map(|_| None).collect();
-            let mut slots = senders.iter_mut();
-            weft_sample(n, |_| {
-                let (sender, receiver) = weft::sync::oneshot::channel();
-                *slots.next().expect("one slot per task") = Some(sender);
-                async move {
-                    let _ = receiver.await;
-                }
-            })
-        }
-        Kind::Sleep => weft_sample(n, |_| async { weft::time::sleep(LONG).await }),
-        Kind::TcpRead => {
-            let mut pairs = tcp_pairs(n).into_iter();
-            let mut silent = Vec::with_capacity(n);
-            weft_sample(n, |_| {
-                let (server, client) = pairs.next().expect("one pair per task");
-                silent.push(client);
-                async move {
-                    use weft::io::AsyncReadExt;
-                    let mut stream = weft::net::TcpStream::from_std(server).expect("register");
-                    let mut byte = [0u8; 1];
-                    let _ = stream.read(&mut byte).await;
-                }
-            })
-        }
-    }
-}
-
-fn smol_child(kind: Kind, n: usize) -> Sample {
-    match kind {
-        Kind::Event => {
-            let event = Arc::new(event_listener::Event::new());
-            smol_sample(n, |_| {
-                let event = event.clone();
-                async move { event.listen().await }
-            })
-        }
-        Kind::Semaphore => {
-            let semaphore = Arc::new(async_lock::Semaphore::new(0));
-            smol_sample(n, |_| {
-                let semaphore = semaphore.clone();
-                async move {
-                    let _permit = semaphore.acquire().await;
-                }
-            })
-        }
-        Kind::Lock => {
+        }),
+        (Kind::Lock, Smol) => on_smol(|ex| {
             let lock = Arc::new(async_lock::Mutex::new(()));
             let _held = lock.try_lock().expect("a new lock is free");
-            smol_sample(n, |_| {
-                let lock = lock.clone();
-                async move {
-                    let _guard = lock.lock().await;
-                }
+            measure_shared(ex, n, lock.clone(), |lock| async move {
+                let _guard = lock.lock().await;
             })
-        }
-        Kind::Queue => {
-            let (_sender, receiver) = async_channel::unbounded::<u64>();
-            smol_sample(n, |_| {
-                let receiver = receiver.clone();
-                async move {
-                    let _item = receiver.recv().await;
-                }
-            })
-        }
-        Kind::Oneshot => {
-            let mut senders: Vec<Option<futures_channel::oneshot::Sender<u64>>> =
-                (0..n).map(|_| None).collect();
-            let mut slots = senders.iter_mut();
-            smol_sample(n, |_| {
-                let (sender, receiver) = futures_channel::oneshot::channel();
-                *slots.next().expect("one slot per task") = Some(sender);
-                async move {
-                    let _ = receiver.await;
-                }
-            })
-        }
-        Kind::Sleep => smol_sample(n, |_| async {
-            async_io::Timer::after(LONG).await;
         }),
-        Kind::TcpRead => {
-            let mut pairs = tcp_pairs(n).into_iter();
-            let mut silent = Vec::with_capacity(n);
-            smol_sample(n, |_| {
-                let (server, client) = pairs.next().expect("one pair per task");
-                silent.push(client);
-                async move {
-                    use smol::io::AsyncReadExt;
-                    let mut stream = async_io::Async::new(server).expect("register");
-                    let mut byte = [0u8; 1];
-                    let _ = stream.read(&mut byte).await;
-                }
-            })
-        }
-    }
-}
-
-fn tokio_child(kind: Kind, n: usize) -> Sample {
-    match kind {
-        Kind::Event => {
-            let notify = Arc::new(tokio::sync::Notify::new());
-            tokio_sample(n, |_| {
-                let notify = notify.clone();
-                async move { notify.notified().await }
-            })
-        }
-        Kind::Semaphore => {
-            let semaphore = Arc::new(tokio::sync::Semaphore::new(0));
-            tokio_sample(n, |_| {
-                let semaphore = semaphore.clone();
-                async move {
-                    let _permit = semaphore.acquire().await;
-                }
-            })
-        }
-        Kind::Lock => {
+        (Kind::Lock, Tokio) => on_tokio(|rt| {
             let lock = Arc::new(tokio::sync::Mutex::new(()));
             let _held = lock.try_lock().expect("a new lock is free");
-            tokio_sample(n, |_| {
-                let lock = lock.clone();
-                async move {
-                    let _guard = lock.lock().await;
-                }
+            measure_shared(rt, n, lock.clone(), |lock| async move {
+                let _guard = lock.lock().await;
             })
-        }
-        Kind::Queue => {
-            let mut senders: Vec<Option<tokio::sync::mpsc::UnboundedSender<u64>>> =
-                (0..n).map(|_| None).collect();
-            let mut slots = senders.iter_mut();
-            tokio_sample(n, |_| {
-                let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
-                *slots.next().expect("one slot per task") = Some(sender);
-                async move {
-                    let _item = receiver.recv().await;
-                }
+        }),
+
+        (Kind::Queue, Weft) => on_weft(|rt| {
+            let queue = Arc::new(weft::sync::Queue::<u64>::unbounded());
+            measure_shared(rt, n, queue, |queue| async move {
+                let _item = queue.get().await;
             })
-        }
-        Kind::Oneshot => {
-            let mut senders: Vec<Option<tokio::sync::oneshot::Sender<u64>>> =
-                (0..n).map(|_| None).collect();
-            let mut slots = senders.iter_mut();
-            tokio_sample(n, |_| {
-                let (sender, receiver) = tokio::sync::oneshot::channel();
-                *slots.next().expect("one slot per task") = Some(sender);
-                async move {
-                    let _ = receiver.await;
-                }
+        }),
+        (Kind::Queue, Smol) => on_smol(|ex| {
+            let (_sender, receiver) = async_channel::unbounded::<u64>();
+            measure_shared(ex, n, receiver, |receiver| async move {
+                let _item = receiver.recv().await;
             })
-        }
-        Kind::Sleep => tokio_sample(n, |_| async { tokio::time::sleep(LONG).await }),
-        Kind::TcpRead => {
-            let mut pairs = tcp_pairs(n).into_iter();
-            let mut silent = Vec::with_capacity(n);
-            tokio_sample(n, |_| {
-                let (server, client) = pairs.next().expect("one pair per task");
-                silent.push(client);
-                async move {
-                    use tokio::io::AsyncReadExt;
-                    let mut stream = tokio::net::TcpStream::from_std(server).expect("register");
-                    let mut byte = [0u8; 1];
-                    let _ = stream.read(&mut byte).await;
-                }
+        }),
+        // tokio's receivers cannot be shared: one channel per task.
+        (Kind::Queue, Tokio) => on_tokio(|rt| {
+            let channel = tokio::sync::mpsc::unbounded_channel::<u64>;
+            measure_own_channel(rt, n, channel, |mut receiver| async move {
+                let _item = receiver.recv().await;
             })
+        }),
+
+        (Kind::Oneshot, Weft) => on_weft(|rt| {
+            let channel = weft::sync::oneshot::channel::<u64>;
+            measure_own_channel(rt, n, channel, receive)
+        }),
+        (Kind::Oneshot, Smol) => on_smol(|ex| {
+            let channel = futures_channel::oneshot::channel::<u64>;
+            measure_own_channel(ex, n, channel, receive)
+        }),
+        (Kind::Oneshot, Tokio) => on_tokio(|rt| {
+            let channel = tokio::sync::oneshot::channel::<u64>;
+            measure_own_channel(rt, n, channel, receive)
+        }),
+
+        (Kind::Sleep, Weft) => {
+            on_weft(|rt| measure(rt, n, |_| async { weft::time::sleep(LONG).await }))
         }
+        (Kind::Sleep, Smol) => on_smol(|ex| {
+            measure(ex, n, |_| async {
+                async_io::Timer::after(LONG).await;
+            })
+        }),
+        (Kind::Sleep, Tokio) => {
+            on_tokio(|rt| measure(rt, n, |_| async { tokio::time::sleep(LONG).await }))
+        }
+
+        (Kind::TcpRead, Weft) => on_weft(|rt| {
+            measure_tcp_read(rt, n, |server| async move {
+                use weft::io::AsyncReadExt;
+                let mut stream = weft::net::TcpStream::from_std(server).expect("register");
+                let mut byte = [0u8; 1];
+                let _ = stream.read(&mut byte).await;
+            })
+        }),
+        (Kind::TcpRead, Smol) => on_smol(|ex| {
+            measure_tcp_read(ex, n, |server| async move {
+                use smol::io::AsyncReadExt;
+                let mut stream = async_io::Async::new(server).expect("register");
+                let mut byte = [0u8; 1];
+                let _ = stream.read(&mut byte).await;
+            })
+        }),
+        (Kind::TcpRead, Tokio) => on_tokio(|rt| {
+            measure_tcp_read(rt, n, |server| async move {
+                use tokio::io::AsyncReadExt;
+                let mut stream = tokio::net::TcpStream::from_std(server).expect("register");
+                let mut byte = [0u8; 1];
+                let _ = stream.read(&mut byte).await;
+            })
+        }),
     }
 }
 

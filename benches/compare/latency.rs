@@ -24,7 +24,9 @@
 //!   flavour the sample is refused (the one thread is the one blocked).
 //!
 //! The smol side uses the same shapes; smol has no budget, so its figures
-//! show what happens without one.
+//! show what happens without one. The ticker is one function, [`ticker`],
+//! given each runtime's clock and sleep; the loads are written out per
+//! runtime, side by side.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -206,21 +208,41 @@ fn keep_ticking(stop: &AtomicBool, ticks: usize, load: Load) -> bool {
     }
 }
 
+/// The ticker, the same on every runtime: ticks at each next whole `TICK`
+/// after its start with the runtime's own clock and sleep, until
+/// [`keep_ticking`] says the load is over, and returns each tick's
+/// lateness. `now` and `sleep_until` are the runtime's `Instant::now` and
+/// its sleep to a deadline; each runtime's `Instant` converts to a
+/// `std::time::Instant`, against which the lateness is measured.
+async fn ticker<I, S>(
+    stop: Arc<AtomicBool>,
+    load: Load,
+    now: impl Fn() -> I,
+    sleep_until: impl Fn(I) -> S,
+) -> Vec<f64>
+where
+    I: Copy + std::ops::Add<Duration, Output = I> + Into<std::time::Instant>,
+    S: std::future::Future,
+{
+    let start = now();
+    let mut lateness = Vec::new();
+    while keep_ticking(&stop, lateness.len(), load) {
+        let deadline = start + TICK * (lateness.len() as u32 + 1);
+        sleep_until(deadline).await;
+        lateness.push(late_ms(std::time::Instant::now(), deadline.into()));
+    }
+    lateness
+}
+
+// The three runtimes' sides, written out side by side: the loads have the
+// same shape on each, but almost every line names the runtime's own spawn,
+// semaphore or channel, and a generic version would need a trait of ours
+// over all of them, hiding what each runtime's code calls.
+
 async fn weft_side(load: Load) -> Vec<f64> {
+    use weft::time::{sleep_until, Instant};
     let stop = Arc::new(AtomicBool::new(false));
-    let ticker = weft::spawn({
-        let stop = stop.clone();
-        async move {
-            let start = weft::time::Instant::now();
-            let mut lateness = Vec::new();
-            while keep_ticking(&stop, lateness.len(), load) {
-                let deadline = start + TICK * (lateness.len() as u32 + 1);
-                weft::time::sleep_until(deadline).await;
-                lateness.push(late_ms(std::time::Instant::now(), deadline.into_std()));
-            }
-            lateness
-        }
-    });
+    let ticker = weft::spawn(ticker(stop.clone(), load, Instant::now, sleep_until));
     // Let the ticker register its first sleep before the load starts.
     weft::yield_now().await;
     match load {
@@ -266,20 +288,9 @@ async fn weft_side(load: Load) -> Vec<f64> {
 }
 
 async fn tokio_side(load: Load) -> Vec<f64> {
+    use tokio::time::{sleep_until, Instant};
     let stop = Arc::new(AtomicBool::new(false));
-    let ticker = tokio::spawn({
-        let stop = stop.clone();
-        async move {
-            let start = tokio::time::Instant::now();
-            let mut lateness = Vec::new();
-            while keep_ticking(&stop, lateness.len(), load) {
-                let deadline = start + TICK * (lateness.len() as u32 + 1);
-                tokio::time::sleep_until(deadline).await;
-                lateness.push(late_ms(std::time::Instant::now(), deadline.into_std()));
-            }
-            lateness
-        }
-    });
+    let ticker = tokio::spawn(ticker(stop.clone(), load, Instant::now, sleep_until));
     tokio::task::yield_now().await;
     match load {
         Load::Busy { ops } => {
@@ -324,20 +335,10 @@ async fn tokio_side(load: Load) -> Vec<f64> {
 }
 
 async fn smol_side(ex: Executor, load: Load) -> Vec<f64> {
+    use async_io::Timer;
+    use std::time::Instant;
     let stop = Arc::new(AtomicBool::new(false));
-    let ticker = ex.spawn({
-        let stop = stop.clone();
-        async move {
-            let start = std::time::Instant::now();
-            let mut lateness = Vec::new();
-            while keep_ticking(&stop, lateness.len(), load) {
-                let deadline = start + TICK * (lateness.len() as u32 + 1);
-                async_io::Timer::at(deadline).await;
-                lateness.push(late_ms(std::time::Instant::now(), deadline));
-            }
-            lateness
-        }
-    });
+    let ticker = ex.spawn(ticker(stop.clone(), load, Instant::now, Timer::at));
     yield_once().await;
     match load {
         Load::Busy { ops } => {

@@ -4,6 +4,10 @@
 //! These measure each primitive's fast path (uncontended acquire/release)
 //! and its slow path (queueing a waiter, handing the lock or permit over, and
 //! waking the next task in FIFO order).
+//!
+//! Each runtime's body is written out, side by side with the others: they
+//! differ only in the names of the runtime's spawn, join and primitive, and
+//! one generic body would need a trait of ours over them.
 
 use std::sync::Arc;
 

@@ -12,6 +12,10 @@
 //! really inserted; it then completes on the second poll and the timeout is
 //! dropped, which cancels (removes) the timer. A future that is ready at once
 //! would measure nothing but a branch.
+//!
+//! Each runtime's body is written out, side by side with the others: they
+//! differ only in the names of the runtime's spawn, join, sleep and timeout,
+//! and one generic body would need a trait of ours over them.
 
 use std::time::Duration;
 
