@@ -59,7 +59,11 @@ impl SpawnClock {
 
     /// The stamp of a task spawned now (STAMP-1): the coarse reading if
     /// `kept_fresh` (a worker is awake, or this thread drives a core), else
-    /// the real clock.
+    /// the real clock. Always inlined: a load and a branch, on every spawn;
+    /// as a call it also kept `Shared::spawn_with` from being inlined into
+    /// `spawn` (`docs/performance.md`, "Session 9: three calls fewer per
+    /// spawn").
+    #[inline(always)]
     pub(crate) fn stamp(&self, kept_fresh: bool) -> u64 {
         if kept_fresh {
             self.coarse_micros.load(Ordering::Relaxed)
