@@ -75,16 +75,37 @@ impl fmt::Display for Census {
     }
 }
 
+/// Whether a thread other than the main one still has the main thread's
+/// name: a thread that has just started, before it named itself (a new
+/// thread inherits its creator's name until `std::thread::Builder::name`
+/// takes effect in it).
+fn has_unnamed_newcomer(threads: &[(u32, String)]) -> bool {
+    let pid = std::process::id();
+    let Some((_, main_name)) = threads.iter().find(|(tid, _)| *tid == pid) else {
+        return false;
+    };
+    threads
+        .iter()
+        .any(|(tid, name)| *tid != pid && name == main_name)
+}
+
 /// Counts the threads now and checks them against weft's own count. The
 /// blocking pool can start or retire a thread between the two readings,
 /// so a reading is retried until the pool's count is the same before and
-/// after it.
+/// after it, and until no thread is caught between its start and its
+/// naming (a foreign thread keeps its name through every retry, and the
+/// check then names it).
 fn census(at: &'static str) -> Census {
     let handle = weft::Handle::current();
-    for _ in 0..100 {
+    const ATTEMPTS: usize = 100;
+    for attempt in 1..=ATTEMPTS {
         let before = handle.metrics();
         let threads = threads();
         let after = handle.metrics();
+        if has_unnamed_newcomer(&threads) && attempt < ATTEMPTS {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            continue;
+        }
         if before.blocking_threads() == after.blocking_threads() {
             return Census {
                 at,
