@@ -93,11 +93,12 @@ fn has_unnamed_newcomer(threads: &[(u32, String)]) -> bool {
 /// blocking pool can start or retire a thread between the two readings,
 /// so a reading is retried until the pool's count is the same before and
 /// after it, and until no thread is caught between its start and its
-/// naming (a foreign thread keeps its name through every retry, and the
-/// check then names it).
+/// naming, for up to about a second (a thread the machine has not yet
+/// scheduled stays unnamed that long; a foreign thread keeps its name
+/// through every retry, and the check then names it).
 fn census(at: &'static str) -> Census {
     let handle = weft::Handle::current();
-    const ATTEMPTS: usize = 100;
+    const ATTEMPTS: usize = 1_000;
     for attempt in 1..=ATTEMPTS {
         let before = handle.metrics();
         let threads = threads();

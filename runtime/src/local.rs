@@ -1,7 +1,8 @@
 //! Summary: local (`!Send`) tasks, asyncio's single-threaded model:
-//! [`LocalRuntime`], [`spawn_local`] and [`run_local`](crate::run_local). A local task may
-//! hold `Rc`, `RefCell` borrows and other `!Send` values across `.await`,
-//! because it never leaves the thread that owns its runtime.
+//! [`LocalRuntime`], [`spawn_local`] and [`run_local`](crate::run_local).
+//! A local task may hold `Rc`, `RefCell` borrows and other `!Send` values
+//! across `.await`, because it never leaves the thread that owns its
+//! runtime.
 //!
 //! Role: `Builder::build_local` makes a `LocalRuntime`; `spawn_local`
 //! (here and as a method) creates local tasks through
