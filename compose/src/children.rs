@@ -16,7 +16,7 @@
 //! are released as soon as it completes, not when the whole set is.
 //!
 //! Projecting `Pin<&mut [Option<F>]>` to one element has no safe API in
-//! `std`, so [`Children::slot`] holds the one `unsafe` block of this module
+//! `std`, so [`pinned_slot`] holds the one `unsafe` block of this module
 //! (a design note, as STYLE §4.2 asks for `unsafe` outside the listed
 //! modules). The alternatives were one heap allocation per child, or an
 //! `F: Unpin` bound that would rule out `async fn` futures.

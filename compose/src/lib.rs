@@ -1,14 +1,14 @@
-//! weft-compose: composing futures the asyncio way ([`gather`],
-//! [`try_gather`], [`race`], [`join!`], [`select!`]) and async iteration
+//! weft-compose: composing futures the asyncio way ([`gather()`],
+//! [`try_gather`], [`race()`], [`join!`], [`select!`]) and async iteration
 //! ([`stream`]), under any executor.
 //!
 //! # Summary
 //! | asyncio | weft | when the first fails |
 //! |---|---|---|
-//! | `gather(*aws)` | [`gather`] (outputs in input order) | n/a |
-//! | `gather(*aws, return_exceptions=True)` | [`gather`] of `Result`s | every result comes back |
+//! | `gather(*aws)` | [`gather()`] (outputs in input order) | n/a |
+//! | `gather(*aws, return_exceptions=True)` | [`gather()`] of `Result`s | every result comes back |
 //! | `gather(*aws)` raising | [`try_gather`] | the rest are dropped, the `Err` returned |
-//! | `wait(aws, FIRST_COMPLETED)` + cancel | [`race`] | n/a: the first to finish wins |
+//! | `wait(aws, FIRST_COMPLETED)` + cancel | [`race()`] | n/a: the first to finish wins |
 //! | `gather(a, b)` of mixed types | [`join!`] | n/a |
 //! | `wait(..., FIRST_COMPLETED)` with per-branch code | [`select!`] | n/a |
 //! | `async for` | [`stream::StreamExt`] over [`stream::Stream`] | n/a |

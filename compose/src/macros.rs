@@ -47,7 +47,7 @@
 /// current task (nothing is spawned), and dropping the enclosing future drops
 /// the branches still running. Use it inside async code only: it expands to
 /// an `.await`. For many futures of one type, use
-/// [`gather`](crate::gather), which polls only the woken ones.
+/// [`gather()`](crate::gather()), which polls only the woken ones.
 ///
 /// # Examples
 /// ```

@@ -5,7 +5,7 @@
 //! [`Tree<R>`], which records each token's kind and text, plus `R`, the raw
 //! token it came from. In the macro `R` is `proc_macro::TokenTree` (so the
 //! output reuses the user's tokens, spans included); in unit tests `R` is the
-//! token's text, produced by [`lex`] from a string.
+//! token's text, produced by `lex` (test-only) from a string.
 
 /// Bracket kind of a [`Tree::Group`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -32,7 +32,7 @@ thread_local! {
     static CONTEXT: RefCell<Option<Handle>> = const { RefCell::new(None) };
 }
 
-/// A reference to an I/O [`Driver`](super::Driver): sockets created while
+/// A reference to an I/O [`Driver`]: sockets created while
 /// it is entered register with that driver.
 #[derive(Clone)]
 pub struct Handle {

@@ -49,7 +49,7 @@ impl<S: QueueStorage> GenericQueue<S> {
         Join::new(self)
     }
 
-    /// The items as a [`Stream`](futures_core::Stream) (`async for item in
+    /// The items as a [`Stream`] (`async for item in
     /// queue`); it ends once the queue is shut down and drained.
     ///
     /// # Examples

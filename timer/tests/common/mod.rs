@@ -241,7 +241,7 @@ impl Wake for NoopWake {
     fn wake(self: Arc<Self>) {}
 }
 
-/// A waker that does nothing (`Waker::noop` needs a newer Rust than the MSRV).
+/// A waker that does nothing, owned (`Waker::noop` lends a `&'static Waker`).
 pub fn noop_waker() -> Waker {
     Waker::from(Arc::new(NoopWake))
 }
