@@ -367,6 +367,31 @@ pub async fn consume_budget() {
     .await
 }
 
+/// Pending once, after waking its task, then ready: the step that gives the
+/// other ready tasks a turn. `weft::yield_now` is this behind the
+/// scheduler's requeue rule, and the paused clock's `advance` ends with it
+/// so the tasks its timers woke run before it returns. It spends no budget.
+///
+/// ```
+/// # use std::future::Future;
+/// let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+/// let mut step = std::pin::pin!(weft_coop::pending_once());
+/// assert!(step.as_mut().poll(&mut cx).is_pending());
+/// assert!(step.as_mut().poll(&mut cx).is_ready());
+/// ```
+pub async fn pending_once() {
+    let mut yielded = false;
+    std::future::poll_fn(move |cx| {
+        if yielded {
+            return Poll::Ready(());
+        }
+        yielded = true;
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+    .await
+}
+
 /// Runs `future` with no budget: the leaf futures it awaits never yield
 /// for budget (tokio's `unconstrained`).
 ///

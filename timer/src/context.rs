@@ -46,11 +46,8 @@
 
 use std::cell::{OnceCell, RefCell};
 use std::fmt;
-use std::future::Future;
 use std::marker::PhantomData;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::handle::{Handle, ShardHome};
@@ -398,25 +395,7 @@ pub async fn advance(duration: Duration) {
          or build the runtime with start_paused(true)"
     );
     handle.shared().process();
-    YieldNow { yielded: false }.await;
-}
-
-/// Returns `Pending` once (after waking itself), then `Ready`.
-struct YieldNow {
-    yielded: bool,
-}
-
-impl Future for YieldNow {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.yielded {
-            return Poll::Ready(());
-        }
-        self.yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
+    weft_coop::pending_once().await;
 }
 
 /// Keeps a timer [`Handle`] current on this thread; dropping it restores the

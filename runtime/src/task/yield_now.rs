@@ -17,10 +17,6 @@
 //!
 //! Concurrency: single-task.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 /// Returns once, after giving every other ready task a turn
 /// (asyncio's `await asyncio.sleep(0)`).
 ///
@@ -38,23 +34,7 @@ use std::task::{Context, Poll};
 /// });
 /// ```
 pub async fn yield_now() {
-    YieldNow { yielded: false }.await
-}
-
-/// Pending on its first poll (after waking itself), ready on the second.
-struct YieldNow {
-    yielded: bool,
-}
-
-impl Future for YieldNow {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.yielded {
-            return Poll::Ready(());
-        }
-        self.yielded = true;
-        cx.waker().wake_by_ref();
-        Poll::Pending
-    }
+    // Pending once after waking itself; the requeue rule above is the
+    // scheduler's, applied because the wake came during the poll.
+    weft_coop::pending_once().await
 }
