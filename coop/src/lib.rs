@@ -463,6 +463,21 @@ mod tests {
     }
 
     #[test]
+    fn pending_once_wakes_its_task_once_and_spends_no_budget() {
+        let counter = Arc::new(CountingWaker(AtomicUsize::new(0)));
+        let waker = Waker::from(counter.clone());
+        let mut cx = Context::from_waker(&waker);
+        with_budget(|| {
+            let mut step = std::pin::pin!(pending_once());
+            assert!(step.as_mut().poll(&mut cx).is_pending());
+            assert_eq!(counter.0.load(Ordering::Relaxed), 1, "woken during the first poll");
+            assert!(step.as_mut().poll(&mut cx).is_ready());
+            assert_eq!(counter.0.load(Ordering::Relaxed), 1, "the second poll wakes nobody");
+            assert_eq!(left(), Some(BUDGET_PER_POLL), "no unit spent");
+        });
+    }
+
+    #[test]
     fn outside_a_scope_every_operation_proceeds() {
         let mut cx = Context::from_waker(Waker::noop());
         for _ in 0..1_000 {
