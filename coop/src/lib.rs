@@ -470,9 +470,17 @@ mod tests {
         with_budget(|| {
             let mut step = std::pin::pin!(pending_once());
             assert!(step.as_mut().poll(&mut cx).is_pending());
-            assert_eq!(counter.0.load(Ordering::Relaxed), 1, "woken during the first poll");
+            assert_eq!(
+                counter.0.load(Ordering::Relaxed),
+                1,
+                "woken during the first poll"
+            );
             assert!(step.as_mut().poll(&mut cx).is_ready());
-            assert_eq!(counter.0.load(Ordering::Relaxed), 1, "the second poll wakes nobody");
+            assert_eq!(
+                counter.0.load(Ordering::Relaxed),
+                1,
+                "the second poll wakes nobody"
+            );
             assert_eq!(left(), Some(BUDGET_PER_POLL), "no unit spent");
         });
     }
