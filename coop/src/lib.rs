@@ -18,7 +18,9 @@
 //! reaches this crate through
 //! `weft::task::{consume_budget, unconstrained, coop}`. It depends on
 //! nothing but `std`, so `weft-sync` can spend the budget while still
-//! depending on no runtime crate.
+//! depending on no runtime crate. Beside the budget it holds
+//! [`pending_once`], the one-step yield that `weft::yield_now` and the
+//! paused clock's `advance` both await: the one crate below both of them.
 //!
 //! ```
 //! use std::future::Future;

@@ -213,8 +213,9 @@ enum AcquireStep {
 /// has (a `&Lock`, an `Arc<Semaphore>`), passes the semaphore in on every
 /// poll, and calls [`AcquireState::cancel`] from its `Drop`. A future that
 /// holds both this and a separate `&BatchSemaphore` would carry the same
-/// pointer twice, and an `async fn` around the unit tests' `Acquire` carries it three
-/// times plus its own state: every parked waiter pays for the future.
+/// pointer twice, and an `async fn` around the unit tests' `Acquire`
+/// carries it three times plus its own state: every parked waiter pays for
+/// the future.
 #[derive(Debug)]
 pub(crate) struct AcquireState<N> {
     need: N,

@@ -32,8 +32,8 @@ thread_local! {
     static CONTEXT: RefCell<Option<Handle>> = const { RefCell::new(None) };
 }
 
-/// A reference to an I/O [`Driver`]: sockets created while
-/// it is entered register with that driver.
+/// A reference to an I/O [`Driver`]: sockets created while it is entered
+/// register with that driver.
 #[derive(Clone)]
 pub struct Handle {
     pub(crate) inner: Arc<Inner>,

@@ -49,8 +49,8 @@ impl<S: QueueStorage> GenericQueue<S> {
         Join::new(self)
     }
 
-    /// The items as a [`Stream`] (`async for item in
-    /// queue`); it ends once the queue is shut down and drained.
+    /// The items as a [`Stream`] (`async for item in queue`); it ends once
+    /// the queue is shut down and drained.
     ///
     /// # Examples
     ///
